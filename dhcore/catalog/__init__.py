@@ -1,0 +1,1 @@
+"""The SQL catalog of specs, productions, step runs, assets, lineage and metrics."""

@@ -1,0 +1,398 @@
+"""Catalog operations: the only place that writes rows.
+
+Invariants kept here: an asset row exists only for a complete file in the store; a step run's
+outputs, lineage edges, metrics and its `succeeded` status are written in one transaction;
+runs whose process died are marked `crashed`, never left `running`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from sqlalchemy import func, select, update
+
+from dhcore.catalog.db import session_scope
+from dhcore.catalog.models import (
+    Asset,
+    AssetInput,
+    Metric,
+    Production,
+    ProductionOutput,
+    SpecRow,
+    StepRun,
+    utcnow,
+)
+from dhcore.catalog.store import AssetStore, StoredFile
+
+HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """What tasks pass around: enough to read the file and to key caches on its content."""
+
+    id: int
+    kind: str
+    path: str
+    sha256: str
+    size: int
+    media: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: Asset) -> AssetRef:
+        return cls(row.id, row.kind, row.uri, row.sha256, row.size, dict(row.media or {}))
+
+
+@dataclass(frozen=True)
+class CachedStep:
+    step_run_id: int
+    outputs: dict[str, AssetRef]
+    frames: int
+    metrics: dict[str, float]
+
+
+class Catalog:
+    def __init__(self, url: str | None = None, store: AssetStore | None = None) -> None:
+        self.url = url
+        self.store = store or AssetStore()
+
+    # -- specs and productions -------------------------------------------------------------
+    def record_spec(
+        self, sha256: str, kind: str, name: str, source_path: str, raw: str, normalized: dict
+    ) -> int:
+        with session_scope(self.url) as s:
+            row = s.scalar(select(SpecRow).where(SpecRow.sha256 == sha256))
+            if row is None:
+                row = SpecRow(
+                    sha256=sha256,
+                    kind=kind,
+                    name=name,
+                    source_path=source_path,
+                    raw_yaml=raw,
+                    normalized=normalized,
+                )
+                s.add(row)
+                s.flush()
+            return row.id
+
+    def start_production(self, spec_id: int, name: str, flow_run_id: str | None) -> str:
+        pid = uuid.uuid4().hex
+        with session_scope(self.url) as s:
+            s.add(
+                Production(
+                    id=pid, spec_id=spec_id, name=name, flow_run_id=flow_run_id, host=HOST, pid=os.getpid()
+                )
+            )
+        return pid
+
+    def finish_production(self, production_id: str, status: str, error: str | None = None) -> None:
+        with session_scope(self.url) as s:
+            prod = s.get(Production, production_id)
+            if prod is None:
+                raise KeyError(production_id)
+            prod.status, prod.error, prod.finished_at = status, error, utcnow()
+            if status != "succeeded":
+                s.execute(
+                    update(StepRun)
+                    .where(StepRun.production_id == production_id, StepRun.status == "running")
+                    .values(status="failed", error=error or "production stopped", finished_at=utcnow())
+                )
+
+    def set_outputs(self, production_id: str, outputs: dict[str, int]) -> None:
+        with session_scope(self.url) as s:
+            for role, asset_id in outputs.items():
+                s.merge(ProductionOutput(production_id=production_id, role=role, asset_id=asset_id))
+
+    def add_metrics(
+        self, production_id: str, metrics: dict[str, float], step_run_id: int | None = None
+    ) -> None:
+        with session_scope(self.url) as s:
+            s.add_all(
+                Metric(production_id=production_id, step_run_id=step_run_id, name=k, value=v)
+                for k, v in metrics.items()
+            )
+
+    def produced_spec(self, sha256: str) -> str | None:
+        """Id of a succeeded (or still running) production of this spec, if any: batch dedupe."""
+        with session_scope(self.url) as s:
+            return s.scalar(
+                select(Production.id)
+                .join(SpecRow)
+                .where(SpecRow.sha256 == sha256, Production.status.in_(("succeeded", "running")))
+                .limit(1)
+            )
+
+    def mark_crashed(self) -> int:
+        """Mark rows of dead processes on this host as crashed; returns how many productions."""
+        with session_scope(self.url) as s:
+            running = s.scalars(
+                select(Production).where(Production.status == "running", Production.host == HOST)
+            )
+            dead = [p for p in running if not _alive(p.pid)]
+            for prod in dead:
+                prod.status, prod.finished_at = "crashed", utcnow()
+                prod.error = prod.error or f"process {prod.pid} on {prod.host} died while running"
+            steps = s.scalars(select(StepRun).where(StepRun.status == "running", StepRun.host == HOST))
+            for step in steps:
+                if not _alive(step.pid):
+                    step.status, step.finished_at = "crashed", utcnow()
+                    step.error = step.error or f"process {step.pid} died while running"
+            return len(dead)
+
+    # -- step runs ---------------------------------------------------------------------------
+    def register_input(self, path: Path, kind: str, role: str, media: dict | None = None) -> AssetRef:
+        """Copy a user's input file into the store and catalogue it (no producer)."""
+        stored = self.store.ingest_folder(path) if path.is_dir() else self.store.ingest(path, move=False)
+        with session_scope(self.url) as s:
+            row = s.scalar(
+                select(Asset).where(
+                    Asset.sha256 == stored.sha256,
+                    Asset.produced_by.is_(None),
+                    Asset.kind == kind,
+                    Asset.role == role,
+                )
+            )
+            if row is None:
+                row = Asset(
+                    kind=kind, uri=str(stored.path), sha256=stored.sha256, size=stored.size, media=media or {},
+                    role=role, source_path=str(path),
+                )  # fmt: skip
+                s.add(row)
+                s.flush()
+            return AssetRef.of(row)
+
+    def find_cached(self, stage: str, cache_key: str) -> CachedStep | None:
+        """The newest succeeded run with this key whose output files are all still intact."""
+        with session_scope(self.url) as s:
+            candidates = s.scalars(
+                select(StepRun)
+                .where(
+                    StepRun.stage == stage,
+                    StepRun.cache_key == cache_key,
+                    StepRun.status == "succeeded",
+                    StepRun.cache_hit.is_(False),
+                )  # fmt: skip
+                .order_by(StepRun.id.desc())
+                .limit(3)
+            )
+            for step in candidates:
+                outputs = {a.role: AssetRef.of(a) for a in step.outputs}
+                if all(self.store.intact(a.path, a.size) for a in outputs.values()):
+                    metrics = {
+                        m.name: m.value
+                        for m in s.scalars(
+                            select(Metric).where(Metric.step_run_id == step.id, Metric.frame.is_(None))
+                        )
+                        if m.value is not None
+                    }
+                    return CachedStep(step.id, outputs, step.frames, metrics)
+            return None
+
+    def start_step(
+        self, production_id: str, stage: str, version: str, params: dict[str, Any], weights_sha256: str | None,
+        cache_key: str, inputs: dict[str, AssetRef], task_run_id: str | None = None,
+        cached: CachedStep | None = None,
+    ) -> int:  # fmt: skip
+        with session_scope(self.url) as s:
+            step = StepRun(
+                production_id=production_id, stage=stage, version=version, params=params,
+                weights_sha256=weights_sha256, cache_key=cache_key, host=HOST, pid=os.getpid(),
+                task_run_id=task_run_id,
+            )  # fmt: skip
+            if cached is not None:
+                step.status, step.cache_hit, step.source_step_run_id = "succeeded", True, cached.step_run_id
+                step.frames, step.seconds, step.finished_at = cached.frames, 0.0, utcnow()
+            s.add(step)
+            s.flush()
+            s.add_all(
+                AssetInput(step_run_id=step.id, role=role, asset_id=ref.id) for role, ref in inputs.items()
+            )
+            if cached is not None and cached.metrics:
+                s.add_all(
+                    Metric(production_id=production_id, step_run_id=step.id, name=k, value=v)
+                    for k, v in cached.metrics.items()
+                )
+            return step.id
+
+    def finish_step(
+        self, step_run_id: int, outputs: dict[str, tuple[StoredFile, str, dict[str, Any]]],
+        metrics: dict[str, float], series: dict[str, list[float | None]], frames: int, seconds: float,
+    ) -> dict[str, AssetRef]:  # fmt: skip
+        """Catalogue a finished step's files, metrics and status in one transaction."""
+        with session_scope(self.url) as s:
+            step = s.get(StepRun, step_run_id)
+            assert step is not None
+            rows = {}
+            for role, (stored, kind, media) in outputs.items():
+                row = Asset(
+                    kind=kind, uri=str(stored.path), sha256=stored.sha256, size=stored.size,
+                    media=media, role=role, produced_by=step.id,
+                )  # fmt: skip
+                s.add(row)
+                rows[role] = row
+            s.add_all(
+                Metric(production_id=step.production_id, step_run_id=step.id, name=k, value=float(v))
+                for k, v in metrics.items()
+            )
+            s.add_all(
+                Metric(production_id=step.production_id, step_run_id=step.id, name=name, value=v, frame=i)
+                for name, values in series.items()
+                for i, v in enumerate(values)
+            )
+            step.status, step.frames, step.seconds, step.finished_at = "succeeded", frames, seconds, utcnow()
+            s.flush()
+            return {role: AssetRef.of(row) for role, row in rows.items()}
+
+    def fail_step(self, step_run_id: int, error: str, seconds: float | None = None) -> None:
+        with session_scope(self.url) as s:
+            step = s.get(StepRun, step_run_id)
+            if step is not None:
+                step.status, step.error, step.seconds, step.finished_at = "failed", error, seconds, utcnow()
+
+    # -- reading -----------------------------------------------------------------------------
+    def list_productions(self, limit: int = 50) -> list[dict[str, Any]]:
+        with session_scope(self.url) as s:
+            rows = s.scalars(select(Production).order_by(Production.created_at.desc()).limit(limit))
+            return [_production_summary(p) for p in rows]
+
+    def resolve_production_id(self, prefix: str) -> str:
+        with session_scope(self.url) as s:
+            ids = list(s.scalars(select(Production.id).where(Production.id.startswith(prefix)).limit(2)))
+        if len(ids) != 1:
+            raise KeyError(
+                f"no production with id {prefix!r}" if not ids else f"id prefix {prefix!r} is ambiguous"
+            )
+        return ids[0]
+
+    def show_production(self, production_id: str) -> dict[str, Any]:
+        with session_scope(self.url) as s:
+            prod = s.get(Production, production_id)
+            if prod is None:
+                raise KeyError(f"no production with id {production_id!r}")
+            out = _production_summary(prod)
+            out["spec"] = {
+                "sha256": prod.spec.sha256,
+                "source_path": prod.spec.source_path,
+                "kind": prod.spec.kind,
+            }
+            out["stages"] = [_step_summary(st) for st in prod.steps]
+            out["metrics"] = {m.name: m.value for m in prod.metrics if m.frame is None}
+            series: dict[str, int] = {}
+            for m in prod.metrics:
+                if m.frame is not None:
+                    series[m.name] = series.get(m.name, 0) + 1
+            out["series"] = series
+            out["outputs"] = {o.role: _asset_summary(o.asset) for o in prod.outputs}
+            out["assets"] = [
+                _asset_summary(a) | {"produced_by": st.stage}
+                for st in prod.steps
+                for a in (st.outputs if not st.cache_hit else _source_outputs(s, st))
+            ]
+            out["inputs"] = [
+                _asset_summary(link.asset) | {"role": link.role}
+                for st in prod.steps
+                for link in st.inputs
+                if link.asset.produced_by is None
+            ]
+            return out
+
+    def series(self, production_id: str, name: str) -> list[float | None]:
+        with session_scope(self.url) as s:
+            rows = s.execute(
+                select(Metric.frame, Metric.value)
+                .where(Metric.production_id == production_id, Metric.name == name, Metric.frame.is_not(None))
+                .order_by(Metric.frame)
+            )
+            return [v for _, v in rows]
+
+    def lineage(self, asset_id: int) -> dict[str, Any]:
+        """The tree of step runs and assets an asset was made from, down to the user's inputs."""
+        with session_scope(self.url) as s:
+            return _lineage(s, asset_id, depth=0)
+
+    def production_lineage(self, production_id: str) -> dict[str, Any]:
+        with session_scope(self.url) as s:
+            prod = s.get(Production, production_id)
+            if prod is None:
+                raise KeyError(f"no production with id {production_id!r}")
+            return {
+                "production_id": prod.id,
+                "outputs": {o.role: _lineage(s, o.asset_id, depth=0) for o in prod.outputs},
+            }
+
+    def stats(self) -> dict[str, int]:
+        with session_scope(self.url) as s:
+            return {
+                "productions": s.scalar(select(func.count()).select_from(Production)) or 0,
+                "step_runs": s.scalar(select(func.count()).select_from(StepRun)) or 0,
+                "assets": s.scalar(select(func.count()).select_from(Asset)) or 0,
+            }
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _production_summary(p: Production) -> dict[str, Any]:
+    return {
+        "production_id": p.id, "name": p.name, "status": p.status, "error": p.error,
+        "flow_run_id": p.flow_run_id, "created_at": _iso(p.created_at), "finished_at": _iso(p.finished_at),
+    }  # fmt: skip
+
+
+def _step_summary(st: StepRun) -> dict[str, Any]:
+    return {
+        "step_run_id": st.id, "name": st.stage, "version": st.version, "status": st.status,
+        "cache_hit": st.cache_hit, "seconds": st.seconds, "frames": st.frames, "cache_key": st.cache_key,
+        "error": st.error,
+    }  # fmt: skip
+
+
+def _asset_summary(a: Asset) -> dict[str, Any]:
+    return {
+        "asset_id": a.id,
+        "kind": a.kind,
+        "role": a.role,
+        "path": a.uri,
+        "sha256": a.sha256,
+        "size": a.size,
+    }
+
+
+def _source_outputs(s: Any, step: StepRun) -> list[Asset]:
+    src = s.get(StepRun, step.source_step_run_id) if step.source_step_run_id else None
+    return list(src.outputs) if src is not None else []
+
+
+def _lineage(s: Any, asset_id: int, depth: int) -> dict[str, Any]:
+    asset = s.get(Asset, asset_id)
+    node: dict[str, Any] = _asset_summary(asset)
+    if asset.produced_by is None or depth > 64:
+        node["source"] = asset.source_path
+        return node
+    step = s.get(StepRun, asset.produced_by)
+    node["step"] = {
+        "stage": step.stage,
+        "version": step.version,
+        "step_run_id": step.id,
+        "cache_key": step.cache_key,
+    }
+    node["inputs"] = {link.role: _lineage(s, link.asset_id, depth + 1) for link in step.inputs}
+    return node

@@ -1,0 +1,1 @@
+"""Media I/O: frame streams, probing, ffmpeg command builders."""

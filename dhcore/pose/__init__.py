@@ -1,0 +1,1 @@
+"""Pose stages: extraction, alignment, smoothing, rendering; keypoints are the currency."""

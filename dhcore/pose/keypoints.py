@@ -1,0 +1,114 @@
+"""Keypoint sequences: the OpenPose-18 body, two 21-point hands and 68 face points per frame.
+
+Coordinates are normalized by the image width and height (x/W, y/H). A point that was not
+detected has confidence 0 and NaN coordinates, so an accidental use shows up instead of
+silently pulling a joint to the corner. Hands are indexed [left, right] of the person.
+Files are plain .npz archives loaded with allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dhcore.errors import InputError
+
+FORMAT = "dh-pose/1"
+N_BODY, N_HAND, N_FACE = 18, 21, 68
+
+BODY_NAMES = (
+    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+    "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+)  # fmt: skip
+J = {name: i for i, name in enumerate(BODY_NAMES)}
+
+#: OpenPose body limbs (parent, child), in the order OpenPose renders them.
+BODY_LIMBS = (
+    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10),
+    (1, 11), (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),
+)  # fmt: skip
+
+#: Hand bones (parent, child): wrist root 0, then four joints per finger.
+HAND_BONES = tuple(
+    (0 if k == 0 else base + k - 1, base + k) for base in (1, 5, 9, 13, 17) for k in range(4)
+)
+
+UPPER_BODY = (0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17)
+
+
+@dataclass(frozen=True)
+class PoseSequence:
+    body: np.ndarray  # float32 [F, 18, 3]
+    hands: np.ndarray  # float32 [F, 2, 21, 3]
+    face: np.ndarray  # float32 [F, 68, 3]
+    width: int
+    height: int
+    fps: float
+
+    def __post_init__(self) -> None:
+        f = self.body.shape[0]
+        expected = {"body": (f, N_BODY, 3), "hands": (f, 2, N_HAND, 3), "face": (f, N_FACE, 3)}
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise InputError(f"pose {name} has shape {getattr(self, name).shape}, expected {shape}")
+        if self.width <= 0 or self.height <= 0 or not np.isfinite(self.fps) or self.fps <= 0:
+            raise InputError(f"pose has invalid size {self.width}x{self.height} or fps {self.fps}")
+
+    def __len__(self) -> int:
+        return int(self.body.shape[0])
+
+    @classmethod
+    def empty(cls, frames: int, width: int, height: int, fps: float) -> PoseSequence:
+        """All points missing: the starting point for detectors and tests."""
+
+        def blank(*shape: int) -> np.ndarray:
+            a = np.full((*shape, 3), np.nan, dtype=np.float32)
+            a[..., 2] = 0.0
+            return a
+
+        return cls(blank(frames, N_BODY), blank(frames, 2, N_HAND), blank(frames, N_FACE), width, height, fps)
+
+    def slice(self, start: int, stop: int) -> PoseSequence:
+        return PoseSequence(
+            self.body[start:stop], self.hands[start:stop], self.face[start:stop],
+            self.width, self.height, self.fps,
+        )  # fmt: skip
+
+    def replace(self, **changes: object) -> PoseSequence:
+        fields = {k: getattr(self, k) for k in ("body", "hands", "face", "width", "height", "fps")}
+        fields.update(changes)
+        return PoseSequence(**fields)  # type: ignore[arg-type]
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height
+
+    def visible(self, threshold: float = 0.3) -> np.ndarray:
+        """[F, 18] mask of body joints confidently present."""
+        return (self.body[..., 2] >= threshold) & np.isfinite(self.body[..., 0])
+
+    def save(self, path: str | Path) -> None:
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh, format=np.array(FORMAT), body=self.body.astype(np.float32),
+                hands=self.hands.astype(np.float32), face=self.face.astype(np.float32),
+                size=np.array([self.width, self.height], dtype=np.int64),
+                fps=np.array(self.fps, dtype=np.float64),
+            )  # fmt: skip
+
+    @classmethod
+    def load(cls, path: str | Path) -> PoseSequence:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                fmt = str(z["format"]) if "format" in z else ""
+                if fmt != FORMAT:
+                    raise InputError(f"{path}: not a dh keypoint file (format {fmt!r}, expected {FORMAT!r})")
+                width, height = (int(v) for v in z["size"])
+                return cls(
+                    z["body"].astype(np.float32), z["hands"].astype(np.float32),
+                    z["face"].astype(np.float32), width, height, float(z["fps"]),
+                )  # fmt: skip
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{path}: unreadable keypoint file ({exc})") from exc

@@ -1,0 +1,105 @@
+"""Checks of the files a spec references, run by `dh validate` before any work starts.
+
+Each check returns None when the file is usable, or a short message saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+
+from dhcore.errors import DhError
+from dhcore.media.frames import probe
+from dhcore.pose.keypoints import PoseSequence
+
+
+def check_exists(path: Path, kind: str) -> str | None:
+    if kind == "openpose_dir":
+        return None if path.is_dir() else "folder does not exist"
+    if not path.exists():
+        return "file does not exist"
+    if not path.is_file():
+        return "is not a file"
+    if not os.access(path, os.R_OK):
+        return "file is not readable (permission denied)"
+    return None
+
+
+def _image(path: Path) -> str | None:
+    data = np.fromfile(path, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        return "not a readable image (PNG, JPEG, WebP, ...)"
+    if min(img.shape[:2]) < 32:
+        return f"image is too small ({img.shape[1]}x{img.shape[0]})"
+    return None
+
+
+def _video(path: Path) -> str | None:
+    try:
+        info = probe(path, count_frames=True)
+    except DhError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    if info.frames == 0:
+        return "video has no frames"
+    if not info.fps:
+        return "video has no frame rate"
+    return None
+
+
+def _keypoints(path: Path) -> str | None:
+    try:
+        seq = PoseSequence.load(path)
+    except DhError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return "keypoint file has no frames" if len(seq) == 0 else None
+
+
+def _openpose_dir(path: Path) -> str | None:
+    return None if any(path.glob("*.json")) else "folder holds no OpenPose .json files"
+
+
+def _audio(path: Path, video_ok: bool) -> str | None:
+    try:
+        with av.open(str(path)) as c:
+            if c.streams.audio:
+                return None
+            return "has no audio track" if video_ok else "is not an audio file"
+    except (av.FFmpegError, OSError) as exc:
+        return f"not a readable audio file ({exc})"
+
+
+CHECKS: dict[str, Callable[[Path], str | None]] = {
+    "image": _image,
+    "video": _video,
+    "keypoints": _keypoints,
+    "openpose_dir": _openpose_dir,
+    "audio": lambda p: _audio(p, video_ok=False),
+    "audio_or_video": lambda p: _audio(p, video_ok=True),
+}
+
+
+def check_file(path: Path, kind: str) -> str | None:
+    if problem := check_exists(path, kind):
+        return problem
+    try:
+        return CHECKS[kind](path)
+    except OSError as exc:
+        return f"cannot read: {exc}"
+
+
+def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks that need the whole spec (content of several fields together)."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    spec = loaded.spec
+    if spec.kind == "dance_video":
+        motion = loaded.files.get(("motion", "path"))
+        if spec.output.audio.source == "driving" and motion is not None and not probe(motion).has_audio:
+            problems.append((("output", "audio", "source"), f"driving video {motion} has no audio track"))
+    return problems

@@ -1,0 +1,157 @@
+"""The `dance_video` spec: one photo of a person + a driving motion -> a finished video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
+
+
+class SubjectSpec(SpecModel):
+    image: Path = Field(description="reference photo of the person (relative to the spec file)")
+
+
+class VideoMotion(SpecModel):
+    type: Literal["video"]
+    path: Path = Field(description="driving video; poses are detected on it")
+
+
+class KeypointsMotion(SpecModel):
+    type: Literal["keypoints"]
+    path: Path = Field(description="dh keypoint-sequence file (.npz)")
+
+
+class OpenPoseMotion(SpecModel):
+    type: Literal["openpose_json"]
+    path: Path = Field(description="folder of per-frame OpenPose JSON files, sorted by name")
+    fps: float = Field(24.0, gt=0, le=240)
+    width: int = Field(gt=0, description="canvas width the pixel coordinates refer to")
+    height: int = Field(gt=0, description="canvas height the pixel coordinates refer to")
+
+
+Motion = Annotated[VideoMotion | KeypointsMotion | OpenPoseMotion, Field(discriminator="type")]
+
+
+class AlignSpec(SpecModel):
+    method: Literal["auto", "musepose", "unianimate", "none"] = Field(
+        "auto", description="auto: musepose (bone lengths from the reference, directions from the dancer)"
+    )
+    frame: Literal["auto"] | Annotated[int, Field(ge=0)] = Field(
+        "auto", description="driving frame the scales are measured on; auto: a robust choice over frames"
+    )
+
+
+class SmoothingSpec(SpecModel):
+    enabled: bool = True
+    min_cutoff: float = Field(1.0, gt=0, description="One-Euro minimum cutoff (Hz): lower = smoother")
+    beta: float = Field(0.3, ge=0, description="One-Euro speed coefficient: higher = less lag")
+    d_cutoff: float = Field(1.0, gt=0)
+
+
+class PoseSpec(SpecModel):
+    detector: Literal["mediapipe", "dwpose"] = "mediapipe"
+    align: AlignSpec = AlignSpec()
+    smoothing: SmoothingSpec = SmoothingSpec()
+
+
+class _AnimateCommon(SpecModel):
+    width: int = Field(512, ge=64, le=4096)
+    height: int = Field(512, ge=64, le=4096)
+    seed: int = Field(0, ge=0)
+
+
+class WarpAnimate(_AnimateCommon):
+    backend: Literal["warp"] = "warp"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DiffusionAnimate(_AnimateCommon):
+    backend: Literal["animate_anyone", "musepose", "champ"]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("width", "height")
+    @classmethod
+    def _multiple_of_8(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError(
+                f"{value} is not a multiple of 8 (the VAE works on 8x8 blocks); use {nearest_multiples(value, 8)}"
+            )
+        return value
+
+
+Animate = Annotated[WarpAnimate | DiffusionAnimate, Field(discriminator="backend")]
+
+
+class IdentitySpec(SpecModel):
+    enabled: bool = True
+    backend: Literal["dlib"] = "dlib"
+    threshold: float = Field(0.6, gt=0, description="same-person distance threshold")
+
+
+class FaceSpec(SpecModel):
+    identity: IdentitySpec = IdentitySpec()
+
+
+class ExtrasSpec(SpecModel):
+    side_by_side: bool = Field(False, description="reference | skeleton | result video")
+    skeleton_overlay: bool = Field(False, description="result with the target skeleton drawn over it")
+
+
+class OutputSpec(SpecModel):
+    fps: float | None = Field(None, gt=0, le=240, description="output frame rate; default: the source's")
+    audio: AudioSpec = AudioSpec()
+    codec: Literal["h264", "h265"] = "h264"
+    crf: int = Field(18, ge=0, le=51)
+    extras: ExtrasSpec = ExtrasSpec()
+
+
+class DanceSpec(SpecModel):
+    version: Literal[1]
+    kind: Literal["dance_video"]
+    name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="production name (default: file name)"
+    )
+    subject: SubjectSpec
+    motion: Motion
+    pose: PoseSpec = PoseSpec()
+    animate: Animate = WarpAnimate()
+    face: FaceSpec = FaceSpec()
+    output: OutputSpec = OutputSpec()
+
+    @model_validator(mode="after")
+    def _audio_needs_video(self) -> DanceSpec:
+        if self.output.audio.source == "driving" and self.motion.type != "video":
+            raise ValueError(
+                f"output.audio.source 'driving' needs a driving video, but motion.type is "
+                f"{self.motion.type!r}; use 'file' with a path, or 'none'"
+            )
+        return self
+
+    @staticmethod
+    def file_refs(data: dict[str, Any]) -> list[FileRef]:
+        """Files named in a spec document; works on unvalidated data so that file problems are
+        reported together with schema problems."""
+        motion_kinds = {"video": "video", "keypoints": "keypoints", "openpose_json": "openpose_dir"}
+        motion = _get(data, "motion")
+        audio = _get(data, "output", "audio")
+        candidates = [
+            (("subject", "image"), _get(data, "subject", "image"), "image"),
+            (("motion", "path"), _get(motion, "path"), motion_kinds.get(str(_get(motion, "type")))),
+            (("output", "audio", "path"), _get(audio, "path"), "audio_or_video"),
+        ]
+        return [
+            FileRef(loc=loc, path=Path(value), kind=kind)
+            for loc, value, kind in candidates
+            if isinstance(value, str) and value and kind
+        ]
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data

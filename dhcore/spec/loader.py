@@ -1,0 +1,207 @@
+"""Load a spec file into a validated model, or fail with every problem located in the file.
+
+Each problem is reported as FILE:LINE:COLUMN: field.path: message, with the position of
+the YAML node that holds the offending value. Referenced files are resolved relative to the
+spec file, must stay under an allowed root, and are opened and probed: a missing, unreadable
+or empty input is a validation error, not a crash halfway through a production.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from dhcore import config
+from dhcore.errors import DhError
+from dhcore.spec import content_checks
+from dhcore.spec.kinds import Spec, model_for_kind, root_model
+from dhcore.spec.yamlnodes import DuplicateKeyError, Located, key_position, load_with_nodes, locate
+
+SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.path or '(spec)'}: {self.message}"
+
+
+class SpecError(DhError):
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (i.line, i.column))
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+@dataclass
+class LoadedSpec:
+    path: Path
+    raw: str
+    spec: Any  # DanceSpec | PhotoShootSpec
+    files: dict[tuple[str | int, ...], Path] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or self.path.stem.removesuffix(".spec")
+
+    def normalized(self) -> dict[str, Any]:
+        """The spec with defaults filled in and file paths absolute: what a production depends on."""
+        data = self.spec.model_dump(mode="json")
+        for loc, resolved in self.files.items():
+            node = data
+            for part in loc[:-1]:
+                node = node[part]
+            node[loc[-1]] = str(resolved)
+        return data
+
+    @property
+    def sha256(self) -> str:
+        canonical = json.dumps(self.normalized(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def allowed_roots(spec_path: Path) -> list[Path]:
+    return [spec_path.parent.resolve(), *config.extra_allowed_roots()]
+
+
+def load_spec(path: str | Path, check_content: bool = True) -> LoadedSpec:
+    """Parse, validate and check a spec file; raises SpecError listing every problem."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([SpecIssue(shown, 1, 1, "", f"cannot read spec file: {exc}")]) from exc
+    try:
+        data, root = load_with_nodes(raw)
+    except DuplicateKeyError as exc:
+        raise SpecError([SpecIssue(shown, exc.where.line, exc.where.column, exc.key, str(exc))]) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SpecError([SpecIssue(shown, line, col, "", f"invalid YAML: {exc.problem or exc}")]) from exc
+    if not isinstance(data, dict):
+        raise SpecError([SpecIssue(shown, 1, 1, "", "a spec is a YAML mapping (version:, kind:, ...)")])
+    issues: list[SpecIssue] = []
+    spec = None
+    try:
+        spec = SPEC_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        issues.extend(_issues_from_pydantic(shown, root, exc.errors()))
+    model = model_for_kind(data.get("kind"))
+    file_refs = model.file_refs(data) if model is not None else []
+
+    loaded = LoadedSpec(path=path.resolve(), raw=raw, spec=spec)
+    roots = allowed_roots(path)
+    for ref in file_refs:
+        where, dotted = _where(root, ref.loc)
+        resolved = (path.parent / ref.path).resolve()
+        if not any(resolved.is_relative_to(r) for r in roots):
+            shown_roots = ", ".join(str(r) for r in roots)
+            msg = f"{ref.path} resolves to {resolved}, outside the allowed roots ({shown_roots}); add its folder to DH_ALLOWED_ROOTS"
+            issues.append(SpecIssue(shown, where.line, where.column, dotted, msg))
+            continue
+        check = content_checks.check_file if check_content else content_checks.check_exists
+        if problem := check(resolved, ref.kind):
+            issues.append(SpecIssue(shown, where.line, where.column, dotted, f"{resolved}: {problem}"))
+        else:
+            loaded.files[ref.loc] = resolved
+    if not issues and check_content:
+        for loc, message in content_checks.check_spec(loaded):
+            where, dotted = _where(root, loc)
+            issues.append(SpecIssue(shown, where.line, where.column, dotted, message))
+    if issues:
+        raise SpecError(issues)
+    return loaded
+
+
+def _where(root: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[Located, str]:
+    where, _ = locate(root, loc)
+    return where, ".".join(str(p) for p in loc)
+
+
+def _issues_from_pydantic(shown: str, root: yaml.Node | None, errors: list[Any]) -> list[SpecIssue]:
+    """One issue per offending value; alternatives of a union are merged into one message."""
+    merged: dict[tuple[int, int, str], list[str]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        path, model = _walk(loc)
+        where, found = locate(root, path)
+        message = err["msg"].removeprefix("Value error, ").replace("Input should be", "should be")
+        if err["type"] == "extra_forbidden":
+            where = key_position(root, found) or where
+            _, parent = _walk(loc[:-1])
+            allowed = sorted(parent.model_fields) if parent is not None else []
+            guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            message = f"unknown field {loc[-1]!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
+            if allowed:
+                message += f" (allowed: {', '.join(allowed)})"
+        elif err["type"] == "missing":
+            message = f"required field {path[-1]!r} is missing"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            message = message.replace("Input tag", "value").replace("tag", "field")
+        key = (where.line, where.column, ".".join(str(p) for p in path))
+        if message not in merged.setdefault(key, []):
+            merged[key].append(message)
+    return [SpecIssue(shown, line, col, dotted, " or ".join(msgs)) for (line, col, dotted), msgs in merged.items()]
+
+
+def _walk(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:
+    """Split pydantic's error location into the document path and the model it ends in.
+
+    Pydantic inserts the member of a union (a discriminator value such as 'video', or a type
+    name such as 'int') after the field holding the union; those are not keys in the YAML.
+    """
+    path: list[str | int] = []
+    model, i = root_model(loc)
+    while i < len(loc):
+        part = loc[i]
+        i += 1
+        path.append(part)
+        fields = model.model_fields if model is not None else {}
+        if part not in fields:
+            model = None
+            continue
+        options = [a for a in _union_members(fields[part].annotation) if a is not type(None)]
+        models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(options) > 1 and i < len(loc):
+            tag = loc[i]
+            i += 1
+            model = next((m for m in models if _has_tag(m, tag)), None)
+        else:
+            model = models[0] if len(models) == 1 else None
+    return tuple(path), model
+
+
+def _union_members(annotation: Any) -> list[Any]:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _union_members(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [m for a in get_args(annotation) for m in _union_members(a)]
+    return [annotation]
+
+
+def _has_tag(model: type[BaseModel], tag: Any) -> bool:
+    for name in ("type", "backend", "kind"):
+        f = model.model_fields.get(name)
+        if f is not None and tag in get_args(f.annotation):
+            return True
+    return False
