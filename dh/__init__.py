@@ -1,0 +1,1 @@
+"""The `dh` command line: validate, run and submit specs; inspect the catalog; manage models."""

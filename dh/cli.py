@@ -1,0 +1,37 @@
+"""Entry point of the `dh` console script.
+
+Exit codes: 0 success, 1 a production (or another operation) failed, 2 invalid input
+(spec validation errors, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dh.commands import catalog_cmd, demo_cmd, models_cmd, run_cmd, schema_cmd, validate_cmd
+from dhcore.errors import DhError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dh", description="Declarative production line for 2D digital humans.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (validate_cmd, run_cmd, catalog_cmd, models_cmd, demo_cmd, schema_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except DhError as exc:
+        print(f"dh: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dh: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
