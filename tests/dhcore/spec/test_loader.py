@@ -1,0 +1,153 @@
+"""The spec loader: valid specs load with defaults; every problem is reported with its position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dhcore.pose.keypoints import PoseSequence
+from dhcore.spec.loader import SpecError, load_spec
+
+
+def _inputs(folder: Path) -> None:
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(folder / "person.png"), rng.integers(0, 255, (96, 80, 3), dtype=np.uint8))
+    PoseSequence.empty(5, 80, 96, 24.0).save(folder / "dance.npz")
+
+
+def write(folder: Path, text: str, name: str = "spec.yaml") -> Path:
+    _inputs(folder)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+VALID = """\
+version: 1
+kind: dance_video
+subject:
+  image: person.png
+motion:
+  type: keypoints
+  path: dance.npz
+"""
+
+
+def test_minimal_spec_loads_with_defaults_and_resolved_paths(tmp_path: Path) -> None:
+    loaded = load_spec(write(tmp_path, VALID))
+    spec = loaded.spec
+    assert spec.animate.backend == "warp" and (spec.animate.width, spec.animate.height) == (512, 512)
+    assert spec.output.audio.source == "auto" and spec.output.fps is None
+    assert loaded.name == "spec"
+    assert loaded.files[("subject", "image")] == (tmp_path / "person.png").resolve()
+    norm = loaded.normalized()
+    assert norm["motion"]["path"] == str((tmp_path / "dance.npz").resolve())
+
+
+def test_sha256_is_stable_and_changes_with_content(tmp_path: Path) -> None:
+    a = load_spec(write(tmp_path, VALID)).sha256
+    assert load_spec(write(tmp_path, VALID + "\n# a comment\n", "b.yaml")).sha256 == a
+    assert load_spec(write(tmp_path, VALID + "output: {crf: 20}\n", "c.yaml")).sha256 != a
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    return [str(i) for i in info.value.issues]
+
+
+def test_every_error_is_listed_with_line_and_column(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+version: 1
+kind: dance_video
+subject:
+  image: missing.png
+  imgae: typo.png
+motion:
+  type: keypoints
+  path: dance.npz
+pose:
+  detector: openpose
+animate:
+  backend: musepose
+  width: 500
+output:
+  crf: 99
+""",
+    )
+    errors = errors_of(path)
+    shown = str(path)
+    assert f"{shown}:4:10: subject.image: " in errors[0] and "file does not exist" in errors[0]
+    assert errors[1] == f"{shown}:5:3: subject.imgae: unknown field 'imgae'; did you mean 'image'? (allowed: image)"
+    assert errors[2].startswith(f"{shown}:10:13: pose.detector: should be 'mediapipe' or 'dwpose'")
+    assert errors[3].startswith(f"{shown}:13:10: animate.width: 500 is not a multiple of 8")
+    assert "use 496 or 504" in errors[3]
+    assert errors[4].startswith(f"{shown}:15:8: output.crf: ")
+    assert len(errors) == 5
+
+
+def test_missing_required_field_points_at_parent(tmp_path: Path) -> None:
+    path = write(tmp_path, "version: 1\nkind: dance_video\nsubject: {}\nmotion: {type: keypoints, path: dance.npz}\n")
+    assert errors_of(path) == [f"{path}:3:10: subject.image: required field 'image' is missing"]
+
+
+def test_union_tag_errors_point_at_the_tag(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("type: keypoints", "type: mocap"))
+    [error] = errors_of(path)
+    assert error == f"{path}:6:9: motion.type: unknown value 'mocap'; expected one of 'video', 'keypoints', 'openpose_json'"
+
+
+def test_duplicate_keys_and_bad_yaml(tmp_path: Path) -> None:
+    dup = write(tmp_path, VALID + "subject:\n  image: person.png\n", "dup.yaml")
+    assert errors_of(dup) == [f"{dup}:8:1: subject: duplicate key 'subject'"]
+    bad = write(tmp_path, "version: 1\nkind: [dance_video\n", "bad.yaml")
+    [error] = errors_of(bad)
+    assert error.startswith(f"{bad}:3:1: (spec): invalid YAML")
+
+
+def test_unsafe_yaml_tags_are_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "!!python/object/apply:os.system ['echo hacked']\n", "evil.yaml")
+    [error] = errors_of(path)
+    assert "invalid YAML" in error and "python/object" in error
+
+
+def test_paths_outside_allowed_roots_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inner = tmp_path / "specs"
+    inner.mkdir()
+    _inputs(tmp_path)
+    path = inner / "spec.yaml"
+    path.write_text(VALID.replace("person.png", "../person.png").replace("dance.npz", "../dance.npz"))
+    monkeypatch.delenv("DH_ALLOWED_ROOTS", raising=False)
+    errors = errors_of(path)
+    assert len(errors) == 2 and all("outside the allowed roots" in e and "DH_ALLOWED_ROOTS" in e for e in errors)
+    monkeypatch.setenv("DH_ALLOWED_ROOTS", str(tmp_path))
+    assert load_spec(path).files[("subject", "image")] == (tmp_path / "person.png").resolve()
+
+
+def test_unreadable_and_empty_inputs_are_validation_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    (tmp_path / "person.png").write_bytes(b"not an image")
+    PoseSequence.empty(0, 80, 96, 24.0).save(tmp_path / "dance.npz")
+    errors = errors_of(path)
+    assert "not a readable image" in errors[0]
+    assert "keypoint file has no frames" in errors[1]
+
+
+def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    video = tmp_path / "empty.avi"
+    argv = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:r=24"]
+    subprocess.run([*argv, "-frames:v", "0", str(video)], check=True)
+    path = write(tmp_path, VALID.replace("type: keypoints\n  path: dance.npz", "type: video\n  path: empty.avi"))
+    assert any("video has no frames" in e for e in errors_of(path))
+    driving = write(tmp_path, VALID + "output:\n  audio: {source: driving}\n", "driving.yaml")
+    [error] = errors_of(driving)
+    assert "needs a driving video" in error
