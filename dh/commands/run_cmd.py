@@ -19,7 +19,6 @@ from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.spec.loader import LoadedSpec
 
-FLOW_FOR_KIND = {"dance_video": "flows.dance_video:dance_video"}
 DEPLOYMENT_FOR_KIND = {"dance_video": "dance-video/dance-video"}
 
 
@@ -31,11 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("submit", help="submit specs to the Prefect deployments (needs a server and a worker)")
     s.add_argument("specs", nargs="+", metavar="SPEC")
     s.set_defaults(handler=handle_submit)
-
-
-def _flow(kind: str) -> Any:
-    module, attr = FLOW_FOR_KIND[kind].split(":")
-    return getattr(__import__(module, fromlist=[attr]), attr)
 
 
 def summarize(info: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +50,9 @@ def summarize(info: dict[str, Any]) -> dict[str, Any]:
 
 def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     production_id = uuid.uuid4().hex
-    flow = _flow(loaded.kind)
+    from flows.kinds import flow_for_kind
+
+    flow = flow_for_kind(loaded.kind)
     started = time.perf_counter()
     state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     wall = time.perf_counter() - started

@@ -82,8 +82,10 @@ class Catalog:
                 s.flush()
             return row.id
 
-    def start_production(self, spec_id: int, name: str, flow_run_id: str | None) -> str:
-        pid = uuid.uuid4().hex
+    def start_production(
+        self, spec_id: int, name: str, flow_run_id: str | None, production_id: str | None = None
+    ) -> str:
+        pid = production_id or uuid.uuid4().hex
         with session_scope(self.url) as s:
             s.add(
                 Production(

@@ -111,7 +111,9 @@ class FrameWriter:
         if frames.ndim == 3:
             frames = frames[None]
         if frames.shape[1:] != (self.height, self.width, 3) or frames.dtype != np.uint8:
-            raise ValueError(f"expected uint8 frames of {(self.height, self.width, 3)}, got {frames.shape} {frames.dtype}")
+            raise ValueError(
+                f"expected uint8 frames of {(self.height, self.width, 3)}, got {frames.shape} {frames.dtype}"
+            )
         for f in frames:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
             for packet in self._s.encode(vf):

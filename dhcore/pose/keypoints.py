@@ -31,9 +31,7 @@ BODY_LIMBS = (
 )  # fmt: skip
 
 #: Hand bones (parent, child): wrist root 0, then four joints per finger.
-HAND_BONES = tuple(
-    (0 if k == 0 else base + k - 1, base + k) for base in (1, 5, 9, 13, 17) for k in range(4)
-)
+HAND_BONES = tuple((0 if k == 0 else base + k - 1, base + k) for base in (1, 5, 9, 13, 17) for k in range(4))
 
 UPPER_BODY = (0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17)
 

@@ -156,11 +156,21 @@ def _issues_from_pydantic(shown: str, root: yaml.Node | None, errors: list[Any])
         elif err["type"] == "missing":
             message = f"required field {path[-1]!r} is missing"
         elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            message = message.replace("Input tag", "value").replace("tag", "field")
+            field = str(err["ctx"]["discriminator"]).strip("'")
+            path = (*path, field)
+            where, _ = locate(root, path)
+            if err["type"] == "union_tag_not_found":
+                message = f"required field {field!r} is missing"
+            else:
+                message = (
+                    f"unknown value {err['ctx']['tag']!r}; expected one of {err['ctx']['expected_tags']}"
+                )
         key = (where.line, where.column, ".".join(str(p) for p in path))
         if message not in merged.setdefault(key, []):
             merged[key].append(message)
-    return [SpecIssue(shown, line, col, dotted, " or ".join(msgs)) for (line, col, dotted), msgs in merged.items()]
+    return [
+        SpecIssue(shown, line, col, dotted, " or ".join(msgs)) for (line, col, dotted), msgs in merged.items()
+    ]
 
 
 def _walk(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:

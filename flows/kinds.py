@@ -1,0 +1,13 @@
+"""Which flow runs which spec kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def flow_for_kind(kind: str) -> Any:
+    if kind == "dance_video":
+        from flows.dance_video import dance_video
+
+        return dance_video
+    raise KeyError(f"no flow for spec kind {kind!r}")
