@@ -151,3 +151,33 @@ def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:
     driving = write(tmp_path, VALID + "output:\n  audio: {source: driving}\n", "driving.yaml")
     [error] = errors_of(driving)
     assert "needs a driving video" in error
+
+
+def test_kind_and_version_errors(tmp_path: Path) -> None:
+    unknown = write(tmp_path, VALID.replace("kind: dance_video", "kind: dance"), "k.yaml")
+    [error] = errors_of(unknown)
+    assert error.startswith(f"{unknown}:2:7: kind: unknown value 'dance'; expected one of 'dance_video', 'photo_shoot'")
+    missing = write(tmp_path, VALID.replace("kind: dance_video\n", ""), "m.yaml")
+    assert errors_of(missing) == [f"{missing}:1:1: kind: required field 'kind' is missing"]
+    v2 = write(tmp_path, VALID.replace("version: 1", "version: 2"), "v.yaml")
+    assert errors_of(v2) == [f"{v2}:1:10: version: should be 1"]
+
+
+def test_photo_shoot_errors_are_located_in_lists(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+version: 1
+kind: photo_shoot
+identity:
+  photos: [person.png, missing.jpg]
+looks:
+  - {name: a, template: person.png, prompt: "both"}
+  - {name: a, prompt: studio portrait, count: 0}
+""",
+        "shoot.yaml",
+    )
+    errors = errors_of(path)
+    assert errors[0].startswith(f"{path}:4:24: identity.photos.1: ") and "file does not exist" in errors[0]
+    assert errors[1] == f"{path}:6:5: looks.0: a look has exactly one of `template` or `prompt`"
+    assert errors[2].startswith(f"{path}:7:47: looks.1.count: should be greater than or equal to 1")

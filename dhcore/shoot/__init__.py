@@ -1,0 +1,1 @@
+"""Photo-shoot productions: new portraits of one identity, scored and selected."""
