@@ -32,12 +32,17 @@ class VideoInfo:
     has_audio: bool
     audio_rate: int | None = None
     codec: str = ""
+    pix_fmt: str = ""
+    audio_codec: str | None = None
+    audio_duration: float | None = None  # seconds of the first audio track, when the container says
 
     def as_meta(self) -> dict[str, object]:
         return {
             "width": self.width, "height": self.height, "fps": str(self.fps),
             "frames": self.frames, "duration": round(self.duration, 4),
             "has_audio": self.has_audio, "audio_rate": self.audio_rate, "codec": self.codec,
+            "pix_fmt": self.pix_fmt, "audio_codec": self.audio_codec,
+            "audio_duration": None if self.audio_duration is None else round(self.audio_duration, 4),
         }  # fmt: skip
 
 
@@ -64,10 +69,15 @@ def probe(path: str | Path, count_frames: bool = False) -> VideoInfo:
             frames = sum(1 for p in c.demux(vs) if p.size)
         if not duration and fps:
             duration = frames / float(fps)
+        audio_duration = None
+        if audio is not None and audio.duration and audio.time_base:
+            audio_duration = float(audio.duration * audio.time_base)
         return VideoInfo(
             width=vs.codec_context.width, height=vs.codec_context.height, fps=fps,
             frames=int(frames), duration=duration, has_audio=audio is not None,
             audio_rate=audio.rate if audio is not None else None, codec=vs.codec_context.name,
+            pix_fmt=vs.codec_context.pix_fmt or "", audio_codec=audio.codec_context.name if audio else None,
+            audio_duration=audio_duration,
         )  # fmt: skip
 
 
