@@ -1,0 +1,1 @@
+"""Quality metrics computed on produced media (framework-free)."""

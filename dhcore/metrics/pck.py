@@ -1,0 +1,120 @@
+"""Stage `evaluate.pose_pck`: does the output video show the pose it was asked to show?
+
+The MediaPipe body detector (video mode, body only) re-detects the pose on every output frame,
+and PCK@alpha compares it with the target (aligned) pose, both in output-frame pixels.
+
+- Joints: the upper-body joints (nose, neck, shoulders, elbows, wrists, eyes, ears) that are
+  visible in the target (confidence >= min_confidence) and inside the frame. A joint is correct
+  when the re-detected joint has coordinates within alpha * body size of the target; a target
+  joint that is not re-detected counts as wrong.
+- Body size: the median over frames of the target's torso length (neck to the hip midpoint,
+  pixels; hips may lie outside the frame), or, when the target never has both hips, the median
+  shoulder width. One size per sequence, so turning or bending does not change the tolerance.
+- Per-frame PCK = correct / evaluated joints (None when a frame has no evaluable joint); the
+  reported value is the mean over frames that have one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from dhcore.errors import InputError
+from dhcore.media.frames import iter_frames, probe
+from dhcore.pose.keypoints import UPPER_BODY, J, PoseSequence
+from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+
+NAME = "evaluate.pose_pck"
+VERSION = "1"
+CHUNK = 16
+
+
+class Params(StageParams):
+    alpha: float = Field(0.1, gt=0, le=1)
+    min_confidence: float = Field(0.3, ge=0, le=1)
+
+
+def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
+    """The normalising length in pixels (see the module docstring)."""
+    xy = target.body[..., :2] * (target.width, target.height)
+    vis = target.visible(min_confidence)
+    neck, rs, ls, rh, lh = (J[n] for n in ("neck", "r_shoulder", "l_shoulder", "r_hip", "l_hip"))
+    torso_ok = vis[:, neck] & vis[:, rh] & vis[:, lh]
+    if torso_ok.any():
+        mid_hip = (xy[:, rh] + xy[:, lh]) / 2
+        return float(np.median(np.linalg.norm(mid_hip - xy[:, neck], axis=-1)[torso_ok]))
+    sh_ok = vis[:, rs] & vis[:, ls]
+    if sh_ok.any():
+        return float(np.median(np.linalg.norm(xy[:, rs] - xy[:, ls], axis=-1)[sh_ok]))
+    raise InputError("the target pose has neither a torso nor shoulders to measure body size by")
+
+
+def pck(target: PoseSequence, detected: PoseSequence, params: Params | None = None) -> list[float | None]:
+    """Per-frame PCK of `detected` against `target` (same frame size, same length)."""
+    params = params or Params()
+    if len(target) != len(detected):
+        raise InputError(f"target has {len(target)} frames but {len(detected)} were detected")
+    size = body_size(target, params.min_confidence)
+    w, h = target.width, target.height
+    joints = list(UPPER_BODY)
+    txy = target.body[:, joints, :2] * (w, h)
+    dxy = detected.body[:, joints, :2] * (w, h)  # both normalized in the output frame
+    inside = (txy[..., 0] >= 0) & (txy[..., 0] < w) & (txy[..., 1] >= 0) & (txy[..., 1] < h)
+    evaluated = target.visible(params.min_confidence)[:, joints] & inside
+    dist = np.linalg.norm(dxy - txy, axis=-1)
+    correct = evaluated & np.isfinite(dist) & (np.nan_to_num(dist, nan=np.inf) <= params.alpha * size)
+    n = evaluated.sum(axis=1)
+    return [float(c) / float(k) if k else None for c, k in zip(correct.sum(axis=1), n, strict=True)]
+
+
+def mean_pck(per_frame: list[float | None]) -> float:
+    vals = [v for v in per_frame if v is not None]
+    return float(np.mean(vals)) if vals else 0.0
+
+
+def detect_video(frames_path: Path, progress: Progress = no_progress) -> PoseSequence:
+    """MediaPipe body poses of every frame of a video or frames file (video mode, one warm graph)."""
+    from dhcore.pose.extract_mediapipe import MediaPipeDetector
+
+    info = probe(frames_path)
+    bodies, hands, faces = [], [], []
+    with MediaPipeDetector(video=True, parts="body") as detector:
+        for chunk in iter_frames(frames_path, chunk=CHUNK):
+            for rgb in chunk:
+                b, hd, f = detector.detect(rgb)
+                bodies.append(b)
+                hands.append(hd)
+                faces.append(f)
+            progress(len(bodies), info.frames or None)
+    if not bodies:
+        raise InputError(f"{frames_path}: has no frames")
+    fps = float(info.fps) if info.fps else 1.0
+    return PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
+
+
+def run(
+    frames_path: Path, target_pose_path: Path, out_path: Path, params: Params | None = None,
+    progress: Progress = no_progress,
+) -> StageResult:  # fmt: skip
+    """Re-detect poses on `frames_path`, save them at `out_path`, and score them against the target."""
+    params = params or Params()
+    target = PoseSequence.load(target_pose_path)
+    detected = detect_video(Path(frames_path), progress)
+    if len(detected) != len(target):
+        raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
+    per_frame = pck(target, detected, params)
+    detected.save(out_path)
+    scored = [v for v in per_frame if v is not None]
+    meta = {"width": detected.width, "height": detected.height, "fps": detected.fps, "frames": len(detected)}
+    return StageResult(
+        outputs={"detected": Output(path=Path(out_path), kind="pose", meta=meta)},
+        metrics={
+            "pose_pck": mean_pck(per_frame),
+            "pose_pck_frames": float(len(scored)),
+            "pose_pck_body_size_px": body_size(target, params.min_confidence),
+        },  # fmt: skip
+        series={"pose_pck": per_frame},
+        frames=len(detected),
+    )

@@ -1,0 +1,360 @@
+"""Stage `pose.align`: retarget the driving poses onto the reference person's body.
+
+Output poses are normalized in the OUTPUT frame (width x height): the reference photo is
+scaled to cover the output frame and center-cropped (`dhcore.media.geometry.cover_fit`), so
+the reference pose is first mapped with `reference_in_output`, the same function animators use.
+All lengths are measured in a common space of "units of image height" (x times aspect).
+
+Methods (see shared/reference/pose_alignment.md):
+- musepose: per body-part scales = reference length / driving length, the skeleton rebuilt
+  from the neck with the driving frame's bone directions, then shifted by
+  t = reference neck - driving neck at the align frame.
+- unianimate: a global stretch (x by the shoulder-width ratio, y by the torso-height ratio;
+  one missing -> the other, both -> the musepose body scale), then per-bone length ratios
+  (kept at 1 when unmeasurable or beyond 3x), then the neck shift.
+- none: the driving poses as they are, mapped into the output frame like a photo (cover fit).
+
+Fixes over the public versions: a segment is measured only where both its ends are visible
+(confidence >= min_confidence); a scale that cannot be measured borrows a documented fallback
+(FALLBACKS, ending at the body scale = median of the measured scales) and a scale more than
+3x away from the body scale is treated as a detection error and replaced the same way, so no
+scale is ever inf/NaN/0; missing points stay missing and are never shifted.
+
+align_frame: an int uses that driving frame (MusePose semantics: per-side ratios averaged);
+"auto" measures each segment type symmetrically and robustly: reference length = the longer
+visible side (a projection is never longer than the bone), driving length = the 90th
+percentile over all frames and both sides where it is visible (so arms hidden or foreshortened
+in some frames do not matter), and takes t from the first frame with a visible neck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from dhcore.errors import InputError
+from dhcore.media.geometry import cover_fit
+from dhcore.pose import skeleton_tree as tree
+from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
+from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+
+NAME = "pose.align"
+VERSION = "1"
+AUTO_PERCENTILE = 90.0
+OUTLIER_FACTOR = 3.0
+_EPS = 1e-6
+
+L, R = tree.LEFT_HAND, tree.RIGHT_HAND
+_j = J.__getitem__
+
+#: MusePose groups: scale name -> segment types, each a list of (parent, child) per side.
+MUSE_SEGMENTS: dict[str, list[list[tuple[int, int]]]] = {
+    "neck": [[(_j("neck"), _j("nose"))]],
+    "face": [[(_j("nose"), _j("r_eye")), (_j("nose"), _j("l_eye"))],
+             [(_j("nose"), _j("r_ear")), (_j("nose"), _j("l_ear"))]],
+    "shoulder": [[(_j("neck"), _j("r_shoulder")), (_j("neck"), _j("l_shoulder"))]],
+    "upper_arm": [[(_j("r_shoulder"), _j("r_elbow")), (_j("l_shoulder"), _j("l_elbow"))]],
+    "lower_arm": [[(_j("r_elbow"), _j("r_wrist")), (_j("l_elbow"), _j("l_wrist"))]],
+    "hand": [[(L, L + k), (R, R + k)] for k in (1, 5, 9, 13, 17)],
+    "torso": [[(_j("neck"), _j("r_hip")), (_j("neck"), _j("l_hip"))]],
+    "upper_leg": [[(_j("r_hip"), _j("r_knee")), (_j("l_hip"), _j("l_knee"))]],
+    "lower_leg": [[(_j("r_knee"), _j("r_ankle")), (_j("l_knee"), _j("l_ankle"))]],
+}  # fmt: skip
+
+#: Where a scale that cannot be measured comes from (first measured one wins; "body" always exists).
+FALLBACKS: dict[str, tuple[str, ...]] = {
+    "neck": ("face", "shoulder"), "face": ("neck", "shoulder"), "shoulder": ("torso", "neck"),
+    "upper_arm": ("lower_arm", "shoulder"), "lower_arm": ("upper_arm", "shoulder"),
+    "torso": ("shoulder",), "upper_leg": ("lower_leg", "torso"), "lower_leg": ("upper_leg", "torso"),
+}  # fmt: skip
+_BODY_GROUPS = ("neck", "face", "shoulder", "upper_arm", "lower_arm", "torso", "upper_leg", "lower_leg")
+
+#: UniAnimate's adjusted bones (each scaled on its own; every other bone keeps the stretched length).
+UNI_BONES = tuple(
+    (J[a], J[b]) for a, b in (
+        ("neck", "nose"), ("neck", "r_shoulder"), ("neck", "l_shoulder"), ("r_shoulder", "r_elbow"),
+        ("l_shoulder", "l_elbow"), ("r_elbow", "r_wrist"), ("l_elbow", "l_wrist"), ("nose", "r_eye"),
+        ("nose", "l_eye"), ("r_eye", "r_ear"), ("l_eye", "l_ear"), ("r_hip", "r_knee"),
+        ("l_hip", "l_knee"), ("r_knee", "r_ankle"), ("l_knee", "l_ankle"),
+    )
+)  # fmt: skip
+_MIRROR = {
+    J[n]: J[("l_" + n[2:]) if n.startswith("r_") else ("r_" + n[2:])] for n in J if n[:2] in ("r_", "l_")
+}
+
+
+class Params(StageParams):
+    width: int = Field(gt=0, description="output frame width (pixels)")
+    height: int = Field(gt=0, description="output frame height (pixels)")
+    method: Literal["musepose", "unianimate", "none"] = "musepose"
+    align_frame: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
+    min_confidence: float = Field(0.3, ge=0, le=1)
+
+
+@dataclass
+class Alignment:
+    """What the alignment measured: per-point scales by name, the shift, and any fallbacks."""
+
+    method: str
+    scales: dict[str, float] = field(default_factory=dict)
+    offset: tuple[float, float] = (0.0, 0.0)  # in units of output height
+    stretch: tuple[float, float] = (1.0, 1.0)  # unianimate's global (x, y) stretch
+    offset_frame: int = 0
+    #: the scale applied to each of the 128 flat points' offset from its parent (skeleton_tree order)
+    point_scale: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def reference_in_output(reference: PoseSequence, width: int, height: int) -> PoseSequence:
+    """The reference pose (photo-normalized) in output-frame coordinates: the animators' mapping too."""
+    fit = cover_fit(reference.width, reference.height, width, height)
+
+    def move(a: np.ndarray) -> np.ndarray:
+        out = a.copy()
+        out[..., :2] = fit.to_output_normalized(a[..., :2])
+        return out
+
+    return PoseSequence(
+        move(reference.body), move(reference.hands), move(reference.face), width, height, reference.fps
+    )
+
+
+#: (xy [F, 128, 2] in units of image height, visible [F, 128])
+_Points = tuple[np.ndarray, np.ndarray]
+
+
+def _common(points: np.ndarray, aspect: float) -> np.ndarray:
+    xy = points[..., :2].copy()
+    xy[..., 0] *= aspect
+    return xy
+
+
+def _lengths(xy: np.ndarray, vis: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Segment length per frame [F]; NaN where an end is missing or the length is degenerate."""
+    length = np.linalg.norm(xy[:, b] - xy[:, a], axis=-1)
+    return np.where(vis[:, a] & vis[:, b] & (length > _EPS), length, np.nan)
+
+
+def _type_ratio(
+    sides: list[tuple[int, int]], ref: _Points, drv: _Points, frame: int | None,
+) -> float:  # fmt: skip
+    """Reference/driving length ratio of one segment type, or NaN if it cannot be measured."""
+    ref_len = np.array([_lengths(*ref, a, b)[0] for a, b in sides])
+    if frame is not None:  # MusePose: per-side ratios at the align frame, averaged
+        drv_len = np.array([_lengths(*drv, a, b)[frame] for a, b in sides])
+        ratios = ref_len / drv_len
+        ratios = ratios[np.isfinite(ratios)]
+        return float(ratios.mean()) if ratios.size else np.nan
+    ref_best = np.nanmax(ref_len) if np.isfinite(ref_len).any() else np.nan
+    drv_all = np.concatenate([_lengths(*drv, a, b) for a, b in sides])
+    drv_all = drv_all[np.isfinite(drv_all)]
+    if not drv_all.size or not np.isfinite(ref_best):
+        return np.nan
+    return float(ref_best / np.percentile(drv_all, AUTO_PERCENTILE))
+
+
+def _group_ratio(
+    types: list[list[tuple[int, int]]], ref: _Points, drv: _Points, frame: int | None,
+) -> float:  # fmt: skip
+    """Mean ratio over a group's measurable segment types, or NaN."""
+    ratios = np.array([_type_ratio(t, ref, drv, frame) for t in types])
+    return float(np.nanmean(ratios)) if np.isfinite(ratios).any() else np.nan
+
+
+def _resolve_scales(measured: dict[str, float], info: Alignment) -> dict[str, float]:
+    """Fill unmeasured or outlier scales from FALLBACKS; every result is finite and > 0."""
+    direct = {k: v for k, v in measured.items() if np.isfinite(v) and v > _EPS}
+    core = [direct[g] for g in _BODY_GROUPS if g in direct]
+    if not core:
+        raise InputError(
+            "no body segment is visible in both the reference and the driving poses (align frame); "
+            "cannot estimate any scale"
+        )
+    body = float(np.median(core))
+    for name, value in list(direct.items()):
+        if not body / OUTLIER_FACTOR <= value <= body * OUTLIER_FACTOR:
+            info.warnings.append(f"scale {name}={value:.3g} is over {OUTLIER_FACTOR}x away from the body scale "
+                                 f"{body:.3g}; treated as a detection error")  # fmt: skip
+            del direct[name]
+    scales = dict(direct)
+    for name in _BODY_GROUPS:
+        if name in scales:
+            continue
+        source = next((g for g in FALLBACKS[name] if g in direct), "body")
+        scales[name] = direct[source] if source != "body" else body
+        info.warnings.append(f"scale {name} could not be measured; using {source} ({scales[name]:.3g})")
+    scales["body"] = body
+    return scales
+
+
+def _offset_frame(drv_vis: np.ndarray, align_frame: int | Literal["auto"]) -> int:
+    necks = drv_vis[:, tree.ROOT]
+    if align_frame == "auto":
+        if not necks.any():
+            raise InputError("the driving poses have no frame with a visible neck (both shoulders)")
+        return int(np.argmax(necks))
+    if align_frame >= len(drv_vis):
+        raise InputError(f"align_frame {align_frame} is past the last driving frame ({len(drv_vis) - 1})")
+    if not necks[align_frame]:
+        raise InputError(
+            f"driving frame {align_frame} has no visible neck; choose another align_frame or 'auto'"
+        )
+    return align_frame
+
+
+def _musepose(ref: _Points, drv: _Points, params: Params, info: Alignment) -> np.ndarray:
+    """Per-group scales, then the rebuild from the neck; returns [F, 128, 2] in common units."""
+    (rxy, _), (dxy, dvis) = ref, drv
+    frame = None if params.align_frame == "auto" else info.offset_frame
+    measured = {name: _group_ratio(types, ref, drv, frame) for name, types in MUSE_SEGMENTS.items()}
+    hand = measured.pop("hand")
+    scales = _resolve_scales(measured, info)
+    parts = [scales["upper_arm"], scales["lower_arm"]]
+    if np.isfinite(hand) and scales["body"] / OUTLIER_FACTOR <= hand <= scales["body"] * OUTLIER_FACTOR:
+        parts.append(hand)
+    else:
+        info.warnings.append("scale hand could not be measured; using the arm scales")
+    scales["hand"] = float(np.mean(parts))  # MusePose: (hand + upper arm + lower arm) / 3
+    parent = tree.body_parents()
+    per_point = np.empty(tree.N_POINTS)
+    group_of = _muse_group_of_point()
+    for i in range(tree.N_POINTS):
+        per_point[i] = scales[group_of[i]]
+    info.scales, info.point_scale = scales, per_point
+    offset = rxy[0, tree.ROOT] - dxy[info.offset_frame, tree.ROOT]
+    info.offset = (float(offset[0]), float(offset[1]))
+    return tree.rebuild(dxy, dvis, parent, per_point, offset)
+
+
+def _muse_group_of_point() -> list[str]:
+    group = ["body"] * tree.N_POINTS
+    for name, types in MUSE_SEGMENTS.items():
+        if name == "hand":
+            continue
+        for sides in types:
+            for _, child in sides:
+                group[child] = name
+    for start in (L, R):
+        for k in range(21):
+            group[start + k] = "hand"
+    for i in range(tree.FACE, tree.N_POINTS):
+        group[i] = "face"
+    return group
+
+
+def _driving_length(lengths: np.ndarray, frame: int | None) -> float:
+    """A segment's driving length: at the align frame, or (auto) the high percentile over frames."""
+    if frame is not None:
+        return float(lengths[frame])
+    return float(np.nanpercentile(lengths, AUTO_PERCENTILE)) if np.isfinite(lengths).any() else np.nan
+
+
+def _unianimate(ref: _Points, drv: _Points, params: Params, info: Alignment) -> np.ndarray:
+    """Global stretch, per-bone ratios, then the rebuild from the neck; [F, 128, 2] in common units."""
+    (rxy, rvis), (dxy, dvis) = ref, drv
+    frame = None if params.align_frame == "auto" else info.offset_frame
+
+    def span(xy: np.ndarray, vis: np.ndarray, kind: str) -> np.ndarray:
+        if kind == "x":
+            return _lengths(xy, vis, J["r_shoulder"], J["l_shoulder"])
+        ok = vis[:, J["r_shoulder"]] & vis[:, J["l_shoulder"]] & vis[:, J["r_hip"]] & vis[:, J["l_hip"]]
+        top = (xy[:, J["r_shoulder"]] + xy[:, J["l_shoulder"]]) / 2
+        bottom = (xy[:, J["r_hip"]] + xy[:, J["l_hip"]]) / 2
+        d = np.linalg.norm(bottom - top, axis=-1)
+        return np.where(ok & (d > _EPS), d, np.nan)
+
+    stretch = {}
+    for kind in ("x", "y"):
+        ratio = span(rxy, rvis, kind)[0] / _driving_length(span(dxy, dvis, kind), frame)
+        stretch[kind] = ratio if np.isfinite(ratio) and ratio > _EPS else np.nan
+    if not np.isfinite([stretch["x"], stretch["y"]]).any():
+        measured = {name: _group_ratio(types, ref, drv, frame) for name, types in MUSE_SEGMENTS.items()}
+        measured.pop("hand")
+        body = _resolve_scales(measured, Alignment("musepose"))["body"]
+        info.warnings.append(
+            f"neither shoulder width nor torso height measurable; stretching by the body scale {body:.3g}"
+        )
+        stretch["x"] = stretch["y"] = body
+    for kind, other in (("x", "y"), ("y", "x")):
+        if not np.isfinite(stretch[kind]):
+            info.warnings.append(f"stretch {kind} could not be measured; using the {other} stretch")
+            stretch[kind] = stretch[other]
+    sxy = np.array([stretch["x"], stretch["y"]])
+    info.stretch = (float(sxy[0]), float(sxy[1]))
+    dxy_s = dxy * sxy
+    per_point = np.ones(tree.N_POINTS)
+    for a, b in UNI_BONES:
+        ref_len = _lengths(rxy, rvis, a, b)[0]
+        if not np.isfinite(ref_len) and b in _MIRROR:
+            ref_len = _lengths(rxy, rvis, _MIRROR.get(a, a), _MIRROR[b])[0]
+        ratio = ref_len / _driving_length(_lengths(dxy_s, dvis, a, b), frame)
+        if np.isfinite(ratio) and 1 / OUTLIER_FACTOR <= ratio <= OUTLIER_FACTOR:
+            per_point[b] = ratio
+        else:
+            info.warnings.append(
+                f"bone {BODY_NAMES[a]}-{BODY_NAMES[b]}: no usable length ratio; kept the stretched length"
+            )
+    info.scales = {f"{BODY_NAMES[a]}-{BODY_NAMES[b]}": float(per_point[b]) for a, b in UNI_BONES}
+    info.point_scale = per_point
+    offset = rxy[0, tree.ROOT] - dxy_s[info.offset_frame, tree.ROOT]
+    info.offset = (float(offset[0]), float(offset[1]))
+    return tree.rebuild(dxy_s, dvis, tree.body_parents(ears_on_eyes=True), per_point, offset)
+
+
+def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tuple[PoseSequence, Alignment]:
+    """The driving poses retargeted onto the reference body, normalized in the output frame."""
+    info = Alignment(method=params.method)
+    dpts = tree.flatten(driving)
+    dvis = tree.visible(dpts, params.min_confidence)
+    if not dvis.any():
+        raise InputError("the driving poses have no visible point")
+    if params.method == "none":
+        fit = cover_fit(driving.width, driving.height, params.width, params.height)
+        out = dpts.copy()
+        out[..., :2] = np.where(dvis[..., None], fit.to_output_normalized(dpts[..., :2]), np.nan)
+        out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
+        return tree.unflatten(out, params.width, params.height, driving.fps), info
+    if len(reference) != 1:
+        raise InputError(f"the reference pose must have exactly one frame, not {len(reference)}")
+    ref_out = reference_in_output(reference, params.width, params.height)
+    rpts = tree.flatten(ref_out)
+    rvis = tree.visible(rpts, params.min_confidence)
+    if not rvis[0, tree.ROOT]:
+        raise InputError("the reference pose has no visible neck (both shoulders must be visible)")
+    out_aspect = params.width / params.height
+    ref = (_common(rpts, out_aspect), rvis)
+    drv = (_common(dpts, driving.aspect), dvis)
+    info.offset_frame = _offset_frame(dvis, params.align_frame)
+    method = _musepose if params.method == "musepose" else _unianimate
+    xy = method(ref, drv, params, info)
+    out = np.empty_like(dpts)
+    out[..., 0] = xy[..., 0] / out_aspect
+    out[..., 1] = xy[..., 1]
+    out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
+    out[~dvis, :2] = np.nan
+    return tree.unflatten(out, params.width, params.height, driving.fps), info
+
+
+def run(
+    reference_path: Path, driving_path: Path, out_path: Path, params: Params, progress: Progress = no_progress
+) -> StageResult:
+    """Align a driving PoseSequence file to a 1-frame reference PoseSequence file; save the result."""
+    reference, driving = PoseSequence.load(reference_path), PoseSequence.load(driving_path)
+    progress(0, len(driving))
+    target, info = align(reference, driving, params)
+    target.save(out_path)
+    progress(len(driving), len(driving))
+    metrics = {f"scale_{k}": v for k, v in info.scales.items() if k in MUSE_SEGMENTS or k == "body"}
+    metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
+    if params.method == "unianimate":
+        metrics.update(stretch_x=info.stretch[0], stretch_y=info.stretch[1])
+    meta = {"width": params.width, "height": params.height, "fps": driving.fps, "frames": len(target),
+            "method": params.method, "coordinates": "output frame (reference photo cover-fit)"}  # fmt: skip
+    return StageResult(
+        outputs={"pose": Output(path=Path(out_path), kind="pose", meta=meta)},
+        metrics=metrics, frames=len(target), warnings=info.warnings,
+    )  # fmt: skip

@@ -1,0 +1,111 @@
+"""evaluate.pose_pck: PCK@0.1 of re-detected poses against the target, and the stage on real video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dhcore.demo.dance import make_dance, render_dance_video
+from dhcore.errors import InputError
+from dhcore.media.frames import FrameWriter
+from dhcore.metrics import pck as P
+from dhcore.pose.keypoints import UPPER_BODY, J, PoseSequence
+
+
+def _target() -> PoseSequence:
+    pose = PoseSequence.empty(1, 400, 400, 24.0)
+    pts = {"nose": (0.5, 0.2), "neck": (0.5, 0.3), "r_shoulder": (0.4, 0.3), "l_shoulder": (0.6, 0.3),
+           "r_elbow": (0.35, 0.45), "l_elbow": (0.65, 0.45), "r_wrist": (0.33, 0.6), "l_wrist": (0.67, 0.6),
+           "r_eye": (0.48, 0.18), "l_eye": (0.52, 0.18), "r_ear": (0.46, 0.19), "l_ear": (0.54, 0.19),
+           "r_hip": (0.45, 0.7), "l_hip": (0.55, 0.7)}  # fmt: skip
+    for name, (x, y) in pts.items():
+        pose.body[0, J[name]] = (x, y, 1.0)
+    return pose
+
+
+def test_body_size_is_the_torso_or_the_shoulder_width() -> None:
+    target = _target()
+    assert P.body_size(target) == pytest.approx(0.4 * 400)  # neck (y .3) to mid-hip (y .7)
+    target.body[0, J["r_hip"], 2] = 0.0
+    assert P.body_size(target) == pytest.approx(0.2 * 400)  # shoulder width
+    target.body[0, J["r_shoulder"], 2] = 0.0
+    with pytest.raises(InputError, match="neither a torso nor shoulders"):
+        P.body_size(target)
+
+
+def test_pck_counts_joints_within_a_tenth_of_body_size() -> None:
+    target = _target()
+    size = P.body_size(target)  # 160 px -> tolerance 16 px
+    assert P.pck(target, target) == [1.0]
+    near = target.replace(body=target.body.copy())
+    near.body[0, :, 0] += 15.0 / 400
+    assert P.pck(target, near) == [1.0]
+    far = target.replace(body=target.body.copy())
+    far.body[0, J["r_wrist"], 0] += 17.0 / 400
+    assert P.pck(target, far) == [pytest.approx(11 / 12)]
+    lost = target.replace(body=target.body.copy())
+    lost.body[0, J["l_wrist"]] = (np.nan, np.nan, 0.0)
+    assert P.pck(target, lost) == [pytest.approx(11 / 12)]  # not re-detected = wrong
+    assert size == pytest.approx(160)
+
+
+def test_only_visible_in_frame_upper_body_joints_are_scored() -> None:
+    target = _target()
+    target.body[0, J["r_wrist"], 1] = 1.3  # below the frame: cannot be seen in the video
+    target.body[0, J["l_wrist"], 2] = 0.1  # not part of the target
+    detected = target.replace(body=np.full_like(target.body, np.nan))
+    detected.body[0, list(UPPER_BODY)] = target.body[0, list(UPPER_BODY)]
+    detected.body[0, J["r_wrist"]] = (0.0, 0.0, 1.0)  # would be wrong, but is not scored
+    assert P.pck(target, detected) == [1.0]
+    nothing = PoseSequence.empty(2, 400, 400, 24.0)
+    nothing.body[:, J["r_hip"]] = nothing.body[:, J["l_hip"]] = nothing.body[:, J["neck"]] = (0.5, 2.0, 1.0)
+    nothing.body[:, J["l_hip"], 0] = 0.6
+    assert P.pck(nothing, nothing) == [None, None]
+    assert P.mean_pck([None, 0.5, 1.0]) == pytest.approx(0.75) and P.mean_pck([None]) == 0.0
+
+
+def test_length_mismatch_is_an_error() -> None:
+    with pytest.raises(InputError, match="1 frames but 2 were detected"):
+        P.pck(_target(), PoseSequence.empty(2, 400, 400, 24.0))
+
+
+@pytest.fixture(scope="module")
+def drawn_dance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("pck")
+    truth = make_dance(seconds=1.0)
+    truth.save(folder / "truth.npz")
+    render_dance_video(truth, folder / "dance.mp4")
+    return folder / "dance.mp4", folder / "truth.npz"
+
+
+def test_stage_scores_a_video_that_shows_its_target(drawn_dance: tuple[Path, Path], tmp_path: Path) -> None:
+    video, truth = drawn_dance
+    result = P.run(video, truth, tmp_path / "detected.npz")
+    assert result.metrics["pose_pck"] >= 0.9
+    assert result.metrics["pose_pck_frames"] == 24 and len(result.series["pose_pck"]) == 24
+    assert (
+        result.outputs["detected"].kind == "pose" and len(PoseSequence.load(tmp_path / "detected.npz")) == 24
+    )
+
+
+def test_stage_scores_low_when_the_video_shows_another_pose(
+    drawn_dance: tuple[Path, Path], tmp_path: Path
+) -> None:
+    video, truth_path = drawn_dance
+    truth = PoseSequence.load(truth_path)
+    moved = truth.replace(body=truth.body.copy())
+    moved.body[..., 0] += 0.15  # the same dance, 77 px to the right
+    moved.save(tmp_path / "moved.npz")
+    assert P.run(video, tmp_path / "moved.npz", tmp_path / "d.npz").metrics["pose_pck"] < 0.2
+
+
+def test_frame_count_mismatch_is_an_input_error(tmp_path: Path) -> None:
+    video = tmp_path / "short.nut"
+    with FrameWriter(video, 24, 64, 64) as w:
+        w.write(np.zeros((3, 64, 64, 3), np.uint8))
+    target = _target()
+    target.save(tmp_path / "t.npz")
+    with pytest.raises(InputError, match=r"short\.nut: has 3 frames but the target pose has 1"):
+        P.run(video, tmp_path / "t.npz", tmp_path / "d.npz")

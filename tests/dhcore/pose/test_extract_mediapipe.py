@@ -1,0 +1,155 @@
+"""pose.extract with the embedded MediaPipe detector, on real photos and a drawn dance video."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dhcore.errors import InputError
+from dhcore.media.frames import FrameWriter
+from dhcore.metrics.pck import mean_pck, pck
+from dhcore.pose import extract
+from dhcore.pose import extract_mediapipe as mp_extract
+from dhcore.pose.keypoints import J, PoseSequence
+
+
+def test_photo_gives_one_frame_in_the_dh_layout(astronaut_png: Path, tmp_path: Path) -> None:
+    result = extract.run(astronaut_png, tmp_path / "ref.npz")
+    pose = PoseSequence.load(tmp_path / "ref.npz")
+    assert (len(pose), pose.width, pose.height) == (1, 512, 512)
+    assert result.outputs["pose"].kind == "pose" and result.metrics["detected_rate"] == 1.0
+    b = pose.body[0]
+    vis = pose.visible()[0]
+    for name in ("nose", "neck", "r_shoulder", "l_shoulder", "r_eye", "l_eye", "r_ear", "l_ear", "r_elbow"):
+        assert vis[J[name]], name
+    # a frontal photo: the person's right side is on the image's left
+    assert b[J["r_shoulder"], 0] < b[J["neck"], 0] < b[J["l_shoulder"], 0]
+    assert b[J["r_eye"], 0] < b[J["l_eye"], 0] and b[J["r_ear"], 0] < b[J["l_ear"], 0]
+    assert b[J["nose"], 1] < b[J["neck"], 1] < b[J["r_elbow"], 1]
+    np.testing.assert_allclose(b[J["neck"], :2], b[[J["r_shoulder"], J["l_shoulder"]], :2].mean(0), atol=1e-6)
+    assert b[J["neck"], 2] == pytest.approx(min(b[J["r_shoulder"], 2], b[J["l_shoulder"], 2]))
+    # the half-body portrait has no legs in frame: low confidence, i.e. missing to every consumer
+    assert not vis[[J["r_knee"], J["l_knee"], J["r_ankle"], J["l_ankle"]]].any()
+    assert (pose.face[0, :, 2] >= 0.5).all()
+
+
+def _photos() -> dict[str, np.ndarray]:
+    import insightface
+    import matplotlib.cbook as cbook
+    from skimage import data
+
+    hanks = Path(os.path.dirname(insightface.__file__)) / "data" / "images" / "Tom_Hanks_54745.png"
+    grace = cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    return {
+        "astronaut": data.astronaut(),
+        "grace_hopper": cv2.cvtColor(grace, cv2.COLOR_BGR2RGB),
+        "tom_hanks": cv2.cvtColor(cv2.imread(str(hanks)), cv2.COLOR_BGR2RGB),
+    }
+
+
+def test_face_68_mapping_agrees_with_dlibs_68_point_predictor() -> None:
+    """The documented mesh->iBUG-68 picks land where dlib puts its 68 points (mean < 10 % of the
+    inter-ocular distance on each packaged photo)."""
+    import dlib
+    import face_recognition_models
+
+    finder = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    with mp_extract.MediaPipeDetector(video=False) as detector:
+        for name, rgb in _photos().items():
+            h, w = rgb.shape[:2]
+            _, _, face = detector.detect(rgb)
+            ref = np.array([(p.x, p.y) for p in predictor(rgb, finder(rgb, 1)[0]).parts()], float)
+            iod = np.linalg.norm(ref[36:42].mean(0) - ref[42:48].mean(0))
+            err = np.linalg.norm(face[:, :2] * (w, h) - ref, axis=1) / iod
+            assert err.mean() < 0.1, (name, err.mean())
+            assert err.max() < 0.3, (name, err.max())
+
+
+def test_video_is_tracked_and_matches_the_drawn_keypoints(
+    dance_video: tuple[PoseSequence, Path], tmp_path: Path
+) -> None:
+    truth, video = dance_video
+    seen: list[tuple[int, int | None]] = []
+    result = extract.run(video, tmp_path / "drv.npz", extract.Params(), lambda d, t: seen.append((d, t)))
+    pose = PoseSequence.load(tmp_path / "drv.npz")
+    assert (len(pose), pose.width, pose.height, pose.fps) == (len(truth), 512, 512, 24.0)
+    assert result.metrics["detected_rate"] == 1.0 and result.series["pose_detected"] == [1.0] * len(truth)
+    assert seen[-1] == (len(truth), len(truth)) and len(seen) == -(-len(truth) // extract.CHUNK)
+    assert mean_pck(pck(truth, pose)) > 0.9
+    face_err = np.linalg.norm((pose.face[..., :2] - truth.face[..., :2]) * 512, axis=-1)
+    assert np.nanmedian(face_err) < 6.0  # px: the drawn face's 68 points are found again
+    # holistic's left hand is the person's left: a found hand sits at the matching wrist
+    for k, wrist in ((0, J["l_wrist"]), (1, J["r_wrist"])):
+        found = pose.hands[:, k, 0, 2] > 0
+        if found.any():
+            d = np.linalg.norm(pose.hands[found, k, 0, :2] - pose.body[found, wrist, :2], axis=-1) * 512
+            assert np.median(d) < 25, (k, np.median(d))
+
+
+def test_one_warm_detector_per_run(
+    dance_video: tuple[PoseSequence, Path], tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    made: list[object] = []
+    original = mp_extract.MediaPipeDetector.__init__
+
+    def counting(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(mp_extract.MediaPipeDetector, "__init__", counting)
+    extract.run(dance_video[1], tmp_path / "p.npz", extract.Params(parts="body"))
+    assert len(made) == 1
+
+
+def test_blank_photo_is_no_person(tmp_path: Path) -> None:
+    path = tmp_path / "wall.png"
+    cv2.imwrite(str(path), np.full((256, 256, 3), 200, np.uint8))
+    with pytest.raises(InputError, match=r"wall\.png: no person found in the reference photo"):
+        extract.run(path, tmp_path / "out.npz")
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_unreadable_photo(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jpg"
+    path.write_text("not an image")
+    with pytest.raises(InputError, match=r"broken\.jpg: not a readable image"):
+        extract.run(path, tmp_path / "out.npz")
+
+
+def test_video_without_a_body(tmp_path: Path) -> None:
+    path = tmp_path / "empty_room.nut"
+    with FrameWriter(path, 24, 128, 128) as writer:
+        writer.write(np.full((6, 128, 128, 3), 90, np.uint8))
+    with pytest.raises(InputError, match=r"empty_room\.nut: no visible body in any of its 6 frames"):
+        extract.run(path, tmp_path / "out.npz")
+
+
+def test_video_without_frames(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "nothing.avi"
+    with av.open(str(path), "w") as container:  # a video stream and not one frame
+        stream = container.add_stream("mjpeg", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuvj420p"
+        container.start_encoding()
+    with pytest.raises(InputError, match=r"nothing\.avi: the video has no frames"):
+        extract.run(path, tmp_path / "out.npz")
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    path = tmp_path / "notes.mp4"
+    path.write_text("hello")
+    with pytest.raises(InputError, match=r"notes\.mp4"):
+        extract.run(path, tmp_path / "out.npz")
+
+
+def test_params_and_model_ids() -> None:
+    assert extract.model_ids(extract.Params()) == []
+    assert extract.model_ids(extract.Params(detector="dwpose")) == ["dwpose_yolox_l", "dwpose_ll_ucoco_384"]
+    with pytest.raises(ValueError):
+        extract.Params(detector="openpose")
