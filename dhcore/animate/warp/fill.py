@@ -1,0 +1,67 @@
+"""Filling the region a moved part leaves behind: the background, and the torso under the arms.
+
+Both fills run once per video. Holes are large (a whole person), so they are filled on a
+downscaled copy and pasted back only inside the hole: a fill is low-frequency anyway, and
+Telea on a 512x512 person-sized hole costs seconds while the same at 1/4 scale costs
+milliseconds. The pyramid (push-pull) fill diffuses only the pixels marked known, which
+is what the torso texture needs: arm or background colours must not bleed into it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: Telea/Navier-Stokes fills run at this many pixels along the longer side.
+_WORK_SIDE = 160
+
+
+def pyramid_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Unknown pixels get the known colours diffused from coarser levels (push-pull).
+
+    image: [H, W, C] float32; known: [H, W] float32 in [0, 1]. Returns float32 [H, W, C].
+    """
+    w = known.astype(np.float32)[..., None]
+    levels = [(image.astype(np.float32) * w, w)]
+    while min(levels[-1][1].shape[:2]) > 2:
+        color, weight = levels[-1]
+        size = (max(1, color.shape[1] // 2), max(1, color.shape[0] // 2))
+        color = cv2.resize(color, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], 1)
+        levels.append((color, weight))
+    color, weight = levels[-1]
+    # the coarsest level may still have empty cells: they get the mean of all known pixels
+    total = float(weight.sum())
+    mean_colour = color.reshape(-1, color.shape[-1]).sum(0) / total if total > 0 else 0.0
+    filled = np.where(weight > 1e-6, color / np.maximum(weight, 1e-6), mean_colour).astype(np.float32)
+    for color, weight in reversed(levels[:-1]):
+        h, w_ = color.shape[:2]
+        up = cv2.resize(filled, (w_, h), interpolation=cv2.INTER_LINEAR).reshape(h, w_, -1)
+        mean = color / np.maximum(weight, 1e-6)
+        # a pixel keeps its own (normalised) colour as far as it is known, the rest comes from above
+        trust = np.clip(weight * 4.0, 0.0, 1.0)
+        filled = mean * trust + up * (1.0 - trust)
+    return filled
+
+
+def inpaint(image: np.ndarray, hole: np.ndarray, method: str) -> np.ndarray:
+    """image: uint8 [H, W, 3]; hole: bool [H, W]. The image with the hole filled, uint8."""
+    if not hole.any():
+        return image.copy()
+    h, w = hole.shape
+    if method == "pyramid":
+        filled = pyramid_fill(image.astype(np.float32), (~hole).astype(np.float32))
+    else:
+        factor = min(1.0, _WORK_SIDE / max(h, w))
+        small_size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
+        small_hole = cv2.resize(hole.astype(np.uint8) * 255, small_size, interpolation=cv2.INTER_AREA)
+        small_hole = (small_hole > 0).astype(np.uint8) * 255  # any hole pixel taints its cell
+        flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+        small = cv2.inpaint(small, small_hole, 5, flag)
+        filled = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    # paste inside the hole with a soft seam so the fill's blur does not end in a hard step
+    soft = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), sigmaX=max(1.0, max(h, w) / 256))
+    soft = np.maximum(soft, hole.astype(np.float32))[..., None]
+    out = image.astype(np.float32) * (1.0 - soft) + filled * soft
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

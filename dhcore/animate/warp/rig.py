@@ -1,0 +1,288 @@
+"""Cutting the person into layers, meshing each and skinning its vertices to the handles.
+
+Layers, not one mesh: a single mesh over the whole silhouette ties an arm lying against the
+torso to the torso, so lifting the arm would drag the torso's pixels along (and tear them).
+Each limb therefore gets its own mesh and texture and is drawn after the core (head and
+torso), which is what puts limbs in front of the body. Where a limb covered the torso in
+the photo, the core's texture is filled from the surrounding torso so that lifting the arm
+reveals clothing, not a hole; where it covered only background, the background fill shows.
+Which pixel belongs to which layer is decided by a seeded watershed on the photo (see
+`_label_parts`), so held objects and loose sleeves go with the limb whose outline holds them.
+
+Skinning: each vertex blends the transforms of its layer's handles with inverse-distance
+weights to the handles' shapes (torso polygon, head disc, bone segments), stiff for limbs,
+soft for the torso and neck. Limbs are not blended with the torso at their root: the first
+bone turns about the shoulder or hip joint itself, and the layer order hides the seam.
+
+Everything lives on a canvas padded beyond the frame (edge pixels replicated), so a body
+cut by the frame border, e.g. the bottom of a half-body portrait, keeps its cut edge
+outside the frame when it sways instead of showing a gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from dhcore.animate.warp.body import Body, distance_to, draw_core, draw_segments
+from dhcore.animate.warp.fill import pyramid_fill
+from dhcore.animate.warp.skeleton import HANDLE_INDEX, HANDLES, is_rigged
+
+#: inverse-distance skinning exponents: higher = stiffer bones, shorter blend zones at joints.
+#: Limbs are stiff (a sharply bent elbow must not smear the sleeve), the torso and neck soft.
+_POWER = {"core": 4.0, "limb": 8.0}
+#: handles drawn in a second pass, over the rest of their layer
+_FRONT = ("head", "r_forearm", "l_forearm", "r_shin", "l_shin")
+#: limb half-width bounds as shares of the body scale (shoulder width): arm, leg
+_RADIUS = {"arm": (0.08, 0.16), "leg": (0.1, 0.22)}
+
+
+@dataclass
+class Layer:
+    part: str
+    texture: np.ndarray  # [h, w, 4] uint8 RGBA crop of the padded canvas; alpha = this part's coverage
+    origin: np.ndarray  # [2] float32: output-pixel coordinates of texture pixel (0, 0)
+    vertices: np.ndarray  # [N, 2] float32 reference positions in output pixels
+    triangles: np.ndarray  # [T, 3] int32
+    handles: np.ndarray  # [K] indices into skeleton.HANDLES
+    weights: np.ndarray  # [N, K] float32, rows sum to 1
+    tri_src: np.ndarray  # [T, 3, 2] float64 triangle corners in texture pixels
+    src_sign: np.ndarray  # [T] orientation of each reference triangle (+1 / -1)
+    #: drawing passes, back to front: (triangle indices, which of them the pass is for); the
+    #: back pass also draws the front's triangles underneath its own, so no seam opens between
+    passes: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+
+@dataclass
+class Rig:
+    layers: dict[str, Layer]
+    pad: int
+    limb_radius: dict[str, float]
+    coverage: float  # share of the frame covered by the person (alpha >= 0.5)
+
+
+def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, feather: float) -> Rig:
+    """photo: [H, W, 3] uint8 (cover-fitted); alpha: [H, W] float32; step: mesh spacing in pixels."""
+    h, w = alpha.shape
+    pad = max(8, round(0.15 * max(h, w)))
+    border = (pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    photo_p = cv2.copyMakeBorder(photo, *border)
+    alpha_p = cv2.copyMakeBorder(alpha, *border)
+    shape = alpha_p.shape
+    person = alpha_p >= 0.5
+    core_shape = draw_core(body, shape, pad) > 0
+    labels, radius = _label_parts(body, photo_p, alpha_p, core_shape, pad)
+
+    parts = ["core", *body.limb_parts()]
+    layers: dict[str, Layer] = {}
+    for k, part in enumerate(parts):
+        own = labels == k
+        if part == "core":
+            # limb pixels over the torso/head hide core texture that must show when the limb moves
+            # and a seam band under each limb's feathered edge, so no background peeks through
+            # (the torso's outline runs a little outside the shoulder and hip joints)
+            body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+            hidden = (labels > 0) & body_shape
+            cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
+            rgb = _fill_hidden(photo_p, own & person, cover & ~own)
+            cover = cover.astype(np.float32)
+        else:
+            # limbs do not continue past the frame: a replicated strip would swing with the arm
+            cover = own.astype(np.float32)
+            cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
+            rgb = photo_p
+        if feather > 0:
+            # feather outward only: a layer's own pixels stay opaque, so with an unchanged pose
+            # the fringe shows exactly the photo's pixels and the seams vanish
+            cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
+        layer_alpha = alpha_p * np.clip(cover, 0.0, 1.0)
+        if not (layer_alpha > 0.02).any():
+            continue
+        layer = _mesh_layer(part, rgb, layer_alpha, body, pad, step, radius.get(part, 0.0))
+        if layer is not None:
+            layers[part] = layer
+    return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
+
+
+def _disk(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _limb_radius(body: Body, part: str, inside: np.ndarray, pad: int) -> float:
+    """The silhouette's half-width along the limb's bones, within anthropometric bounds (an arm
+    lying against the torso has no measurable width of its own)."""
+    bones = body.segments[part]
+    samples = [
+        inside[yi, xi]
+        for _, a, b in bones
+        for t in np.linspace(0.25, 0.75, 5)
+        for xi, yi in [np.round(a + t * (b - a) + pad).astype(int)]
+        if 0 <= yi < inside.shape[0] and 0 <= xi < inside.shape[1]
+    ]
+    lo, hi = _RADIUS[part.split("_")[1]]
+    r = float(np.median(samples)) if samples else 0.5 * (lo + hi) * body.scale
+    length = float(np.mean([np.hypot(*(b - a)) for _, a, b in bones]))
+    return max(2.0, min(float(np.clip(r, lo * body.scale, hi * body.scale)), 0.3 * length))
+
+
+def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shape: np.ndarray, pad: int):
+    """Label every canvas pixel 0 = core or 1.. = limb parts (order of body.limb_parts()).
+
+    Seeds: the inner half of each limb's capsule (limbs win over the torso: they are in
+    front) and the torso/head shapes shrunk. A seeded watershed on the photo then grows them
+    until they meet at image edges, so whatever a limb holds or wears (a sleeve, a helmet
+    under the arm) goes with the limb when its outline says so, and otherwise the split falls
+    midway, like a nearest-bone rule.
+    """
+    shape = alpha_p.shape
+    person = alpha_p >= 0.5
+    inside = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5)  # depth into the silhouette
+    markers = np.zeros(shape, np.int32)
+    shrunk = cv2.erode(core_shape.astype(np.uint8), _disk(max(1, round(0.08 * body.scale)))) > 0
+    markers[(shrunk if shrunk.any() else core_shape) & person] = 1
+    radius: dict[str, float] = {}
+    for k, part in enumerate(body.limb_parts(), start=2):
+        r = radius[part] = _limb_radius(body, part, inside, pad)
+        seed = draw_segments(body.reach(part), shape, pad, thickness=max(1, round(r)))
+        # not behind the root joint: the shoulder top and the pelvis stay with the torso
+        _, root, tip = body.segments[part][0]
+        axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
+        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+        ahead = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r
+        markers[(seed > 0) & ahead & person] = k
+    if markers.max() <= 1:
+        return np.zeros(shape, np.int32), radius
+    # the background is a basin of its own, so no part reaches another by flooding around
+    # the silhouette through a wall that happens to match its colour
+    background = len(radius) + 2
+    markers[(alpha_p < 0.05) & (markers == 0)] = background
+    cv2.watershed(np.ascontiguousarray(photo_p), markers)
+    # background, dividing lines (-1) and unreached pixels take the nearest part's label
+    part = (markers >= 1) & (markers < background)
+    _, nearest = cv2.distanceTransformWithLabels(
+        (~part).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ys, xs = np.nonzero(part)
+    lookup = np.zeros(int(nearest.max()) + 1, np.int32)
+    lookup[nearest[ys, xs]] = markers[ys, xs]
+    labels = np.where(part, markers, lookup[nearest])
+    return labels - 1, radius
+
+
+def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Core texture: where a limb hid the torso, torso colours diffused from around it (limb
+    colours must not stay behind on the torso when the limb moves away)."""
+    if not hidden.any():
+        return photo_p
+    filled = pyramid_fill(photo_p.astype(np.float32), known.astype(np.float32))
+    out = photo_p.copy()
+    out[hidden & ~known] = np.clip(filled[hidden & ~known] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def _layer_handles(part: str, body: Body) -> list[int]:
+    """The rigged handles of this layer. A limb is not blended with the torso at its root: its
+    first bone already turns about the shoulder or hip, and blending there only crumples the
+    top of a raised arm; the layer order hides the seam instead."""
+    return [i for i, h in enumerate(HANDLES) if h.part == part and is_rigged(h, body.ok)]
+
+
+def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
+    """Distance of every canvas pixel to the shape a handle moves."""
+    h = HANDLES[index]
+    canvas = np.zeros(shape, np.uint8)
+    if h.name == "torso" and body.torso is not None:
+        cv2.fillConvexPoly(canvas, np.round((body.torso + pad) * 16).astype(np.int32), 255, cv2.LINE_8, 4)
+    elif h.name == "torso" or (h.name == "head" and body.head_center is None):
+        neck = body.point("neck") if body.point("neck") is not None else body.head_center
+        cv2.circle(
+            canvas, (round(neck[0] + pad), round(neck[1] + pad)), max(1, round(0.2 * body.scale)), 255, -1
+        )
+    elif h.name == "head":
+        c = body.head_center + pad
+        cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
+    else:
+        segs = [s for s in body.reach(h.part) if s[0] == h.name]
+        segs = segs or [(h.name, body.joints[h.joints[0]], body.joints[h.joints[1]])]
+        canvas = draw_segments(segs, shape, pad)
+    return distance_to(canvas)
+
+
+def _mesh_layer(part, rgb_p, alpha_p, body: Body, pad: int, step: float, limb_radius: float) -> Layer | None:
+    """A regular triangle grid over the layer's coverage (plus a margin so edges stay inside)."""
+    handles = _layer_handles(part, body)
+    if not handles:
+        return None
+    shape = alpha_p.shape
+    reach = distance_to(alpha_p > 0.004)
+    ys, xs = np.nonzero(reach <= 1.5 * step + 1)
+    x0, x1 = xs.min(), xs.max()
+    y0, y1 = ys.min(), ys.max()
+    gx = np.arange(x0, x1 + step, step)
+    gy = np.arange(y0, y1 + step, step)
+    gxx, gyy = np.meshgrid(gx, gy)
+    ix = np.clip(np.round(gxx).astype(int), 0, shape[1] - 1)
+    iy = np.clip(np.round(gyy).astype(int), 0, shape[0] - 1)
+    active = reach[iy, ix] <= 1.5 * step + 1
+    cells = active[:-1, :-1] & active[1:, :-1] & active[:-1, 1:] & active[1:, 1:]
+    if not cells.any():
+        return None
+    rows, cols = gxx.shape
+    index = np.arange(rows * cols).reshape(rows, cols)
+    cy, cx = np.nonzero(cells)
+    a, b = index[cy, cx], index[cy, cx + 1]
+    c, d = index[cy + 1, cx], index[cy + 1, cx + 1]
+    tris = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    used = np.unique(tris)
+    remap = np.full(rows * cols, -1, np.int64)
+    remap[used] = np.arange(len(used))
+    tris = remap[tris].astype(np.int32)
+    canvas_xy = np.stack([gxx.ravel()[used], gyy.ravel()[used]], 1).astype(np.float32)
+
+    # skinning: inverse-distance weights to each handle's shape, sampled at the vertices
+    vx = np.clip(np.round(canvas_xy[:, 0]).astype(int), 0, shape[1] - 1)
+    vy = np.clip(np.round(canvas_xy[:, 1]).astype(int), 0, shape[0] - 1)
+    delta = 0.25 * limb_radius if part != "core" else 0.1 * body.scale
+    delta = max(delta, 1.0)
+    dist = np.stack([_handle_distance(i, body, shape, pad)[vy, vx] for i in handles], 1)
+    weights = (delta / (dist + delta)) ** _POWER["core" if part == "core" else "limb"]
+    weights /= weights.sum(1, keepdims=True)
+
+    # crop the texture to what the mesh can sample (+1 px for bilinear taps)
+    tx0, ty0 = max(0, int(x0) - 1), max(0, int(y0) - 1)
+    tx1 = min(shape[1], int(np.ceil(canvas_xy[:, 0].max())) + 2)
+    ty1 = min(shape[0], int(np.ceil(canvas_xy[:, 1].max())) + 2)
+    a8 = np.clip(alpha_p * 255 + 0.5, 0, 255).astype(np.uint8)
+    texture = np.ascontiguousarray(np.dstack([rgb_p, a8])[ty0:ty1, tx0:tx1])
+    origin = np.array([tx0 - pad, ty0 - pad], np.float32)
+    vertices = canvas_xy - pad
+    tri_src = (vertices[tris] - origin).astype(np.float64)
+    # triangles over fully transparent texture cost a fill call per frame and draw nothing
+    tris, tri_src = _visible(tris, tri_src, texture[..., 3])
+    e1, e2 = tri_src[:, 1] - tri_src[:, 0], tri_src[:, 2] - tri_src[:, 0]
+    sign = np.sign(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    # drawing passes: a triangle goes with the handle that moves it most; the head and the
+    # distal bones (forearm, shin) are drawn over the rest of their layer
+    dominant = np.array(handles)[np.argmax(weights[tris].sum(1), axis=1)]
+    front = np.isin(dominant, [HANDLE_INDEX[n] for n in _FRONT])
+    passes = [(np.arange(len(tris)), ~front)]
+    if front.any() and not front.all():
+        passes.append((np.nonzero(front)[0], np.ones(int(front.sum()), bool)))
+    return Layer(
+        part, texture, origin, vertices, tris, np.array(handles, np.int64), weights.astype(np.float32),
+        tri_src, sign, tuple(passes),
+    )  # fmt: skip
+
+
+def _visible(tris: np.ndarray, tri_src: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep triangles whose texture bounding box (+1 px for bilinear taps) has any alpha."""
+    h, w = alpha.shape
+    integral = cv2.integral((alpha > 0).astype(np.uint8))
+    lo = np.clip(np.floor(tri_src.min(1)).astype(int) - 1, 0, [w, h])
+    hi = np.clip(np.ceil(tri_src.max(1)).astype(int) + 2, 0, [w, h])
+    count = integral[hi[:, 1], hi[:, 0]] - integral[lo[:, 1], hi[:, 0]] - integral[hi[:, 1], lo[:, 0]]
+    count += integral[lo[:, 1], lo[:, 0]]
+    keep = count > 0
+    return tris[keep], tri_src[keep]

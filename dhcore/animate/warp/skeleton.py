@@ -1,0 +1,161 @@
+"""The puppet's handles and their per-frame 2D transforms (reference pixels -> output pixels).
+
+A handle is either a bone (parent joint -> child joint: rotation about the parent plus a
+stretch along the bone, the width kept, so foreshortened limbs get shorter, not thinner) or a
+rigid fit over several joints (torso, head: a similarity, so the face is never sheared and
+stays recognisable). A handle whose target joints are missing in a frame keeps its last
+transform *relative to its parent*, so a lost forearm still follows the upper arm instead of
+hanging in mid-air; one never seen follows its parent rigidly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dhcore.pose.keypoints import J
+
+
+@dataclass(frozen=True)
+class Handle:
+    name: str
+    kind: str  # "fit" | "bone"
+    joints: tuple[int, ...]  # fit: joints fitted; bone: (parent joint, child joint)
+    parent: str | None
+    part: str  # the layer whose mesh it deforms: core | r_arm | l_arm | r_leg | l_leg
+
+
+def _bone(name: str, a: str, b: str, parent: str, part: str) -> Handle:
+    return Handle(name, "bone", (J[a], J[b]), parent, part)
+
+
+_FACE = tuple(J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear"))
+_TORSO = tuple(J[n] for n in ("neck", "r_shoulder", "l_shoulder", "r_hip", "l_hip"))
+
+#: In topological order: a parent always comes before its children.
+HANDLES: tuple[Handle, ...] = (
+    Handle("torso", "fit", _TORSO, None, "core"),
+    Handle("head", "fit", _FACE, "torso", "core"),
+    _bone("r_clavicle", "neck", "r_shoulder", "torso", "core"),
+    _bone("l_clavicle", "neck", "l_shoulder", "torso", "core"),
+    _bone("r_upper_arm", "r_shoulder", "r_elbow", "r_clavicle", "r_arm"),
+    _bone("r_forearm", "r_elbow", "r_wrist", "r_upper_arm", "r_arm"),
+    _bone("l_upper_arm", "l_shoulder", "l_elbow", "l_clavicle", "l_arm"),
+    _bone("l_forearm", "l_elbow", "l_wrist", "l_upper_arm", "l_arm"),
+    _bone("r_thigh", "r_hip", "r_knee", "torso", "r_leg"),
+    _bone("r_shin", "r_knee", "r_ankle", "r_thigh", "r_leg"),
+    _bone("l_thigh", "l_hip", "l_knee", "torso", "l_leg"),
+    _bone("l_shin", "l_knee", "l_ankle", "l_thigh", "l_leg"),
+)
+HANDLE_INDEX = {h.name: i for i, h in enumerate(HANDLES)}
+LIMB_PARTS = ("r_leg", "l_leg", "r_arm", "l_arm")
+#: Scale limits: the aligned target already matches bone lengths, so larger changes are noise.
+_FIT_SCALE = {"torso": (0.5, 2.0), "head": (0.8, 1.25)}
+_BONE_STRETCH = (0.25, 2.5)
+
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The 2x3 affine x -> a(b(x))."""
+    return np.concatenate([a[:, :2] @ b[:, :2], (a[:, :2] @ b[:, 2] + a[:, 2])[:, None]], axis=1)
+
+
+def invert(a: np.ndarray) -> np.ndarray:
+    """Inverse of an invertible 2x3 affine (closed form: np.linalg.inv costs 10x more here)."""
+    (p, q), (r, s) = a[0, :2], a[1, :2]
+    det = p * s - q * r
+    lin = np.array([[s, -q], [-r, p]]) / det
+    return np.concatenate([lin, (-lin @ a[:, 2])[:, None]], axis=1)
+
+
+def similarity_fit(src: np.ndarray, dst: np.ndarray, scale_range: tuple[float, float]) -> np.ndarray:
+    """Least-squares rotation + uniform scale + translation (Umeyama) from src to dst points [k, 2].
+
+    One point gives a pure translation; the scale is clamped, the rotation never reflects.
+    """
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    if len(src) == 1:
+        return np.concatenate([np.eye(2), (mu_d - mu_s)[:, None]], axis=1)
+    s, d = src - mu_s, dst - mu_d
+    var = float((s**2).sum())
+    if var < 1e-9:
+        return np.concatenate([np.eye(2), (mu_d - mu_s)[:, None]], axis=1)
+    # complex-number form of the 2D Procrustes problem: z_d ~ c * z_s with c = scale * e^(i angle)
+    zs, zd = s[:, 0] + 1j * s[:, 1], d[:, 0] + 1j * d[:, 1]
+    c = complex((np.conj(zs) * zd).sum() / var)
+    scale = float(np.clip(abs(c), *scale_range)) if abs(c) > 1e-9 else 1.0
+    angle = float(np.angle(c))
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return np.concatenate([rot, (mu_d - rot @ mu_s)[:, None]], axis=1)
+
+
+def bone_transform(p: np.ndarray, c: np.ndarray, p2: np.ndarray, c2: np.ndarray) -> np.ndarray | None:
+    """Rotate the bone p->c onto p2->c2 and stretch it along its axis only (width kept)."""
+    v, v2 = c - p, c2 - p2
+    n, n2 = float(np.hypot(*v)), float(np.hypot(*v2))
+    if n < 1e-6 or n2 < 1e-6:
+        return None
+    u, u2 = v / n, v2 / n2
+    stretch = float(np.clip(n2 / n, *_BONE_STRETCH))
+    perp, perp2 = np.array([-u[1], u[0]]), np.array([-u2[1], u2[0]])
+    lin = stretch * np.outer(u2, u) + np.outer(perp2, perp)
+    return np.concatenate([lin, (p2 - lin @ p)[:, None]], axis=1)
+
+
+def is_rigged(handle: Handle, ref_ok: np.ndarray) -> bool:
+    """Whether the reference photo shows what this handle moves (legs of a portrait do not)."""
+    if handle.kind == "bone":
+        return bool(ref_ok[handle.joints[0]] and ref_ok[handle.joints[1]])
+    return bool(any(ref_ok[j] for j in handle.joints)) or (handle.name == "head" and bool(ref_ok[J["neck"]]))
+
+
+def handle_fit(handle: Handle, ref: np.ndarray, ref_ok: np.ndarray, tgt: np.ndarray, tgt_ok: np.ndarray):
+    """This handle's transform for one frame, or None when the target lacks what it needs."""
+    if handle.kind == "bone":
+        a, b = handle.joints
+        if not (ref_ok[a] and ref_ok[b] and tgt_ok[a] and tgt_ok[b]):
+            return None
+        return bone_transform(ref[a], ref[b], tgt[a], tgt[b])
+    both = [j for j in handle.joints if ref_ok[j] and tgt_ok[j]]
+    if handle.name == "head" and len(both) < 2 and ref_ok[J["neck"]] and tgt_ok[J["neck"]]:
+        both.append(J["neck"])  # one face point alone cannot give the head's rotation
+    if not both:
+        return None
+    return similarity_fit(ref[both], tgt[both], _FIT_SCALE[handle.name])
+
+
+class Poser:
+    """Turns target joints into one 2x3 transform per handle, frame after frame.
+
+    Stateful on purpose: the fallbacks for missing joints use earlier frames, so frames must
+    be fed in order (the backend streams them in order).
+    """
+
+    def __init__(self, ref: np.ndarray, ref_ok: np.ndarray) -> None:
+        self.ref, self.ref_ok = ref, ref_ok
+        self._relative = [IDENTITY.copy() for _ in HANDLES]  # last valid: inv(parent) o self
+        self._root = IDENTITY.copy()  # last valid torso transform
+        self.rigged = np.array([is_rigged(h, ref_ok) for h in HANDLES])
+
+    def __call__(self, tgt: np.ndarray, tgt_ok: np.ndarray) -> tuple[np.ndarray, int]:
+        """[n_handles, 2, 3] transforms and how many rigged handles fell back for this frame."""
+        out = np.empty((len(HANDLES), 2, 3))
+        fallbacks = 0
+        for i, h in enumerate(HANDLES):
+            fit = handle_fit(h, self.ref, self.ref_ok, tgt, tgt_ok)
+            fit = fit if fit is not None and np.isfinite(fit).all() else None
+            if fit is None and self.rigged[i]:
+                fallbacks += 1
+            if h.parent is None:
+                fit = self._root if fit is None else fit
+                self._root = out[i] = fit
+                continue
+            parent = out[HANDLE_INDEX[h.parent]]
+            if fit is None:
+                out[i] = compose(parent, self._relative[i])
+            else:
+                out[i] = fit
+                self._relative[i] = compose(invert(parent), fit)
+        return out, fallbacks

@@ -1,0 +1,107 @@
+"""The full-body figure: every limb bone must land on its TARGET segment and leave its old one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dhcore.animate.warp import WarpBackend, WarpParams
+from dhcore.media.frames import iter_frames
+from dhcore.pose.keypoints import J
+from dhcore.stage import no_progress
+
+W, H = 384, 512
+
+
+def _colour_share(frame: np.ndarray, a: np.ndarray, b: np.ndarray, colour, t0=0.2, t1=0.8, tol=45.0) -> float:
+    """Share of points along segment a->b (middle part) whose pixel has the given colour."""
+    hits = 0
+    ts = np.linspace(t0, t1, 25)
+    for t in ts:
+        x, y = np.round(a + t * (b - a)).astype(int)
+        if not (0 <= x < frame.shape[1] and 0 <= y < frame.shape[0]):
+            continue
+        hits += float(np.linalg.norm(frame[y, x].astype(float) - colour)) < tol
+    return hits / len(ts)
+
+
+def _render(scene, helpers, photo, ref, targets, **params):
+    inputs = scene.inputs(
+        photo, helpers.pose_sequence([ref], W, H), helpers.pose_sequence(targets, W, H), W, H
+    )
+    out = scene.root / "out.nut"
+    result = WarpBackend().run(inputs, WarpParams(**params), out, no_progress)
+    frames = np.concatenate(list(iter_frames(out)))
+    return result, frames
+
+
+@pytest.fixture(scope="module")
+def moved_pose():
+    """Each limb moved by a known rotation so that its old place becomes background."""
+
+    def make(helpers, joints):
+        t = helpers.rotate(joints, "r_elbow", ["r_wrist"], 70)  # forearm up and out
+        t = helpers.rotate(t, "l_shoulder", ["l_elbow", "l_wrist"], -100)  # whole arm raised
+        t = helpers.rotate(t, "r_hip", ["r_knee", "r_ankle"], 30)  # leg kicked out
+        return helpers.rotate(t, "l_knee", ["l_ankle"], -50)  # shin bent
+
+    return make
+
+
+def test_arms_and_legs_follow_the_target_bones(scene, helpers, figure, moved_pose):
+    photo, ref = figure
+    target = moved_pose(helpers, ref)
+    result, frames = _render(scene, helpers, photo, ref, [ref, target])
+    assert frames.shape == (2, H, W, 3)
+    assert result.frames == 2 and result.metrics["layers"] == 5
+    last = frames[-1]
+    moved = ["r_forearm", "l_upper_arm", "l_forearm", "r_thigh", "r_shin", "l_shin"]
+    for bone in moved:
+        a, b, colour = helpers.LIMB_COLOURS[bone]
+        on_target = _colour_share(last, target[J[a]], target[J[b]], colour)
+        on_source = _colour_share(last, ref[J[a]], ref[J[b]], colour)
+        assert on_target >= 0.9, f"{bone}: only {on_target:.0%} of its target segment has its colour"
+        assert on_source <= 0.1, f"{bone}: {on_source:.0%} of its old segment still has its colour"
+    for bone in ("r_upper_arm", "l_thigh"):  # bones that did not move stay put
+        a, b, colour = helpers.LIMB_COLOURS[bone]
+        assert _colour_share(last, target[J[a]], target[J[b]], colour) >= 0.9
+    # what was behind the moved limbs is the plain background again, not a hole
+    a, b, _ = helpers.LIMB_COLOURS["l_forearm"]
+    mid = np.round((ref[J[a]] + ref[J[b]]) / 2).astype(int)
+    assert np.abs(last[mid[1], mid[0]].astype(int) - helpers.BACKGROUND).max() <= 12
+
+
+def test_a_forearm_across_the_torso_is_drawn_in_front(scene, helpers, figure):
+    photo, ref = figure
+    # the right forearm swings inward so that it lies horizontally over the torso
+    elbow, wrist = ref[J["r_elbow"]], ref[J["r_wrist"]]
+    length = float(np.linalg.norm(wrist - elbow))
+    target = ref.copy()
+    target[J["r_wrist"]] = elbow + np.array([length, 0.0])
+    _, frames = _render(scene, helpers, photo, ref, [target])
+    a, b, colour = helpers.LIMB_COLOURS["r_forearm"]
+    # the part of the forearm that lies over the blue torso shows the forearm's colour
+    torso_x0 = ref[J["r_shoulder"]][0] + 10
+    t_over = (torso_x0 - elbow[0]) / length
+    assert t_over < 0.9
+    assert _colour_share(frames[0], target[J[a]], target[J[b]], colour, t0=t_over, t1=0.9) >= 0.9
+
+
+def test_missing_target_joints_keep_the_limb_attached(scene, helpers, figure):
+    """A wrist lost in the target: the forearm follows its upper arm instead of staying behind."""
+    photo, ref = figure
+    raised = helpers.rotate(ref, "r_shoulder", ["r_elbow", "r_wrist"], 60)
+    lost = raised.copy()
+    lost[J["r_wrist"]] = np.nan
+    _, frames = _render(scene, helpers, photo, ref, [ref, raised, lost])
+    a, b, colour = helpers.LIMB_COLOURS["r_forearm"]
+    assert _colour_share(frames[2], raised[J[a]], raised[J[b]], colour) >= 0.9
+    assert np.isfinite(frames.astype(float)).all()
+
+
+def test_identity_pose_reproduces_the_photo(scene, helpers, figure):
+    photo, ref = figure
+    _, frames = _render(scene, helpers, photo, ref, [ref])
+    diff = frames[0].astype(float) - photo
+    psnr = 10 * np.log10(255.0**2 / max(1e-9, float((diff**2).mean())))
+    assert psnr >= 32, f"PSNR {psnr:.1f} dB"

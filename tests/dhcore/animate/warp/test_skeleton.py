@@ -1,0 +1,105 @@
+"""Handle transforms: fits, bone stretch, and the fallbacks for missing target joints."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dhcore.animate.warp.skeleton import (
+    HANDLE_INDEX,
+    HANDLES,
+    Poser,
+    bone_transform,
+    compose,
+    invert,
+    similarity_fit,
+)
+from dhcore.pose.keypoints import J
+
+
+def apply(a: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts @ a[:, :2].T + a[:, 2]
+
+
+def test_handles_are_in_topological_order():
+    seen: set[str] = set()
+    for h in HANDLES:
+        assert h.parent is None or h.parent in seen, h.name
+        seen.add(h.name)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    angle=st.floats(-3.0, 3.0),
+    scale=st.floats(0.6, 1.6),
+    shift=st.tuples(st.floats(-200, 200), st.floats(-200, 200)),
+)
+def test_similarity_fit_recovers_a_similarity(angle, scale, shift):
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 300, (5, 2))
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = src @ rot.T + shift
+    fit = similarity_fit(src, dst, (0.5, 2.0))
+    np.testing.assert_allclose(apply(fit, src), dst, atol=1e-6)
+
+
+def test_similarity_fit_clamps_scale_and_handles_one_point():
+    src = np.array([[0.0, 0.0], [10.0, 0.0]])
+    fit = similarity_fit(src, src * 5, (0.8, 1.25))
+    assert np.isclose(np.linalg.det(fit[:, :2]), 1.25**2)
+    one = similarity_fit(src[:1], src[:1] + (3, 4), (0.8, 1.25))
+    np.testing.assert_allclose(one, [[1, 0, 3], [0, 1, 4]])
+
+
+def test_bone_transform_maps_the_joints_and_keeps_the_width():
+    p, c = np.array([10.0, 10.0]), np.array([10.0, 60.0])  # a bone pointing down, length 50
+    p2, c2 = np.array([100.0, 50.0]), np.array([175.0, 50.0])  # pointing right, length 75
+    a = bone_transform(p, c, p2, c2)
+    np.testing.assert_allclose(apply(a, np.stack([p, c])), [p2, c2], atol=1e-9)
+    # a point 8 px to the side of the bone stays 8 px to the side (width kept, not stretched)
+    side = apply(a, np.array([[18.0, 35.0]]))[0]
+    mid = (p2 + c2) / 2
+    assert np.isclose(np.linalg.norm(side - mid), 8.0)
+    assert bone_transform(p, p, p2, c2) is None  # degenerate bone
+
+
+def test_compose_and_invert():
+    a = np.array([[0.8, -0.6, 5.0], [0.6, 0.8, -3.0]]) * [[2], [2]]
+    ident = compose(invert(a), a)
+    np.testing.assert_allclose(ident, [[1, 0, 0], [0, 1, 0]], atol=1e-12)
+
+
+def _stick() -> tuple[np.ndarray, np.ndarray]:
+    joints = np.full((18, 2), np.nan)
+    named = {
+        "nose": (100, 40), "neck": (100, 80), "r_shoulder": (70, 80), "l_shoulder": (130, 80),
+        "r_elbow": (60, 130), "r_wrist": (55, 180), "r_eye": (92, 34), "l_eye": (108, 34),
+    }  # fmt: skip
+    for name, xy in named.items():
+        joints[J[name]] = xy
+    return joints, np.isfinite(joints).all(axis=1)
+
+
+def test_poser_identity_and_missing_joints_fall_back_relative_to_the_parent():
+    ref, ok = _stick()
+    poser = Poser(ref, ok)
+    transforms, fallbacks = poser(np.nan_to_num(ref), ok)
+    assert fallbacks == 0
+    for i, h in enumerate(HANDLES):
+        if poser.rigged[i]:
+            np.testing.assert_allclose(transforms[i], [[1, 0, 0], [0, 1, 0]], atol=1e-9, err_msg=h.name)
+    # move the whole body right by 30 px, but the target lost the wrist
+    moved = ref + (30.0, 0.0)
+    lost = ok.copy()
+    lost[J["r_wrist"]] = False
+    transforms, fallbacks = poser(np.nan_to_num(moved), lost)
+    assert fallbacks == 1
+    forearm = transforms[HANDLE_INDEX["r_forearm"]]
+    np.testing.assert_allclose(apply(forearm, ref[[J["r_wrist"]]]), moved[[J["r_wrist"]]], atol=1e-6)
+    # a frame with nothing at all keeps the last pose, never NaN
+    transforms, fallbacks = poser(np.zeros((18, 2)), np.zeros(18, bool))
+    assert np.isfinite(transforms).all() and fallbacks == int(poser.rigged.sum())
+    np.testing.assert_allclose(transforms[HANDLE_INDEX["torso"]][:, 2], [30.0, 0.0], atol=1e-6)
+    # legs are not in the reference: they are not rigged and never count as fallbacks
+    assert not poser.rigged[HANDLE_INDEX["r_thigh"]]
