@@ -4,7 +4,10 @@ The MediaPipe body detector (video mode, body only) re-detects the pose on every
 and PCK@alpha compares it with the target (aligned) pose, both in output-frame pixels.
 
 - Joints: the upper-body joints (nose, neck, shoulders, elbows, wrists, eyes, ears) that are
-  visible in the target (confidence >= min_confidence) and inside the frame. A joint is correct
+  visible in the target (confidence >= min_confidence), inside the frame, and, when the reference
+  pose is given, shown by the reference photo (confidence >= reference_confidence): a joint the
+  photo does not show (a wrist cut off by the frame, an arm hidden behind a helmet) cannot be
+  animated from it, so it is not part of the visible upper body being measured. A joint is correct
   when the re-detected joint has coordinates within alpha * body size of the target; a target
   joint that is not re-detected counts as wrong.
 - Body size: the median over frames of the target's torso length (neck to the hip midpoint,
@@ -23,17 +26,20 @@ from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
-from dhcore.pose.keypoints import UPPER_BODY, J, PoseSequence
+from dhcore.pose.keypoints import BODY_NAMES, UPPER_BODY, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
 
 NAME = "evaluate.pose_pck"
-VERSION = "1"
+VERSION = "2"
 CHUNK = 16
 
 
 class Params(StageParams):
     alpha: float = Field(0.1, gt=0, le=1)
     min_confidence: float = Field(0.3, ge=0, le=1)
+    reference_confidence: float = Field(
+        0.5, ge=0, le=1, description="joints the photo shows less surely are not scored"
+    )
 
 
 def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
@@ -51,9 +57,25 @@ def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
     raise InputError("the target pose has neither a torso nor shoulders to measure body size by")
 
 
-def pck(target: PoseSequence, detected: PoseSequence, params: Params | None = None) -> list[float | None]:
+def shown_by(reference: PoseSequence, params: Params) -> np.ndarray:
+    """[18] bool: joints the reference photo shows confidently."""
+    return reference.visible(params.reference_confidence)[0]
+
+
+def pck(
+    target: PoseSequence,
+    detected: PoseSequence,
+    params: Params | None = None,
+    shown: np.ndarray | None = None,
+) -> list[float | None]:
     """Per-frame PCK of `detected` against `target` (same frame size, same length)."""
-    params = params or Params()
+    return _correct(target, detected, params or Params(), shown)[0]
+
+
+def _correct(
+    target: PoseSequence, detected: PoseSequence, params: Params, shown: np.ndarray | None
+) -> tuple[list[float | None], np.ndarray, np.ndarray]:
+    """Per-frame PCK, and the [F, joints] evaluated and correct masks."""
     if len(target) != len(detected):
         raise InputError(f"target has {len(target)} frames but {len(detected)} were detected")
     size = body_size(target, params.min_confidence)
@@ -63,10 +85,13 @@ def pck(target: PoseSequence, detected: PoseSequence, params: Params | None = No
     dxy = detected.body[:, joints, :2] * (w, h)  # both normalized in the output frame
     inside = (txy[..., 0] >= 0) & (txy[..., 0] < w) & (txy[..., 1] >= 0) & (txy[..., 1] < h)
     evaluated = target.visible(params.min_confidence)[:, joints] & inside
+    if shown is not None:
+        evaluated &= shown[joints][None, :]
     dist = np.linalg.norm(dxy - txy, axis=-1)
     correct = evaluated & np.isfinite(dist) & (np.nan_to_num(dist, nan=np.inf) <= params.alpha * size)
     n = evaluated.sum(axis=1)
-    return [float(c) / float(k) if k else None for c, k in zip(correct.sum(axis=1), n, strict=True)]
+    per_frame = [float(c) / float(k) if k else None for c, k in zip(correct.sum(axis=1), n, strict=True)]
+    return per_frame, evaluated, correct
 
 
 def mean_pck(per_frame: list[float | None]) -> float:
@@ -96,25 +121,34 @@ def detect_video(frames_path: Path, progress: Progress = no_progress) -> PoseSeq
 
 def run(
     frames_path: Path, target_pose_path: Path, out_path: Path, params: Params | None = None,
-    progress: Progress = no_progress,
+    progress: Progress = no_progress, reference_pose_path: Path | None = None,
 ) -> StageResult:  # fmt: skip
-    """Re-detect poses on `frames_path`, save them at `out_path`, and score them against the target."""
+    """Re-detect poses on `frames_path`, save them at `out_path`, and score them against the target.
+
+    `reference_pose_path` (the 1-frame pose of the photo) restricts scoring to joints the photo shows.
+    """
     params = params or Params()
     target = PoseSequence.load(target_pose_path)
+    shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
     detected = detect_video(Path(frames_path), progress)
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
-    per_frame = pck(target, detected, params)
+    per_frame, evaluated, correct = _correct(target, detected, params, shown)
     detected.save(out_path)
     scored = [v for v in per_frame if v is not None]
+    metrics = {
+        "pose_pck": mean_pck(per_frame),
+        "pose_pck_frames": float(len(scored)),
+        "pose_pck_body_size_px": body_size(target, params.min_confidence),
+        "pose_pck_joints": float(evaluated.any(axis=0).sum()),
+    }
+    for k, joint in enumerate(UPPER_BODY):
+        if evaluated[:, k].any():
+            metrics[f"pose_pck_{BODY_NAMES[joint]}"] = float(correct[:, k].sum() / evaluated[:, k].sum())
     meta = {"width": detected.width, "height": detected.height, "fps": detected.fps, "frames": len(detected)}
     return StageResult(
         outputs={"detected": Output(path=Path(out_path), kind="pose", meta=meta)},
-        metrics={
-            "pose_pck": mean_pck(per_frame),
-            "pose_pck_frames": float(len(scored)),
-            "pose_pck_body_size_px": body_size(target, params.min_confidence),
-        },  # fmt: skip
+        metrics=metrics,
         series={"pose_pck": per_frame},
         frames=len(detected),
     )

@@ -109,3 +109,18 @@ def test_frame_count_mismatch_is_an_input_error(tmp_path: Path) -> None:
     target.save(tmp_path / "t.npz")
     with pytest.raises(InputError, match=r"short\.nut: has 3 frames but the target pose has 1"):
         P.run(video, tmp_path / "t.npz", tmp_path / "d.npz")
+
+
+def test_joints_the_reference_photo_does_not_show_are_not_scored() -> None:
+    target = _target()
+    reference = _target()
+    reference.body[0, J["l_wrist"], 2] = 0.2  # hidden in the photo: the animator cannot move it
+    params = P.Params()
+    shown = P.shown_by(reference, params)
+    assert not shown[J["l_wrist"]] and shown[J["r_wrist"]]
+    wrong_wrist = target.replace(body=target.body.copy())
+    wrong_wrist.body[0, J["l_wrist"], 0] += 0.3
+    assert P.pck(target, wrong_wrist, params) == [pytest.approx(11 / 12)]
+    assert P.pck(target, wrong_wrist, params, shown) == [1.0]
+    wrong_wrist.body[0, J["r_wrist"], 0] += 0.3
+    assert P.pck(target, wrong_wrist, params, shown) == [pytest.approx(10 / 11)]
