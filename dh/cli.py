@@ -14,7 +14,9 @@ from dhcore.errors import DhError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dh", description="Declarative production line for 2D digital humans.")
+    parser = argparse.ArgumentParser(
+        prog="dh", description="Declarative production line for 2D digital humans."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (validate_cmd, run_cmd, catalog_cmd, models_cmd, demo_cmd, schema_cmd):
         module.add_parser(sub)

@@ -157,3 +157,14 @@ def execute(
         stage=stage, step_run_id=step_id, cache_key=key, cache_hit=False, seconds=seconds,
         frames=result.frames, outputs=refs, metrics=result.metrics,
     )  # fmt: skip
+
+
+def stage_task(name: str) -> Any:
+    """The @task settings every stage wrapper shares: the catalog caches, transient failures retry."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    return task(
+        name=name, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient,
+        persist_result=False,
+    )  # fmt: skip

@@ -62,14 +62,20 @@ def handle_show(args: argparse.Namespace) -> int:
     print(f"  spec: {info['spec']['source_path']} (sha256 {info['spec']['sha256'][:12]})")
     print("  inputs:")
     for a in info["inputs"]:
-        print(f"    {a['role']:<12} {a['kind']:<12} {a['path']}")
+        print(f"    {a['role']:<12} {a['kind']:<12} {a['source']}  (stored {a['sha256'][:12]})")
     print("  stages:")
     for st in info["stages"]:
         hit = "cache hit" if st["cache_hit"] else f"{st['seconds'] or 0:7.2f} s"
-        print(f"    {st['name']:<22} {st['status']:<9} {hit:>10}  {st['frames']:>5} frames  key {st['cache_key'][:12]}")
+        print(
+            f"    {st['name']:<22} {st['status']:<9} {hit:>10}  {st['frames']:>5} frames  key {st['cache_key'][:12]}"
+        )
     print("  metrics:")
     for name, value in sorted(info["metrics"].items()):
         print(f"    {name:<28} {value:.4f}" if value is not None else f"    {name:<28} -")
+    for st in info["stages"]:
+        for name, value in sorted(st["metrics"].items()):
+            shown = f"{value:.4f}" if value is not None else "-"
+            print(f"    {st['name'] + '/' + name:<40} {shown}")
     print("  outputs:")
     for role, a in info["outputs"].items():
         print(f"    {role:<16} {a['path']}")

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from dhcore.demo.assets import write_dance_assets
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="generate the demo inputs (photos, dance, beat) under specs/examples/assets")
+    p.add_argument("--out", type=Path, default=EXAMPLES / "assets", help="folder to write them to")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    for name, path in write_dance_assets(args.out).items():
+        print(f"{name}: {path}")
+    return 0

@@ -36,8 +36,13 @@ def handle_list(args: argparse.Namespace) -> int:
 
     rows = [
         {
-            "id": s.id, "installed": _installed(s), "files": list(s.files), "format": s.format,
-            "license": s.license, "source": s.source, "path": str(registry.model_dir(s.id)),
+            "id": s.id,
+            "installed": _installed(s),
+            "files": list(s.files),
+            "format": s.format,
+            "license": s.license,
+            "source": s.source,
+            "path": str(registry.model_dir(s.id)),
             "public_sha256_known": bool(s.sha256),
         }  # fmt: skip
         for s in sorted(registry.REGISTRY.values(), key=lambda s: s.id)

@@ -16,7 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     if args.check:
-        stale = [k for k in schema.KINDS if (schema.SCHEMA_DIR / f"{k}.schema.json").read_text() != schema.rendered(k)]
+        stale = [
+            k
+            for k in schema.KINDS
+            if (schema.SCHEMA_DIR / f"{k}.schema.json").read_text() != schema.rendered(k)
+        ]
         for kind in stale:
             print(f"specs/schema/{kind}.schema.json is stale: run `dh schema`", file=sys.stderr)
         return 1 if stale else 0

@@ -284,12 +284,17 @@ class Catalog:
                 "source_path": prod.spec.source_path,
                 "kind": prod.spec.kind,
             }
-            out["stages"] = [_step_summary(st) for st in prod.steps]
-            out["metrics"] = {m.name: m.value for m in prod.metrics if m.frame is None}
+            step_metrics: dict[int, dict[str, float | None]] = {}
             series: dict[str, int] = {}
+            out["metrics"] = {}
             for m in prod.metrics:
                 if m.frame is not None:
                     series[m.name] = series.get(m.name, 0) + 1
+                elif m.step_run_id is None:
+                    out["metrics"][m.name] = m.value
+                else:
+                    step_metrics.setdefault(m.step_run_id, {})[m.name] = m.value
+            out["stages"] = [_step_summary(st) | {"metrics": step_metrics.get(st.id, {})} for st in prod.steps]
             out["series"] = series
             out["outputs"] = {o.role: _asset_summary(o.asset) for o in prod.outputs}
             out["assets"] = [
@@ -297,12 +302,10 @@ class Catalog:
                 for st in prod.steps
                 for a in (st.outputs if not st.cache_hit else _source_outputs(s, st))
             ]
-            out["inputs"] = [
-                _asset_summary(link.asset) | {"role": link.role}
-                for st in prod.steps
-                for link in st.inputs
-                if link.asset.produced_by is None
-            ]
+            inputs = {
+                link.asset.id: link.asset for st in prod.steps for link in st.inputs if link.asset.produced_by is None
+            }
+            out["inputs"] = [_asset_summary(a) | {"source": a.source_path} for a in inputs.values()]
             return out
 
     def series(self, production_id: str, name: str) -> list[float | None]:

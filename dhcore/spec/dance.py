@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from dhcore.pose import smooth
 from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
 
 
@@ -44,15 +45,21 @@ class AlignSpec(SpecModel):
     )
 
 
-class SmoothingSpec(SpecModel):
+class SmoothingSpec(smooth.Params):
+    """One-Euro smoothing of the driving poses (the pose.smooth stage's params, plus a switch)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
     enabled: bool = True
-    min_cutoff: float = Field(1.0, gt=0, description="One-Euro minimum cutoff (Hz): lower = smoother")
-    beta: float = Field(0.3, ge=0, description="One-Euro speed coefficient: higher = less lag")
-    d_cutoff: float = Field(1.0, gt=0)
+
+    def stage_params(self) -> smooth.Params:
+        return smooth.Params(**self.model_dump(exclude={"enabled"}))
 
 
 class PoseSpec(SpecModel):
     detector: Literal["mediapipe", "dwpose"] = "mediapipe"
+    parts: Literal["all", "body"] = Field(
+        "all", description="driving videos with mediapipe: 'body' skips hands and face (about 2x faster)"
+    )
     align: AlignSpec = AlignSpec()
     smoothing: SmoothingSpec = SmoothingSpec()
 

@@ -20,7 +20,9 @@ class IdentitySpec(SpecModel):
 class LookSpec(SpecModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     template: Path | None = Field(None, description="template photo whose face gets the identity")
-    prompt: str | None = Field(None, min_length=1, max_length=1000, description="text prompt (diffusion backends)")
+    prompt: str | None = Field(
+        None, min_length=1, max_length=1000, description="text prompt (diffusion backends)"
+    )
     negative_prompt: str | None = None
     count: int = Field(2, ge=1, le=64)
     seed: int | None = Field(None, ge=0, description="default: the shoot's seed + the look's index")
@@ -34,8 +36,12 @@ class LookSpec(SpecModel):
 
 class SelectionSpec(SpecModel):
     threshold: float | None = Field(None, gt=0, description="identity threshold; default: the face backend's")
-    top_k: int | None = Field(None, ge=1, description="deliver at most this many (best first); default: all passing")
-    retries: int = Field(2, ge=0, le=10, description="extra rounds with new seeds for looks with too few passing")
+    top_k: int | None = Field(
+        None, ge=1, description="deliver at most this many (best first); default: all passing"
+    )
+    retries: int = Field(
+        2, ge=0, le=10, description="extra rounds with new seeds for looks with too few passing"
+    )
     require: int | None = Field(None, ge=1, description="fail the production if fewer images pass")
 
 
@@ -113,5 +119,7 @@ class PhotoShootSpec(SpecModel):
         video = outputs.get("video") if isinstance(outputs.get("video"), dict) else {}
         music = video.get("music") if isinstance(video.get("music"), dict) else {}
         if isinstance(music.get("path"), str):
-            refs.append(FileRef(loc=("outputs", "video", "music", "path"), path=Path(music["path"]), kind="audio"))
+            refs.append(
+                FileRef(loc=("outputs", "video", "music", "path"), path=Path(music["path"]), kind="audio")
+            )
         return refs

@@ -61,7 +61,7 @@ def test_step_outputs_lineage_and_cache_lookup(catalog: Catalog, tmp_path: Path)
     assert info["outputs"]["video"]["sha256"] == refs2["out"].sha256
     assert info["series"] == {"sim_pose.extract": 3, "sim_animate": 3}
     assert catalog.series(prod, "sim_animate") == [0.1, None, 0.3]
-    assert {a["role"] for a in info["inputs"]} == {"image"}
+    assert [(a["role"], a["source"]) for a in info["inputs"]] == [("reference", str(tmp_path / "photo.png"))]
 
     tree = catalog.production_lineage(prod)["outputs"]["video"]
     assert tree["step"]["stage"] == "animate"
@@ -78,8 +78,10 @@ def test_cache_hit_step_reuses_outputs_and_metrics(catalog: Catalog) -> None:
     hit_step = catalog.start_step(prod2, "face.identity", "1", {"p": 1}, None, "key", {}, cached=hit)
     info = catalog.show_production(prod2)
     assert info["stages"][0]["cache_hit"] is True and info["stages"][0]["step_run_id"] == hit_step
-    assert info["metrics"] == {"score": 0.5}
+    assert info["metrics"] == {} and info["stages"][0]["metrics"] == {"score": 0.5}
     assert [a["sha256"] for a in info["assets"]] == [refs["out"].sha256]
+    catalog.add_metrics(prod2, {"face_match_rate": 0.97})
+    assert catalog.show_production(prod2)["metrics"] == {"face_match_rate": 0.97}
 
 
 def test_cache_ignores_failed_steps_and_missing_files(catalog: Catalog) -> None:

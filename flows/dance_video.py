@@ -1,0 +1,135 @@
+"""The dance-video flow: one photo + a driving motion -> a finished video, every step catalogued.
+
+spec -> inputs -> pose.extract (photo, motion) -> pose.smooth -> pose.align -> pose.render
+     -> animate -> face stages -> evaluate -> assemble (+ extras) -> report
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from dhcore.animate.registry import get_backend
+from dhcore.catalog.repo import AssetRef
+from dhcore.media import assemble, extras
+from dhcore.metrics import pck
+from dhcore.pose import align, extract, openpose_json, render
+from dhcore.spec.dance import DanceSpec
+from dhcore.spec.loader import LoadedSpec, SpecError, load_spec
+from tasks.animate import animate
+from tasks.evaluate import pose_pck
+from tasks.media import assemble_video, render_extras
+from tasks.pose import align_pose, extract_pose, import_openpose, render_pose, smooth_pose
+from tasks.production import close_production, fail_production, open_production, register_input
+from tasks.step import RunContext, StepOutcome
+
+#: stage metrics promoted to the production's own metrics (the `dh run --json` contract)
+PRODUCTION_METRICS = ("pose_pck", "face_match_rate", "face_match_rate_raw", "face_detect_rate")
+
+
+def production_name() -> str:
+    """Flow-run name = production name (the spec's `name`, or its file name)."""
+    path = str(flow_run.parameters.get("spec_path", "production"))
+    try:
+        return load_spec(path, check_content=False).name
+    except SpecError:
+        return Path(path).stem
+
+
+def _inputs(ctx: RunContext, loaded: LoadedSpec) -> dict[str, AssetRef]:
+    spec: DanceSpec = loaded.spec
+    files = loaded.files
+    refs = {
+        "reference": register_input(ctx, files[("subject", "image")], "image", "reference"),
+        "motion": register_input(
+            ctx, files[("motion", "path")],
+            {"video": "video", "keypoints": "pose", "openpose_json": "openpose_dir"}[spec.motion.type], "motion",
+        ),
+    }  # fmt: skip
+    if spec.output.audio.source == "file":
+        refs["audio"] = register_input(ctx, files[("output", "audio", "path")], "audio", "audio")
+    return refs
+
+
+def _driving_pose(ctx: RunContext, spec: DanceSpec, motion: AssetRef) -> AssetRef:
+    if spec.motion.type == "keypoints":
+        return motion
+    if spec.motion.type == "video":
+        params = extract.Params(detector=spec.pose.detector, parts=spec.pose.parts)
+        return extract_pose(ctx, motion, params).out("pose")
+    m = spec.motion
+    return import_openpose(ctx, motion, openpose_json.Params(width=m.width, height=m.height, fps=m.fps)).out(
+        "pose"
+    )
+
+
+def _audio(spec: DanceSpec, refs: dict[str, AssetRef]) -> AssetRef | None:
+    source = spec.output.audio.source
+    if source == "file":
+        return refs["audio"]
+    if source in ("driving", "auto") and spec.motion.type == "video":
+        return refs["motion"]
+    return None
+
+
+@flow(name="dance-video", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+    started = time.time()
+    log = get_run_logger()
+    loaded = load_spec(spec_path)
+    spec: DanceSpec = loaded.spec
+    ctx = open_production(loaded, production_id)
+    try:
+        refs = _inputs(ctx, loaded)
+        w, h = spec.animate.width, spec.animate.height
+        steps: list[StepOutcome] = []
+
+        ref_pose = extract_pose(
+            ctx, refs["reference"], extract.Params(detector=spec.pose.detector, parts="all")
+        )
+        driving = _driving_pose(ctx, spec, refs["motion"])
+        if spec.pose.smoothing.enabled:
+            driving = smooth_pose(ctx, driving, spec.pose.smoothing.stage_params()).out("pose")
+        method = "musepose" if spec.pose.align.method == "auto" else spec.pose.align.method
+        aligned = align_pose(
+            ctx, ref_pose.out("pose"), driving,
+            align.Params(width=w, height=h, method=method, align_frame=spec.pose.align.frame),
+        )  # fmt: skip
+        skeleton = render_pose(ctx, aligned.out("pose"), render.Params(width=w, height=h))
+        fps = str(Fraction(aligned.out("pose").media["fps"]).limit_denominator(1001))
+
+        backend = get_backend(spec.animate.backend)
+        params = backend.Params(**spec.animate.params)
+        frames = animate(
+            ctx, spec.animate.backend, params, refs["reference"], ref_pose.out("pose"), aligned.out("pose"),
+            skeleton.out("skeleton"), w, h, fps, spec.animate.seed,
+        ).out("frames")  # fmt: skip
+
+        pck_step = pose_pck.submit(ctx, frames, aligned.out("pose"), ref_pose.out("pose"), pck.Params())
+        audio = _audio(spec, refs)
+        encode = {"fps": spec.output.fps, "codec": spec.output.codec, "crf": spec.output.crf}
+        audio_mode = "none" if audio is None else ("file" if spec.output.audio.source == "file" else "auto")
+        video = assemble_video(ctx, frames, audio, assemble.Params(**encode, audio=audio_mode))
+        outputs = {"video": video.out("video")}
+        ex = spec.output.extras
+        if ex.side_by_side or ex.skeleton_overlay:
+            extra = render_extras(
+                ctx, refs["reference"], skeleton.out("skeleton"), frames, audio,
+                # previews: their own quality, so changing the deliverable's crf re-encodes only it
+                extras.Params(fps=spec.output.fps, codec=spec.output.codec, audio=audio_mode,
+                              side_by_side=ex.side_by_side, skeleton_overlay=ex.skeleton_overlay),
+            )  # fmt: skip
+            outputs.update(extra.outputs)
+        steps.append(pck_step.result())
+        metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
+        info = close_production(ctx, outputs, metrics)
+    except BaseException as exc:
+        log.error("production %s failed: %s", ctx.production_id, exc)
+        fail_production(ctx, exc)
+        raise
+    return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}
