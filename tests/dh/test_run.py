@@ -1,0 +1,108 @@
+"""`dh run`: the JSON contract, exit codes, and resuming after the process is killed mid-production."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dh.cli import main
+from dhcore.catalog.repo import Catalog
+
+SPEC = """\
+version: 1
+kind: dance_video
+name: {name}
+subject: {{image: assets/astronaut.png}}
+motion: {{type: {motion_type}, path: {motion}}}
+animate: {{backend: warp, width: {size}, height: {size}}}
+"""
+
+
+def spec(folder: Path, name: str, motion: str = "assets/dance.pose.npz", size: int = 256) -> Path:
+    motion_type = "video" if motion.endswith(".mp4") else "keypoints"
+    path = folder / f"{name}.yaml"
+    path.write_text(SPEC.format(name=name, motion=motion, motion_type=motion_type, size=size))
+    return path
+
+
+def test_run_json_contract_on_a_driving_video(
+    prefect_api: None, demo_assets: Path, dh_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--json", str(spec(demo_assets, "from-video", motion="assets/dancer.mp4"))]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["status"] == "succeeded" and len(result["production_id"]) == 32
+    video = Path(result["outputs"]["video"])
+    assert video.is_absolute() and video.is_file()
+    for name in ("pose_pck", "face_match_rate"):
+        assert 0.0 <= result["metrics"][name] <= 1.0, name
+    assert {"name", "cache_hit", "seconds", "frames"} <= set(result["stages"][0])
+    names = [s["name"] for s in result["stages"]]
+    assert names.count("pose.extract") == 2  # the photo and the driving video
+    assert result["timings"]["prefect_startup_seconds"] is not None
+
+
+def test_failed_production_exits_1_and_reports_json(
+    prefect_api: None, demo_assets: Path, dh_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(demo_assets / "assets" / "empty_room.png"), np.full((200, 200, 3), 90, np.uint8))
+    path = spec(demo_assets, "empty-room")
+    path.write_text(path.read_text().replace("assets/astronaut.png", "assets/empty_room.png"))
+    assert main(["run", "--json", str(path)]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "failed" and "person" in result["error"]
+    assert Catalog().show_production(result["production_id"])["status"] == "failed"
+
+
+def _api_env(home: Path) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "DH_HOME": str(home), "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+
+
+def test_kill_during_animation_then_rerun_resumes_from_cache(
+    prefect_api: None, demo_assets: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = _api_env(home)
+    path = spec(demo_assets, "killed", size=512)
+    dh = str(Path(sys.executable).with_name("dh"))
+    proc = subprocess.Popen([dh, "run", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    catalog = Catalog(f"sqlite:///{home / 'catalog.db'}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            prods = catalog.list_productions()
+            stages = catalog.show_production(prods[0]["production_id"])["stages"] if prods else []
+        except Exception:  # noqa: BLE001 - the database may not exist yet
+            stages = []
+        if any(s["name"] == "animate.warp" and s["status"] == "running" for s in stages):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"dh run ended before animation: {proc.stderr.read().decode()[-2000:]}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    [dead] = catalog.list_productions()
+    assert dead["status"] == "running"  # nobody could close it
+
+    rerun = subprocess.run([dh, "run", "--json", str(path)], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    result = json.loads(rerun.stdout)
+    crashed = catalog.show_production(dead["production_id"])
+    assert crashed["status"] == "crashed"
+    assert [s["status"] for s in crashed["stages"] if s["name"] == "animate.warp"] == ["crashed"]
+    hits = {s["name"]: s["cache_hit"] for s in result["stages"]}
+    assert hits["pose.extract"] and hits["pose.align"] and hits["pose.render"]
+    assert not hits["animate.warp"] and result["status"] == "succeeded"
+    assert Path(result["outputs"]["video"]).is_file()

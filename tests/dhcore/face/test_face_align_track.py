@@ -1,0 +1,114 @@
+"""Alignment to templates, feathered paste-back, One-Euro smoothing and reference-face tracking."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from dhcore.face.align import (
+    FFHQ_512,
+    box_mask,
+    paste_back,
+    similarity,
+    template,
+    transform_points,
+    warp_face,
+)
+from dhcore.face.faces import read_image
+from dhcore.face.params import TrackingParams
+from dhcore.face.track import FaceTracker, OneEuro
+from tests.dhcore.face.face_helpers import moving
+
+
+def test_similarity_recovers_a_known_transform() -> None:
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0, 100, size=(5, 2)).astype(np.float32)
+    angle, scale, shift = 0.3, 1.7, np.array([12.0, -5.0])
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = src @ rot.T + shift
+    m = similarity(src, dst)
+    assert np.allclose(m[:, :2], rot, atol=1e-4) and np.allclose(m[:, 2], shift, atol=1e-3)
+
+
+def test_warp_face_puts_key_points_on_the_template(dlib_faces, astronaut) -> None:
+    face = dlib_faces.detect(astronaut)[0]
+    crop, m = warp_face(astronaut, face.kps, "ffhq", 512)
+    assert crop.shape == (512, 512, 3)
+    # a least-squares fit of 5 points (the astronaut's wide smile keeps the mouth off-template)
+    residual = np.linalg.norm(transform_points(face.kps, m) - FFHQ_512, axis=1)
+    assert residual.max() < 16 and residual[:3].max() < 10
+    assert np.allclose(template("arcface", 112)[0], [38.2946, 51.6963])
+    assert np.allclose(template("arcface", 128)[0], [46.2946, 51.6963])  # insightface: +8 px in x
+
+
+def test_paste_back_changes_only_the_masked_face(dlib_faces, astronaut) -> None:
+    face = dlib_faces.detect(astronaut)[0]
+    crop, m = warp_face(astronaut, face.kps, "ffhq", 512)
+    inverted = 255 - crop
+    mask = box_mask(512)
+    out = paste_back(astronaut, inverted, m, mask, strength=1.0)
+    alpha = cv2.warpAffine(mask, cv2.invertAffineTransform(m), (512, 512))
+    outside = alpha == 0
+    assert np.array_equal(out[outside], astronaut[outside])
+    cx, cy = face.kps[2].astype(int)  # the nose tip is deep inside the mask: inverted
+    assert np.abs(out[cy, cx].astype(int) - (255 - astronaut[cy, cx].astype(int))).max() <= 24
+    assert np.array_equal(paste_back(astronaut, inverted, m, mask, strength=0.0), astronaut)
+    # pasting the unmodified crop back is (nearly) lossless
+    same = paste_back(astronaut, crop, m, mask, strength=1.0)
+    assert np.abs(same.astype(int) - astronaut.astype(int))[~outside].mean() < 3
+
+
+def test_one_euro_steadies_noise_and_follows_motion() -> None:
+    rng = np.random.default_rng(1)
+    f = OneEuro(min_cutoff=2.0, beta=5.0)
+    still = [f(np.array([100.0, 100.0]) + rng.normal(0, 1.0, 2), i / 24, 100.0) for i in range(96)]
+    assert np.std(np.array(still)[24:], axis=0).max() < 0.6  # raw noise std is 1.0
+    g = OneEuro(min_cutoff=2.0, beta=5.0)
+    ramp = [g(np.array([5.0 * i, 0.0]), i / 24, 100.0)[0] for i in range(48)]  # 120 px/s
+    assert abs(ramp[-1] - 5.0 * 47) < 10  # lag under 2 frames of motion
+
+
+def test_tracker_follows_one_face_and_smooths(dlib_faces, astronaut) -> None:
+    frames = moving(astronaut, 24)
+    ref = dlib_faces.embed(astronaut, dlib_faces.detect(astronaut)[0])
+    tracker = FaceTracker(dlib_faces, ref, 24.0, TrackingParams(), landmarks=True)
+    tracked = [tracker.update(f, i) for i, f in enumerate(frames)]
+    assert all(t is not None for t in tracked)
+    assert {t.track_id for t in tracked} == {1}
+    for t in tracked:
+        assert np.abs(t.landmarks - t.face.landmarks).mean() < 4  # smoothed, not lagging
+    # a static face with pixel noise: smoothed landmarks move less than raw ones
+    rng = np.random.default_rng(2)
+    still = [
+        np.clip(frames[0] + rng.normal(0, 6, frames[0].shape), 0, 255).astype(np.uint8) for _ in range(24)
+    ]
+    tracker = FaceTracker(dlib_faces, ref, 24.0, TrackingParams(), landmarks=True)
+    seq = [tracker.update(f, i) for i, f in enumerate(still)]
+    raw = np.std([t.face.landmarks for t in seq[6:]], axis=0).mean()
+    smooth = np.std([t.landmarks for t in seq[6:]], axis=0).mean()
+    assert smooth < raw
+
+
+def test_tracker_picks_the_reference_among_several_faces(dlib_faces, astronaut, hopper_path) -> None:
+    hopper = read_image(hopper_path)[44:556]
+    person = astronaut
+    frame = np.ascontiguousarray(np.hstack([person, hopper]))  # astronaut left, Hopper right
+    assert len(dlib_faces.detect(frame)) >= 2  # HOG also fires weakly (0.06) on the suit
+    for reference, left in ((hopper, False), (person, True)):
+        ref = dlib_faces.embed(reference, dlib_faces.detect(reference)[0])
+        tracker = FaceTracker(dlib_faces, ref, 24.0)
+        for i in range(3):
+            t = tracker.update(frame, i)
+            assert t is not None and ((t.box[2] <= 512) == left)
+            assert tracker.measure(frame, t) < 0.3
+
+
+def test_tracker_reports_frames_without_a_face(dlib_faces, astronaut) -> None:
+    tracker = FaceTracker(dlib_faces, None, 24.0)
+    blank = np.full_like(astronaut, 90)
+    assert tracker.update(astronaut, 0) is not None
+    assert tracker.update(blank, 1) is None
+    t = tracker.update(astronaut, 2)
+    assert t is not None and t.track_id == 1  # a short gap continues the track
+    assert tracker.update(blank, 30) is None
+    assert tracker.update(astronaut, 31).track_id == 2

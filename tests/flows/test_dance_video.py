@@ -1,0 +1,116 @@
+"""The dance-video flow on a real Prefect API, real MediaPipe, real ffmpeg and a real catalog."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from dhcore.catalog.repo import Catalog
+from dhcore.media.frames import probe
+
+SPEC = """\
+version: 1
+kind: dance_video
+name: {name}
+subject: {{image: assets/astronaut.png}}
+motion: {{type: keypoints, path: assets/dance.pose.npz}}
+animate: {{backend: warp, width: 256, height: 256}}
+output:
+  audio: {{source: file, path: assets/beat.wav}}
+  crf: {crf}
+  extras: {{side_by_side: {extras}, skeleton_overlay: false}}
+"""
+
+
+def write_spec(folder: Path, name: str, crf: int = 18, extras: bool = False, **replace: str) -> Path:
+    text = SPEC.format(name=name, crf=crf, extras=str(extras).lower())
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DH_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def run(spec: Path) -> dict:
+    from flows.dance_video import dance_video
+
+    state = dance_video(spec_path=str(spec), return_state=True)
+    return {"state": state, "result": state.result(raise_on_failure=False)}
+
+
+def test_production_delivers_video_with_audio_and_lineage(prefect_api: None, demo_assets: Path, home: Path) -> None:
+    out = run(write_spec(demo_assets, "short", extras=True))
+    assert out["state"].is_completed(), out["state"].message
+    catalog = Catalog()
+    info = catalog.show_production(out["result"]["production_id"])
+    assert info["status"] == "succeeded" and info["name"] == "short"
+
+    video = Path(info["outputs"]["video"]["path"])
+    meta = probe(video)
+    assert (meta.width, meta.height, meta.frames, meta.fps) == (256, 256, 36, 24)
+    assert meta.has_audio and meta.codec == "h264"
+    with av.open(str(video)) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == "yuv420p"
+    assert probe(info["outputs"]["side_by_side"]["path"]).width == 768
+
+    names = [s["name"] for s in info["stages"]]
+    for stage in ("pose.extract", "pose.align", "pose.render", "animate.warp", "assemble", "evaluate.pose_pck"):
+        assert stage in names
+    assert all(not s["cache_hit"] and s["status"] == "succeeded" for s in info["stages"])
+    assert 0.0 <= info["metrics"]["pose_pck"] <= 1.0
+    assert {a["role"] for a in info["inputs"]} == {"reference", "motion", "audio"}
+
+    tree = catalog.production_lineage(info["production_id"])["outputs"]["video"]
+    assert tree["step"]["stage"] == "assemble"
+    frames = tree["inputs"]["frames"]
+    assert frames["step"]["stage"] == "animate.warp"
+    assert frames["inputs"]["reference_image"]["source"].endswith("astronaut.png")
+
+
+def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
+    prefect_api: None, demo_assets: Path, home: Path
+) -> None:
+    first = run(write_spec(demo_assets, "cached"))["result"]
+    again = run(write_spec(demo_assets, "cached"))["result"]
+    catalog = Catalog()
+    stages = catalog.show_production(again["production_id"])["stages"]
+    assert stages and all(s["cache_hit"] for s in stages)
+    before = catalog.show_production(first["production_id"])["outputs"]["video"]["sha256"]
+    assert catalog.show_production(again["production_id"])["outputs"]["video"]["sha256"] == before
+
+    changed = run(write_spec(demo_assets, "cached", crf=30))["result"]
+    stages = catalog.show_production(changed["production_id"])["stages"]
+    rerun = [s["name"] for s in stages if not s["cache_hit"]]
+    assert rerun == ["assemble"]
+
+
+def test_no_person_in_the_photo_fails_the_production_with_the_reason(
+    prefect_api: None, demo_assets: Path, home: Path
+) -> None:
+    import cv2
+
+    blank = demo_assets / "assets" / "wall.png"
+    cv2.imwrite(str(blank), np.full((256, 256, 3), 200, np.uint8))
+    out = run(write_spec(demo_assets, "nobody", **{"assets/astronaut.png": "assets/wall.png"}))
+    assert out["state"].is_failed()
+    catalog = Catalog()
+    [prod] = [p for p in catalog.list_productions() if p["name"] == "nobody"]
+    info = catalog.show_production(prod["production_id"])
+    assert info["status"] == "failed" and "no person" in info["error"].lower()
+    assert [s["status"] for s in info["stages"]] == ["failed"]
+    assert info["assets"] == [] and info["outputs"] == {}
+    assert not any(Path(home, "assets", "tmp").glob("*")), "scratch files of the failed stage were left behind"
+
+
+def test_data_home_is_isolated_per_test(home: Path) -> None:
+    assert os.environ["DH_HOME"] == str(home)
