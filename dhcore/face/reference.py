@@ -1,0 +1,62 @@
+"""The reference photo's face: found once per stage, used to select, measure and repair faces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dhcore.errors import DhError, InputError
+from dhcore.face.faces import Face, FaceAnalyzer, load_analyzer, read_image
+
+#: reference photos are analysed at most this large (long side): faster, and plenty for a face
+MAX_SIDE = 1024
+
+
+@dataclass
+class ReferenceFace:
+    path: Path
+    image: np.ndarray  # RGB, downscaled to MAX_SIDE when larger; all coordinates refer to it
+    face: Face
+    landmarks: np.ndarray  # [68, 2]
+    embedding: np.ndarray
+    backend: str
+
+
+def _load_scaled(path: Path) -> np.ndarray:
+    image = read_image(path)
+    scale = MAX_SIDE / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(image)
+
+
+def _detect(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
+    faces = analyzer.detect(image)
+    if not faces and analyzer.backend == "dlib":  # the CNN detector copes with turned heads
+        faces = analyzer.detect(image, cnn=True)  # type: ignore[call-arg]
+    return faces
+
+
+def reference_face(path: Path, analyzer: FaceAnalyzer) -> ReferenceFace:
+    """The largest face of the reference photo, or an InputError naming the file."""
+    image = _load_scaled(Path(path))
+    faces = _detect(analyzer, image)
+    if not faces:
+        raise InputError(f"{path}: no face found in the reference photo (face backend {analyzer.backend})")
+    face = max(faces, key=lambda f: f.size)
+    landmarks = analyzer.landmarks68(image, face)
+    embedding = analyzer.embed(image, face)
+    return ReferenceFace(Path(path), image, face, landmarks, embedding, analyzer.backend)
+
+
+def reference_face_problem(path: Path, backend: str = "dlib", models_root: Path | None = None) -> str | None:
+    """For the spec validator: None when the photo shows a face the backend finds, else why not."""
+    try:
+        image = _load_scaled(Path(path))
+        faces = _detect(load_analyzer(backend, models_root), image)
+    except DhError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return None if faces else f"no face found in the reference photo (face backend {backend})"

@@ -1,0 +1,198 @@
+"""Stage face.refine: give the reference identity back to frames whose face drifted from it.
+
+Every frame's tracked face is measured against the reference. Where the distance is above the
+threshold the face is refined (landmark_swap or inswapper), optionally restored afterwards,
+and measured again on the output, so the report has per-frame distance before and after and
+both pass rates (face_match_rate_raw before, face_match_rate after).
+
+To avoid flicker where the distance hovers at the threshold, refinement switches on at once
+for a frame above the threshold, stays on while the distance is within 10 % below it, and
+fades out over 0.3 s once the face is clearly itself again. Frames without the face, and all
+other faces, pass through untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dhcore.face.faces import FaceAnalyzer, cosine_similarity, load_analyzer
+from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+from dhcore.face.reference import ReferenceFace, reference_face
+from dhcore.face.report import FrameIdentity, frames_meta, series, summarize, write_report
+from dhcore.face.restorers import Restorer, load_restorer
+from dhcore.face.swap import LandmarkSwapper, SwapResult
+from dhcore.face.track import FaceTracker, TrackedFace
+from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
+from dhcore.stage import Output, Progress, StageResult, no_progress
+
+NAME = "face.refine"
+VERSION = "1"
+REPORT_NAME = "face_refine.json"
+HOLD_MARGIN = 0.1  # keep refining while distance > threshold * (1 - HOLD_MARGIN)
+RELEASE_SECONDS = 0.3
+
+INSWAPPER_ID, INSWAPPER_FILE = "inswapper_128", "inswapper_128.onnx"
+ARCFACE_ID, ARCFACE_FILE = "buffalo_l", "w600k_r50.onnx"
+
+
+class _Refiner:
+    """The configured refinement backend behind one call."""
+
+    def __init__(
+        self, params: RefineParams, ref: ReferenceFace, analyzer: FaceAnalyzer, models_root: Path | None
+    ):
+        self.backend = params.backend
+        if params.backend == "landmark_swap":
+            self.swapper = LandmarkSwapper(ref, params.reference_shape, params.blend)
+        else:
+            from dhcore.face.inswapper import InSwapper
+            from dhcore.models import registry
+
+            if analyzer.backend == "insightface":
+                source = ref.embedding
+            else:  # inswapper's source latent is an ArcFace embedding, whatever measures identity
+                from dhcore.face.insightface_backend import ArcFaceEmbedder
+
+                arcface = ArcFaceEmbedder(registry.resolve(ARCFACE_ID, models_root) / ARCFACE_FILE)
+                source = arcface(ref.image, ref.face.kps)
+            path = registry.resolve(INSWAPPER_ID, models_root) / INSWAPPER_FILE
+            self.swapper = InSwapper(path, source)  # type: ignore[assignment]
+
+    def __call__(self, frame: np.ndarray, tracked: TrackedFace, weight: float) -> SwapResult:
+        if self.backend == "landmark_swap":
+            assert tracked.landmarks is not None
+            return self.swapper(frame, tracked.landmarks, weight)
+        return self.swapper(frame, tracked.kps, weight)  # type: ignore[arg-type]
+
+
+def refiner_model_ids(params: RefineParams, identity: IdentityParams) -> list[str]:
+    """Registry ids whose weights change this stage's output (for the cache key)."""
+    if params.backend != "inswapper":
+        return []
+    return [INSWAPPER_ID] if identity.backend == "insightface" else [INSWAPPER_ID, ARCFACE_ID]
+
+
+def next_weight(weight: float, distance: float, threshold: float, release: float) -> float:
+    """Refinement strength for this frame: on at once above the threshold, held while the
+    distance stays within HOLD_MARGIN below it, then faded out by `release` per frame."""
+    if distance > threshold:
+        return 1.0
+    if distance <= threshold * (1 - HOLD_MARGIN):
+        return max(0.0, weight - release)
+    return weight
+
+
+def run(
+    frames: Path,
+    reference: Path,
+    out_dir: Path,
+    params: RefineParams,
+    identity: IdentityParams,
+    restore: RestoreParams,
+    progress: Progress = no_progress,
+    models_root: Path | None = None,
+) -> StageResult:
+    analyzer = load_analyzer(identity.backend, models_root)
+    ref = reference_face(reference, analyzer)
+    threshold = params.threshold if params.threshold is not None else identity.distance_threshold()
+    refiner = _Refiner(params, ref, analyzer, models_root) if params.backend != "none" else None
+    restorer = load_restorer(restore, ref, models_root) if params.restore_after else None
+    info = probe(frames)
+    fps = float(info.fps) or 25.0
+    needs_landmarks = params.backend == "landmark_swap" or restore.backend == "classical"
+    tracker = FaceTracker(
+        analyzer, ref.embedding, fps, identity.tracking, landmarks=needs_landmarks,
+        match_threshold=identity.distance_threshold(),
+    )  # fmt: skip
+    release = 1.0 / max(1.0, RELEASE_SECONDS * fps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_path = out_dir / f"frames{FRAMES_SUFFIX}"
+    raw: list[FrameIdentity] = []
+    after: list[FrameIdentity] = []
+    weight, track_id, index = 0.0, -1, 0
+    with FrameWriter(out_path, info.fps, info.width, info.height) as writer:
+        for chunk in iter_frames(frames):
+            out = chunk.copy()
+            for i, frame in enumerate(chunk):
+                before_rec, after_rec = FrameIdentity(index=index), FrameIdentity(index=index)
+                tracked = tracker.update(frame, index)
+                if tracked is None:
+                    weight = 0.0
+                else:
+                    if tracked.track_id != track_id:
+                        weight, track_id = 0.0, tracked.track_id
+                    d0 = tracker.measure(frame, tracked)
+                    _fill(before_rec, tracked.box, d0, tracked.embedding, ref.embedding, threshold)
+                    weight = next_weight(weight, d0, threshold, release)
+                    if refiner is not None and weight > 0:
+                        out[i] = _refine(refiner, restorer, frame, tracked, weight)
+                        after_rec.extra["refined"] = round(weight, 3)
+                        _measure_after(
+                            analyzer, tracker, out[i], tracked, ref.embedding, threshold, after_rec
+                        )
+                    else:
+                        _fill(after_rec, tracked.box, d0, tracked.embedding, ref.embedding, threshold)
+                raw.append(before_rec)
+                after_rec.extra.update(distance_raw=before_rec.distance, similarity_raw=before_rec.similarity)
+                after.append(after_rec)
+                index += 1
+            writer.write(out)
+            progress(index, info.frames or None)
+    metrics = summarize(after, threshold)
+    metrics.update({k + "_raw": v for k, v in summarize(raw, threshold).items()})
+    refined = sum(1 for r in after if r.extra.get("refined"))
+    metrics["face_refined_frames"] = float(refined)
+    metrics["face_refined_rate"] = refined / index if index else 0.0
+    header = {
+        "stage": NAME, "version": VERSION, "backend": params.backend, "identity_backend": identity.backend,
+        "threshold": threshold, "restore_after": restore.backend if restorer is not None else "none",
+        "reference": str(reference), "metrics": metrics,
+    }  # fmt: skip
+    report = write_report(out_dir / REPORT_NAME, header, after)
+    return StageResult(
+        outputs={
+            "frames": Output(path=out_path, kind="frames", meta=frames_meta(info, index)),
+            "report": Output(path=report, kind="json", meta={"backend": params.backend}),
+        },
+        metrics=metrics,
+        series=series(after)
+        | {k + "_raw": v for k, v in series(raw).items()}
+        | {"face_refined": [float(r.extra.get("refined", 0.0)) for r in after]},  # type: ignore[misc]
+        frames=index,
+    )
+
+
+def _fill(
+    rec: FrameIdentity, box: np.ndarray, distance: float, embedding: np.ndarray | None,
+    reference: np.ndarray, threshold: float,
+) -> None:  # fmt: skip
+    rec.face = True
+    rec.box = [float(v) for v in box]
+    rec.distance = float(distance)
+    rec.similarity = cosine_similarity(embedding, reference) if embedding is not None else None
+    rec.match = rec.distance <= threshold
+
+
+def _refine(
+    refiner: _Refiner, restorer: Restorer | None, frame: np.ndarray, tracked: TrackedFace, weight: float
+) -> np.ndarray:
+    image = refiner(frame, tracked, weight).image
+    if restorer is not None:
+        image = restorer(image, tracked.kps, tracked.landmarks)
+    return image
+
+
+def _measure_after(
+    analyzer: FaceAnalyzer, tracker: FaceTracker, image: np.ndarray, tracked: TrackedFace,
+    reference: np.ndarray, threshold: float, rec: FrameIdentity,
+) -> None:  # fmt: skip
+    """Measure the face on the refined frame: re-fitted on the same box where the backend can
+    (dlib: its 5-point model), else re-detected; no face found counts as a miss."""
+    refit = getattr(analyzer, "refit", None)
+    face = refit(image, tracked.face) if refit is not None else tracker.redetect(image, tracked.face)
+    if face is None:
+        return
+    emb = analyzer.embed(image, face)
+    _fill(rec, face.box, analyzer.distance(emb, reference), emb, reference, threshold)

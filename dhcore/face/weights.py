@@ -1,0 +1,55 @@
+"""Which weights change a face stage's output: one digest for the stage's cache key."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+
+
+def _identity_digests(identity: IdentityParams, models_root: Path | None) -> list[str]:
+    from dhcore.face import dlib_backend
+    from dhcore.models import registry
+
+    if identity.backend == "insightface":
+        return ["buffalo_l:" + registry.weights_sha256("buffalo_l", models_root)]
+    digests = ["dlib:" + dlib_backend.weights_sha256()]
+    if identity.backend == "mediapipe":
+        import mediapipe
+
+        digests.append(f"mediapipe:{mediapipe.__version__}")  # its models ship inside the wheel
+    return digests
+
+
+def _restore_digests(restore: RestoreParams, models_root: Path | None) -> list[str]:
+    from dhcore.face.restorers import MODEL_IDS
+    from dhcore.models import registry
+
+    model_id = MODEL_IDS.get(restore.backend)
+    return [f"{model_id}:" + registry.weights_sha256(model_id, models_root)] if model_id else []
+
+
+def stage_weights_sha256(
+    stage: str,
+    identity: IdentityParams,
+    restore: RestoreParams | None = None,
+    refine: RefineParams | None = None,
+    models_root: Path | None = None,
+) -> str:
+    """Digest over the weights `face.identity`, `face.restore` or `face.refine` reads (verified)."""
+    from dhcore.face.refine import refiner_model_ids
+    from dhcore.models import registry
+
+    parts = _identity_digests(identity, models_root)
+    if stage == "face.restore" and restore is not None:
+        parts += _restore_digests(restore, models_root)
+    elif stage == "face.refine" and refine is not None:
+        parts += [
+            f"{m}:" + registry.weights_sha256(m, models_root) for m in refiner_model_ids(refine, identity)
+        ]
+        if refine.restore_after and restore is not None:
+            parts += _restore_digests(restore, models_root)
+    elif stage != "face.identity":
+        raise ValueError(f"not a face stage (or its params are missing): {stage}")
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
