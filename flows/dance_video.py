@@ -23,13 +23,14 @@ from dhcore.spec.dance import DanceSpec
 from dhcore.spec.loader import LoadedSpec, SpecError, load_spec
 from tasks.animate import animate
 from tasks.evaluate import pose_pck
+from tasks.face import measure_identity, refine_faces, restore_faces
 from tasks.media import assemble_video, render_extras
 from tasks.pose import align_pose, extract_pose, import_openpose, render_pose, smooth_pose
 from tasks.production import close_production, fail_production, open_production, register_input
 from tasks.step import RunContext, StepOutcome
 
 #: stage metrics promoted to the production's own metrics (the `dh run --json` contract)
-PRODUCTION_METRICS = ("pose_pck", "face_match_rate", "face_match_rate_raw", "face_detect_rate")
+PRODUCTION_METRICS = ("pose_pck", "face_match_rate", "face_match_rate_raw", "face_detection_rate")
 
 
 def production_name() -> str:
@@ -77,6 +78,22 @@ def _audio(spec: DanceSpec, refs: dict[str, AssetRef]) -> AssetRef | None:
     return None
 
 
+def _face_stages(
+    ctx: RunContext, spec: DanceSpec, frames: AssetRef, reference: AssetRef
+) -> tuple[AssetRef, list[StepOutcome]]:
+    """restore -> refine (measures identity before and after), or identity alone."""
+    face, steps = spec.face, []
+    if face.restore.backend != "none":
+        steps.append(restore_faces(ctx, frames, reference, face))
+        frames = steps[-1].out("frames")
+    if face.refine.backend != "none":
+        steps.append(refine_faces(ctx, frames, reference, face))
+        frames = steps[-1].out("frames")
+    elif face.identity.enabled:
+        steps.append(measure_identity(ctx, frames, reference, face))
+    return frames, steps
+
+
 @flow(name="dance-video", flow_run_name=production_name, log_prints=False, validate_parameters=True)
 def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
     started = time.time()
@@ -110,6 +127,8 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
             skeleton.out("skeleton"), w, h, fps, spec.animate.seed,
         ).out("frames")  # fmt: skip
 
+        frames, face_steps = _face_stages(ctx, spec, frames, refs["reference"])
+        steps += face_steps
         pck_step = pose_pck.submit(ctx, frames, aligned.out("pose"), ref_pose.out("pose"), pck.Params())
         audio = _audio(spec, refs)
         encode = {"fps": spec.output.fps, "codec": spec.output.codec, "crf": spec.output.crf}
@@ -127,6 +146,8 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
             outputs.update(extra.outputs)
         steps.append(pck_step.result())
         metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
+        if "face_match_rate" in metrics:  # without refinement, the delivered frames are the raw ones
+            metrics.setdefault("face_match_rate_raw", metrics["face_match_rate"])
         info = close_production(ctx, outputs, metrics)
     except BaseException as exc:
         log.error("production %s failed: %s", ctx.production_id, exc)

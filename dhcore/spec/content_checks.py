@@ -102,4 +102,13 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         motion = loaded.files.get(("motion", "path"))
         if spec.output.audio.source == "driving" and motion is not None and not probe(motion).has_audio:
             problems.append((("output", "audio", "source"), f"driving video {motion} has no audio track"))
+        photo = loaded.files.get(("subject", "image"))
+        if photo is not None and spec.face_stages_requested():
+            from dhcore.face.reference import reference_face_problem
+
+            backend = spec.face.identity.backend
+            if problem := reference_face_problem(photo, backend):
+                problems.append(
+                    (("subject", "image"), f"{photo}: {problem}; face stages need one (or disable them)")
+                )
     return problems

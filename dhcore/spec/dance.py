@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from dhcore.face.params import FaceParams
 from dhcore.pose import smooth
 from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
 
@@ -92,16 +93,6 @@ class DiffusionAnimate(_AnimateCommon):
 Animate = Annotated[WarpAnimate | DiffusionAnimate, Field(discriminator="backend")]
 
 
-class IdentitySpec(SpecModel):
-    enabled: bool = True
-    backend: Literal["dlib"] = "dlib"
-    threshold: float = Field(0.6, gt=0, description="same-person distance threshold")
-
-
-class FaceSpec(SpecModel):
-    identity: IdentitySpec = IdentitySpec()
-
-
 class ExtrasSpec(SpecModel):
     side_by_side: bool = Field(False, description="reference | skeleton | result video")
     skeleton_overlay: bool = Field(False, description="result with the target skeleton drawn over it")
@@ -125,8 +116,12 @@ class DanceSpec(SpecModel):
     motion: Motion
     pose: PoseSpec = PoseSpec()
     animate: Animate = WarpAnimate()
-    face: FaceSpec = FaceSpec()
+    face: FaceParams = Field(FaceParams(), description="identity check, restoration and identity refinement")
     output: OutputSpec = OutputSpec()
+
+    def face_stages_requested(self) -> bool:
+        f = self.face
+        return f.identity.enabled or f.restore.backend != "none" or f.refine.backend != "none"
 
     @model_validator(mode="after")
     def _audio_needs_video(self) -> DanceSpec:

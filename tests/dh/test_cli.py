@@ -24,7 +24,9 @@ motion: {type: keypoints, path: dance.npz}
 
 @pytest.fixture
 def spec_dir(tmp_path: Path) -> Path:
-    cv2.imwrite(str(tmp_path / "person.png"), np.full((64, 64, 3), 128, np.uint8))
+    from skimage import data
+
+    cv2.imwrite(str(tmp_path / "person.png"), cv2.cvtColor(data.astronaut()[::2, ::2], cv2.COLOR_RGB2BGR))
     PoseSequence.empty(3, 64, 64, 24.0).save(tmp_path / "dance.npz")
     (tmp_path / "good.yaml").write_text(SPEC)
     (tmp_path / "bad.yaml").write_text(SPEC.replace("dance.npz", "nope.npz") + "colour: red\n")
@@ -42,7 +44,9 @@ def test_validate_ok_and_errors(spec_dir: Path, capsys: pytest.CaptureFixture[st
     assert err[2] == "dh: 2 error(s) in 1 spec(s)"
 
 
-def test_run_refuses_invalid_specs_before_any_work(spec_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_refuses_invalid_specs_before_any_work(
+    spec_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run", "--json", str(spec_dir / "bad.yaml")]) == 2
     out = capsys.readouterr()
     assert out.out == "" and "unknown field 'colour'" in out.err
@@ -60,7 +64,9 @@ def test_catalog_and_models_json_on_empty_home(dh_home: Path, capsys: pytest.Cap
     assert listing["models_dir"] == str(dh_home / "models")
 
 
-def test_models_add_verify_roundtrip(dh_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_add_verify_roundtrip(
+    dh_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "yolox_l.onnx"
     f.write_bytes(b"not really onnx but hashed")
     assert main(["models", "add", "dwpose_yolox_l", str(f)]) == 0

@@ -58,7 +58,8 @@ def test_failed_production_exits_1_and_reports_json(
 
     cv2.imwrite(str(demo_assets / "assets" / "empty_room.png"), np.full((200, 200, 3), 90, np.uint8))
     path = spec(demo_assets, "empty-room")
-    path.write_text(path.read_text().replace("assets/astronaut.png", "assets/empty_room.png"))
+    no_faces = "face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}\n"
+    path.write_text(path.read_text().replace("assets/astronaut.png", "assets/empty_room.png") + no_faces)
     assert main(["run", "--json", str(path)]) == 1
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "failed" and "person" in result["error"]
@@ -78,7 +79,9 @@ def test_kill_during_animation_then_rerun_resumes_from_cache(
     env = _api_env(home)
     path = spec(demo_assets, "killed", size=512)
     dh = str(Path(sys.executable).with_name("dh"))
-    proc = subprocess.Popen([dh, "run", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [dh, "run", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     catalog = Catalog(f"sqlite:///{home / 'catalog.db'}")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -96,7 +99,9 @@ def test_kill_during_animation_then_rerun_resumes_from_cache(
     [dead] = catalog.list_productions()
     assert dead["status"] == "running"  # nobody could close it
 
-    rerun = subprocess.run([dh, "run", "--json", str(path)], env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        [dh, "run", "--json", str(path)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     result = json.loads(rerun.stdout)
     crashed = catalog.show_production(dead["production_id"])

@@ -48,7 +48,9 @@ def run(spec: Path) -> dict:
     return {"state": state, "result": state.result(raise_on_failure=False)}
 
 
-def test_production_delivers_video_with_audio_and_lineage(prefect_api: None, demo_assets: Path, home: Path) -> None:
+def test_production_delivers_video_with_audio_and_lineage(
+    prefect_api: None, demo_assets: Path, home: Path
+) -> None:
     out = run(write_spec(demo_assets, "short", extras=True))
     assert out["state"].is_completed(), out["state"].message
     catalog = Catalog()
@@ -64,7 +66,8 @@ def test_production_delivers_video_with_audio_and_lineage(prefect_api: None, dem
     assert probe(info["outputs"]["side_by_side"]["path"]).width == 768
 
     names = [s["name"] for s in info["stages"]]
-    for stage in ("pose.extract", "pose.align", "pose.render", "animate.warp", "assemble", "evaluate.pose_pck"):
+    for stage in ("pose.extract", "pose.align", "pose.render", "animate.warp", "face.restore", "face.refine",
+                  "assemble", "evaluate.pose_pck"):  # fmt: skip
         assert stage in names
     assert all(not s["cache_hit"] and s["status"] == "succeeded" for s in info["stages"])
     assert 0.0 <= info["metrics"]["pose_pck"] <= 1.0
@@ -72,9 +75,14 @@ def test_production_delivers_video_with_audio_and_lineage(prefect_api: None, dem
 
     tree = catalog.production_lineage(info["production_id"])["outputs"]["video"]
     assert tree["step"]["stage"] == "assemble"
-    frames = tree["inputs"]["frames"]
-    assert frames["step"]["stage"] == "animate.warp"
-    assert frames["inputs"]["reference_image"]["source"].endswith("astronaut.png")
+    chain, node = [], tree["inputs"]["frames"]
+    while "step" in node and "frames" in node["inputs"]:
+        chain.append(node["step"]["stage"])
+        node = node["inputs"]["frames"]
+    chain.append(node["step"]["stage"])
+    assert chain == ["face.refine", "face.restore", "animate.warp"]
+    assert node["inputs"]["reference_image"]["source"].endswith("astronaut.png")
+    assert info["metrics"]["face_match_rate"] >= 0.95 and "face_match_rate_raw" in info["metrics"]
 
 
 def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
@@ -101,7 +109,14 @@ def test_no_person_in_the_photo_fails_the_production_with_the_reason(
 
     blank = demo_assets / "assets" / "wall.png"
     cv2.imwrite(str(blank), np.full((256, 256, 3), 200, np.uint8))
-    out = run(write_spec(demo_assets, "nobody", **{"assets/astronaut.png": "assets/wall.png"}))
+    no_face_stages = (
+        "face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}\noutput:"
+    )
+    out = run(
+        write_spec(
+            demo_assets, "nobody", **{"assets/astronaut.png": "assets/wall.png", "output:": no_face_stages}
+        )
+    )
     assert out["state"].is_failed()
     catalog = Catalog()
     [prod] = [p for p in catalog.list_productions() if p["name"] == "nobody"]
@@ -109,7 +124,9 @@ def test_no_person_in_the_photo_fails_the_production_with_the_reason(
     assert info["status"] == "failed" and "no person" in info["error"].lower()
     assert [s["status"] for s in info["stages"]] == ["failed"]
     assert info["assets"] == [] and info["outputs"] == {}
-    assert not any(Path(home, "assets", "tmp").glob("*")), "scratch files of the failed stage were left behind"
+    assert not any(Path(home, "assets", "tmp").glob("*")), (
+        "scratch files of the failed stage were left behind"
+    )
 
 
 def test_data_home_is_isolated_per_test(home: Path) -> None:

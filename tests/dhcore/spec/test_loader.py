@@ -13,8 +13,10 @@ from dhcore.spec.loader import SpecError, load_spec
 
 
 def _inputs(folder: Path) -> None:
-    rng = np.random.default_rng(0)
-    cv2.imwrite(str(folder / "person.png"), rng.integers(0, 255, (96, 80, 3), dtype=np.uint8))
+    from skimage import data
+
+    photo = cv2.resize(data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(folder / "person.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     PoseSequence.empty(5, 80, 96, 24.0).save(folder / "dance.npz")
 
 
@@ -83,7 +85,10 @@ output:
     errors = errors_of(path)
     shown = str(path)
     assert f"{shown}:4:10: subject.image: " in errors[0] and "file does not exist" in errors[0]
-    assert errors[1] == f"{shown}:5:3: subject.imgae: unknown field 'imgae'; did you mean 'image'? (allowed: image)"
+    assert (
+        errors[1]
+        == f"{shown}:5:3: subject.imgae: unknown field 'imgae'; did you mean 'image'? (allowed: image)"
+    )
     assert errors[2].startswith(f"{shown}:10:13: pose.detector: should be 'mediapipe' or 'dwpose'")
     assert errors[3].startswith(f"{shown}:13:10: animate.width: 500 is not a multiple of 8")
     assert "use 496 or 504" in errors[3]
@@ -92,14 +97,19 @@ output:
 
 
 def test_missing_required_field_points_at_parent(tmp_path: Path) -> None:
-    path = write(tmp_path, "version: 1\nkind: dance_video\nsubject: {}\nmotion: {type: keypoints, path: dance.npz}\n")
+    path = write(
+        tmp_path, "version: 1\nkind: dance_video\nsubject: {}\nmotion: {type: keypoints, path: dance.npz}\n"
+    )
     assert errors_of(path) == [f"{path}:3:10: subject.image: required field 'image' is missing"]
 
 
 def test_union_tag_errors_point_at_the_tag(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace("type: keypoints", "type: mocap"))
     [error] = errors_of(path)
-    assert error == f"{path}:6:9: motion.type: unknown value 'mocap'; expected one of 'video', 'keypoints', 'openpose_json'"
+    assert (
+        error
+        == f"{path}:6:9: motion.type: unknown value 'mocap'; expected one of 'video', 'keypoints', 'openpose_json'"
+    )
 
 
 def test_duplicate_keys_and_bad_yaml(tmp_path: Path) -> None:
@@ -124,7 +134,9 @@ def test_paths_outside_allowed_roots_are_refused(tmp_path: Path, monkeypatch: py
     path.write_text(VALID.replace("person.png", "../person.png").replace("dance.npz", "../dance.npz"))
     monkeypatch.delenv("DH_ALLOWED_ROOTS", raising=False)
     errors = errors_of(path)
-    assert len(errors) == 2 and all("outside the allowed roots" in e and "DH_ALLOWED_ROOTS" in e for e in errors)
+    assert len(errors) == 2 and all(
+        "outside the allowed roots" in e and "DH_ALLOWED_ROOTS" in e for e in errors
+    )
     monkeypatch.setenv("DH_ALLOWED_ROOTS", str(tmp_path))
     assert load_spec(path).files[("subject", "image")] == (tmp_path / "person.png").resolve()
 
@@ -146,7 +158,9 @@ def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:
     video = tmp_path / "empty.avi"
     argv = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:r=24"]
     subprocess.run([*argv, "-frames:v", "0", str(video)], check=True)
-    path = write(tmp_path, VALID.replace("type: keypoints\n  path: dance.npz", "type: video\n  path: empty.avi"))
+    path = write(
+        tmp_path, VALID.replace("type: keypoints\n  path: dance.npz", "type: video\n  path: empty.avi")
+    )
     assert any("video has no frames" in e for e in errors_of(path))
     driving = write(tmp_path, VALID + "output:\n  audio: {source: driving}\n", "driving.yaml")
     [error] = errors_of(driving)
@@ -156,7 +170,9 @@ def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:
 def test_kind_and_version_errors(tmp_path: Path) -> None:
     unknown = write(tmp_path, VALID.replace("kind: dance_video", "kind: dance"), "k.yaml")
     [error] = errors_of(unknown)
-    assert error.startswith(f"{unknown}:2:7: kind: unknown value 'dance'; expected one of 'dance_video', 'photo_shoot'")
+    assert error.startswith(
+        f"{unknown}:2:7: kind: unknown value 'dance'; expected one of 'dance_video', 'photo_shoot'"
+    )
     missing = write(tmp_path, VALID.replace("kind: dance_video\n", ""), "m.yaml")
     assert errors_of(missing) == [f"{missing}:1:1: kind: required field 'kind' is missing"]
     v2 = write(tmp_path, VALID.replace("version: 1", "version: 2"), "v.yaml")
@@ -181,3 +197,18 @@ looks:
     assert errors[0].startswith(f"{path}:4:24: identity.photos.1: ") and "file does not exist" in errors[0]
     assert errors[1] == f"{path}:6:5: looks.0: a look has exactly one of `template` or `prompt`"
     assert errors[2].startswith(f"{path}:7:47: looks.1.count: should be greater than or equal to 1")
+
+
+def test_face_stages_need_a_face_in_the_reference(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    noise = np.random.default_rng(0).integers(0, 255, (96, 80, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "person.png"), noise)
+    [error] = errors_of(path)
+    assert (
+        error.startswith(f"{path}:4:10: subject.image: ") and "no face found in the reference photo" in error
+    )
+    off = tmp_path / "off.yaml"
+    off.write_text(
+        VALID + "face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}\n"
+    )
+    assert load_spec(off).spec.face_stages_requested() is False
