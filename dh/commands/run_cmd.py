@@ -47,6 +47,7 @@ def summarize(info: dict[str, Any]) -> dict[str, Any]:
                 "cache_hit": s["cache_hit"],
                 "seconds": round(s["seconds"] or 0.0, 3),
                 "frames": s["frames"],
+                "metrics": s["metrics"],
             }
             for s in info["stages"]
         ],

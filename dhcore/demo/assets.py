@@ -70,16 +70,18 @@ def _dancer_video(pose_seconds: float, beat: Path) -> Callable[[Path], None]:
     return write
 
 
-def write_dance_assets(folder: Path, seconds: float = DANCE_SECONDS) -> dict[str, Path]:
+def write_dance_assets(folder: Path, seconds: float = DANCE_SECONDS, video: bool = True) -> dict[str, Path]:
     """astronaut.png, dance.pose.npz (keypoints), beat.wav, dancer.mp4 (the dance as a video with sound)."""
     folder.mkdir(parents=True, exist_ok=True)
     beat = _write_once(folder / "beat.wav", lambda p: write_beat(p, seconds=seconds))
-    return {
+    paths = {
         "astronaut": _write_once(folder / "astronaut.png", _png(astronaut())),
         "grace_hopper": _write_once(folder / "grace_hopper.png", _png(grace_hopper())),
         "dance": _write_once(
             folder / "dance.pose.npz", lambda p: make_dance(seconds=seconds, fps=FPS, width=512, height=512).save(p)
         ),
         "beat": beat,
-        "dancer": _write_once(folder / "dancer.mp4", _dancer_video(seconds, beat)),
     }
+    if video:
+        paths["dancer"] = _write_once(folder / "dancer.mp4", _dancer_video(seconds, beat))
+    return paths

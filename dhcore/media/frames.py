@@ -65,6 +65,8 @@ def probe(path: str | Path, count_frames: bool = False) -> VideoInfo:
         if not duration and c.duration:
             duration = c.duration / 1_000_000
         frames = vs.frames
+        if not frames and not count_frames and vs.codec_context.name == "rawvideo" and fps and vs.time_base:
+            frames = _count_from_last_frame(c, vs, fps)
         if count_frames or not frames:
             frames = sum(1 for p in c.demux(vs) if p.size)
         if not duration and fps:
@@ -79,6 +81,19 @@ def probe(path: str | Path, count_frames: bool = False) -> VideoInfo:
             pix_fmt=vs.codec_context.pix_fmt or "", audio_codec=audio.codec_context.name if audio else None,
             audio_duration=audio_duration,
         )  # fmt: skip
+
+
+def _count_from_last_frame(c: av.container.InputContainer, vs: av.VideoStream, fps: Fraction) -> int:
+    """Frame count of a constant-rate raw intermediate from its last frame's timestamp.
+
+    Reading every packet would mean reading the whole file (~150 MB per 8 s of 512x512); every
+    raw frame is a key frame, so seeking near the end and reading the last few is exact.
+    """
+    step = 1 / (fps * vs.time_base)  # pts units per frame
+    near_end = max(0, round((c.duration or 0) / 1_000_000 * fps) - 1)
+    c.seek(int(near_end * step), stream=vs, backward=True)
+    last = max((p.pts for p in c.demux(vs) if p.size and p.pts is not None), default=None)
+    return 0 if last is None else round(last / step) + 1
 
 
 def iter_frames(path: str | Path, chunk: int = DEFAULT_CHUNK, start: int = 0) -> Iterator[np.ndarray]:
