@@ -139,9 +139,11 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
         if ex.side_by_side or ex.skeleton_overlay:
             extra = render_extras(
                 ctx, refs["reference"], skeleton.out("skeleton"), frames, audio,
-                # previews: their own quality, so changing the deliverable's crf re-encodes only it
-                extras.Params(fps=spec.output.fps, codec=spec.output.codec, audio=audio_mode,
-                              side_by_side=ex.side_by_side, skeleton_overlay=ex.skeleton_overlay),
+                # previews: their own (faster) encoding, so changing the deliverable's crf re-encodes only it
+                extras.Params(
+                    fps=spec.output.fps, codec=spec.output.codec, crf=23, preset="superfast", audio=audio_mode,
+                    side_by_side=ex.side_by_side, skeleton_overlay=ex.skeleton_overlay,
+                ),
             )  # fmt: skip
             outputs.update(extra.outputs)
         steps.append(pck_step.result())

@@ -70,6 +70,11 @@ class RestoreParams(StageParams):
     )
     detail: float = Field(0.6, ge=0, le=2, description="classical: amount of detail (unsharp) recovery")
     color: float = Field(0.8, ge=0, le=1, description="classical: how far face colours move to the reference")
+    measure_every: int = Field(
+        8, ge=1, le=100,
+        description="check identity before/after restoration on every Nth frame (the delivered identity is "
+        "measured on every frame by face.refine or face.identity)",
+    )  # fmt: skip
 
 
 class RefineParams(StageParams):

@@ -22,7 +22,7 @@ from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import Output, Progress, StageResult, no_progress
 
 NAME = "face.restore"
-VERSION = "1"
+VERSION = "2"
 REPORT_NAME = "face_restore.json"
 
 
@@ -59,7 +59,7 @@ def run(
                     rec.box = [float(v) for v in tracked.box]
                     out[i] = restorer(frame, tracked.kps, tracked.landmarks)
                     restored += 1
-                    if index % identity.stride == 0:
+                    if index % params.measure_every == 0:
                         _measure(analyzer, tracker, frame, out[i], tracked, ref.embedding, rec)
                 records.append(rec)
                 index += 1
