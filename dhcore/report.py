@@ -17,7 +17,7 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
-def production_markdown(info: dict[str, Any]) -> str:
+def production_markdown(info: dict[str, Any], series: dict[str, list[float | None]] | None = None) -> str:
     lines = [
         f"# {info['name']}",
         "",
@@ -27,7 +27,9 @@ def production_markdown(info: dict[str, Any]) -> str:
         lines += ["", f"> {info['error']}"]
     lines += ["", "## Inputs", "", "| role | kind | file | sha256 |", "|---|---|---|---|"]
     for a in info.get("inputs", []):
-        lines.append(f"| {a['role']} | {a['kind']} | `{a['path']}` | `{a['sha256'][:12]}` |")
+        lines.append(
+            f"| {a['role']} | {a['kind']} | `{a.get('source') or a['path']}` | `{a['sha256'][:12]}` |"
+        )
     lines += [
         "",
         "## Stages",
@@ -54,7 +56,67 @@ def production_markdown(info: dict[str, Any]) -> str:
     metrics = info.get("metrics", {})
     for name in sorted(metrics, key=lambda n: (n not in EXPLAINED, n)):
         lines.append(f"| {name} | {_fmt(metrics[name])} | {EXPLAINED.get(name, '')} |")
+    lines += identity_section(series or {}, metrics.get("face_threshold"), _face_backends(info))
     if info.get("outputs"):
         lines += ["", "## Outputs", ""]
         lines += [f"- **{role}**: `{a['path']}`" for role, a in info["outputs"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _face_backends(info: dict[str, Any]) -> str:
+    """Which face backends the production used, from the face stages' recorded params."""
+    for stage in reversed(info.get("stages", [])):
+        params = stage.get("params") or {}
+        if stage["name"] in ("face.refine", "face.identity"):
+            identity = params.get("identity", params)
+            parts = [f"identity backend **{identity.get('backend', '?')}**"]
+            if "refine" in params:
+                parts.append(f"refinement **{params['refine'].get('backend')}**")
+            if "restore" in params:
+                parts.append(f"restoration **{params['restore'].get('backend')}**")
+            return ", ".join(parts)
+    return ""
+
+
+def identity_section(
+    series: dict[str, list[float | None]], threshold: float | None, backends: str = "", per_row: int = 12
+) -> list[str]:
+    """Per-frame identity before and after refinement, one row per `per_row` frames, plus a histogram."""
+    after = series.get("face_distance") or []
+    before = series.get("face_distance_raw") or after
+    refined = series.get("face_refined") or [0.0] * len(after)
+    if not after:
+        return []
+    shown = f"{threshold:.2f}" if threshold is not None else "the backend's"
+    lines = ["", "## Identity per frame", "", f"Face stages: {backends}." if backends else "",
+             f"Distance of each frame's face to the reference (same person at or below {shown}).", "",
+             "| frames | before: mean / max | after: mean / max | refined | pass before → after |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for start in range(0, len(after), per_row):
+        b = [v for v in before[start : start + per_row] if v is not None]
+        a = [v for v in after[start : start + per_row] if v is not None]
+        r = sum(1 for v in refined[start : start + per_row] if v)
+        passed = (
+            f"{_passes(b, threshold)}/{len(b)} → {_passes(a, threshold)}/{len(a)}"
+            if threshold is not None
+            else "–"
+        )
+        lines.append(
+            f"| {start}–{min(start + per_row, len(after)) - 1} | {_mean_max(b)} | {_mean_max(a)} | {r} | {passed} |"
+        )
+    lines += ["", "| distance | frames before | frames after |", "|---|---|---|"]
+    edges = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 10.0]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        nb = sum(1 for v in before if v is not None and lo <= v < hi)
+        na = sum(1 for v in after if v is not None and lo <= v < hi)
+        label = f"{lo:.1f}–{hi:.1f}" if hi < 10 else f"≥ {lo:.1f}"
+        lines.append(f"| {label} | {nb} | {na} |")
+    return lines
+
+
+def _passes(values: list[float], threshold: float | None) -> int:
+    return sum(1 for v in values if threshold is not None and v <= threshold)
+
+
+def _mean_max(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.3f} / {max(values):.3f}" if values else "no face"

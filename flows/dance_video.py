@@ -30,7 +30,13 @@ from tasks.production import close_production, fail_production, open_production,
 from tasks.step import RunContext, StepOutcome
 
 #: stage metrics promoted to the production's own metrics (the `dh run --json` contract)
-PRODUCTION_METRICS = ("pose_pck", "face_match_rate", "face_match_rate_raw", "face_detection_rate")
+PRODUCTION_METRICS = (
+    "pose_pck",
+    "face_match_rate",
+    "face_match_rate_raw",
+    "face_detection_rate",
+    "face_threshold",
+)
 
 
 def production_name() -> str:

@@ -58,7 +58,10 @@ def close_production(
     catalog.add_metrics(ctx.production_id, metrics)
     catalog.finish_production(ctx.production_id, "succeeded")
     info = catalog.show_production(ctx.production_id)
-    publish_report(info)
+    series = {
+        name: catalog.series(ctx.production_id, name) for name in REPORT_SERIES if name in info["series"]
+    }
+    publish_report(info, series)
     return info
 
 
@@ -72,7 +75,11 @@ def fail_production(ctx: RunContext, error: BaseException) -> None:
         pass
 
 
-def publish_report(info: dict[str, Any]) -> None:
+#: per-frame series the report shows (face identity before and after refinement)
+REPORT_SERIES = ("face_distance", "face_distance_raw", "face_refined")
+
+
+def publish_report(info: dict[str, Any], series: dict[str, list[float | None]] | None = None) -> None:
     slug = "".join(c if c.isalnum() else "-" for c in info["name"].lower()).strip("-")[:40] or "production"
     create_markdown_artifact(
         production_markdown(info),

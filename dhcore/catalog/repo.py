@@ -294,7 +294,9 @@ class Catalog:
                     out["metrics"][m.name] = m.value
                 else:
                     step_metrics.setdefault(m.step_run_id, {})[m.name] = m.value
-            out["stages"] = [_step_summary(st) | {"metrics": step_metrics.get(st.id, {})} for st in prod.steps]
+            out["stages"] = [
+                _step_summary(st) | {"metrics": step_metrics.get(st.id, {})} for st in prod.steps
+            ]
             out["series"] = series
             out["outputs"] = {o.role: _asset_summary(o.asset) for o in prod.outputs}
             out["assets"] = [
@@ -303,7 +305,10 @@ class Catalog:
                 for a in (st.outputs if not st.cache_hit else _source_outputs(s, st))
             ]
             inputs = {
-                link.asset.id: link.asset for st in prod.steps for link in st.inputs if link.asset.produced_by is None
+                link.asset.id: link.asset
+                for st in prod.steps
+                for link in st.inputs
+                if link.asset.produced_by is None
             }
             out["inputs"] = [_asset_summary(a) | {"source": a.source_path} for a in inputs.values()]
             return out
@@ -366,7 +371,7 @@ def _step_summary(st: StepRun) -> dict[str, Any]:
     return {
         "step_run_id": st.id, "name": st.stage, "version": st.version, "status": st.status,
         "cache_hit": st.cache_hit, "seconds": st.seconds, "frames": st.frames, "cache_key": st.cache_key,
-        "error": st.error,
+        "error": st.error, "params": st.params,
     }  # fmt: skip
 
 
