@@ -11,15 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 
-def canonical_json(value: Any) -> str:
+def _plain(value: Any) -> Any:
+    """JSON-able form of what params may hold: pydantic models (nested too), paths, fractions."""
     if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return value.model_dump(mode="json")
+    if isinstance(value, (Path, Fraction)):
+        return str(value)
+    raise TypeError(f"cannot put {type(value).__name__} into a cache key")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(_plain(value) if isinstance(value, BaseModel) else value, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False, default=_plain)  # fmt: skip
 
 
 def cache_key(

@@ -28,3 +28,11 @@ def test_every_ingredient_changes_the_key() -> None:
         cache_key("assemble", "1", P(), None, {"video": "f" * 64}),
     ]
     assert len({base, *variants}) == 7
+
+
+def test_nested_models_are_keyed_by_their_fields_not_their_repr() -> None:
+    from dhcore.cache import canonical_json
+
+    assert canonical_json({"inner": P(crf=20), "b": 1}) == '{"b":1,"inner":{"codec":"h264","crf":20}}'
+    a = cache_key("s", "1", {"inner": P(crf=20)}, None, {})
+    assert a == cache_key("s", "1", {"inner": {"codec": "h264", "crf": 20}}, None, {})
