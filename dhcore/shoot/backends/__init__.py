@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dhcore.shoot.backends.arc2face import Arc2FaceBackend
 from dhcore.shoot.backends.cosmicman import CosmicManBackend
+from dhcore.shoot.backends.template_swap import TemplateSwapBackend
 from dhcore.shoot.base import ShootBackend
 
 BACKENDS: dict[str, type[ShootBackend]] = {
-    # "template_swap": the embedded face-stack backend (added by the photo-shoot flow's owner)
+    "template_swap": TemplateSwapBackend,  # embedded: the face stack, no model download
     "arc2face": Arc2FaceBackend,
     "cosmicman": CosmicManBackend,
 }
