@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 
 from dhcore.animate.registry import get_backend
 from dhcore.catalog.repo import AssetRef
@@ -20,7 +18,8 @@ from dhcore.media import assemble, extras
 from dhcore.metrics import pck
 from dhcore.pose import align, extract, openpose_json, render
 from dhcore.spec.dance import DanceSpec
-from dhcore.spec.loader import LoadedSpec, SpecError, load_spec
+from dhcore.spec.loader import LoadedSpec, load_spec
+from flows.naming import production_name
 from tasks.animate import animate
 from tasks.evaluate import pose_pck
 from tasks.face import measure_identity, refine_faces, restore_faces
@@ -37,15 +36,6 @@ PRODUCTION_METRICS = (
     "face_detection_rate",
     "face_threshold",
 )
-
-
-def production_name() -> str:
-    """Flow-run name = production name (the spec's `name`, or its file name)."""
-    path = str(flow_run.parameters.get("spec_path", "production"))
-    try:
-        return load_spec(path, check_content=False).name
-    except SpecError:
-        return Path(path).stem
 
 
 def _inputs(ctx: RunContext, loaded: LoadedSpec) -> dict[str, AssetRef]:

@@ -10,4 +10,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.dance_video import dance_video
 
         return dance_video
+    if kind == "photo_shoot":
+        from flows.photo_shoot import photo_shoot
+
+        return photo_shoot
     raise KeyError(f"no flow for spec kind {kind!r}")

@@ -6,12 +6,15 @@ import argparse
 from pathlib import Path
 
 from dhcore.demo.assets import write_dance_assets
+from dhcore.demo.shoot_assets import write_shoot_assets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="generate the demo inputs (photos, dance, beat) under specs/examples/assets")
+    p = sub.add_parser(
+        "demo", help="generate the demo inputs (photos, dance, beat) under specs/examples/assets"
+    )
     p.add_argument("--out", type=Path, default=EXAMPLES / "assets", help="folder to write them to")
     p.set_defaults(handler=handle)
 
@@ -19,4 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     for name, path in write_dance_assets(args.out).items():
         print(f"{name}: {path}")
+    shoot = write_shoot_assets(args.out / "shoot")
+    print(f"identity photos: {', '.join(str(p) for p in shoot['identity'])}")
+    print(f"templates: {', '.join(str(p) for p in shoot['templates'].values())}")
+    print(f"music: {shoot['music']}")
     return 0

@@ -19,7 +19,7 @@ from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.spec.loader import LoadedSpec
 
-DEPLOYMENT_FOR_KIND = {"dance_video": "dance-video/dance-video"}
+DEPLOYMENT_FOR_KIND = {"dance_video": "dance-video/dance-video", "photo_shoot": "photo-shoot/photo-shoot"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def summarize(info: dict[str, Any]) -> dict[str, Any]:
         "name": info["name"],
         "status": info["status"],
         "error": info["error"],
-        "outputs": {role: a["path"] for role, a in info["outputs"].items()},
+        "outputs": _outputs(info["outputs"]),
         "metrics": info["metrics"],
         "stages": [
             {
@@ -52,6 +52,17 @@ def summarize(info: dict[str, Any]) -> dict[str, Any]:
             for s in info["stages"]
         ],
     }
+
+
+def _outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Absolute output paths by role; numbered images (image_01, ...) become one `images` list."""
+    result: dict[str, Any] = {}
+    for role in sorted(outputs):
+        if role.startswith("image_"):
+            result.setdefault("images", []).append(outputs[role]["path"])
+        else:
+            result[role] = outputs[role]["path"]
+    return result
 
 
 def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:

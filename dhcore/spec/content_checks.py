@@ -111,4 +111,33 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
                 problems.append(
                     (("subject", "image"), f"{photo}: {problem}; face stages need one (or disable them)")
                 )
+    elif spec.kind == "photo_shoot":
+        problems += _photo_shoot_problems(loaded)
+    return problems
+
+
+def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    from pydantic import ValidationError
+
+    from dhcore.shoot.checks import identity_problems, look_problem, template_problem
+    from dhcore.shoot.registry import get_backend
+
+    spec, files = loaded.spec, loaded.files
+    backend = spec.identity.face_backend
+    photos = [files[("identity", "photos", i)] for i in range(len(spec.identity.photos))]
+    problems: list[tuple[tuple[str | int, ...], str]] = [
+        (("identity", "photos", i), f"{photos[i]}: {msg}")
+        for i, msg in identity_problems(photos, backend).items()
+    ]
+    for i, look in enumerate(spec.looks):
+        template = files.get(("looks", i, "template"))
+        if problem := look_problem(spec.backend, look.template is not None, look.prompt is not None):
+            problems.append((("looks", i), problem))
+        elif template is not None and (problem := template_problem(template, backend)):
+            problems.append((("looks", i, "template"), f"{template}: {problem}"))
+    try:
+        get_backend(spec.backend).Params(**spec.backend_params)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append((("backend_params", *err["loc"]), f"{err['msg']} (backend {spec.backend})"))
     return problems
