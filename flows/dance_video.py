@@ -7,10 +7,11 @@ spec -> inputs -> pose.extract (photo, motion) -> pose.smooth -> pose.align -> p
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from dhcore.animate.registry import get_backend
 from dhcore.catalog.repo import AssetRef
@@ -25,7 +26,7 @@ from tasks.evaluate import pose_pck
 from tasks.face import measure_identity, refine_faces, restore_faces
 from tasks.media import assemble_video, render_extras
 from tasks.pose import align_pose, extract_pose, import_openpose, render_pose, smooth_pose
-from tasks.production import close_production, fail_production, open_production, register_input
+from tasks.production import close_production, open_production, production_guard, register_input
 from tasks.step import RunContext, StepOutcome
 
 #: stage metrics promoted to the production's own metrics (the `dh run --json` contract)
@@ -90,65 +91,74 @@ def _face_stages(
     return frames, steps
 
 
+@dataclass(frozen=True)
+class Poses:
+    reference: AssetRef  # 1-frame pose of the photo (photo coordinates)
+    target: AssetRef  # aligned driving poses (output coordinates)
+    skeleton: AssetRef  # the target rendered as skeleton frames
+    fps: str  # the driving motion's frame rate, exact
+
+
+def _poses(ctx: RunContext, spec: DanceSpec, refs: dict[str, AssetRef]) -> Poses:
+    """pose.extract (photo, motion) -> pose.smooth -> pose.align -> pose.render."""
+    w, h = spec.animate.width, spec.animate.height
+    reference = extract_pose(ctx, refs["reference"], extract.Params(detector=spec.pose.detector, parts="all"))
+    driving = _driving_pose(ctx, spec, refs["motion"])
+    if spec.pose.smoothing.enabled:
+        driving = smooth_pose(ctx, driving, spec.pose.smoothing.stage_params()).out("pose")
+    method = "musepose" if spec.pose.align.method == "auto" else spec.pose.align.method
+    target = align_pose(
+        ctx, reference.out("pose"), driving,
+        align.Params(width=w, height=h, method=method, align_frame=spec.pose.align.frame),
+    ).out("pose")  # fmt: skip
+    skeleton = render_pose(ctx, target, render.Params(width=w, height=h)).out("skeleton")
+    fps = str(Fraction(target.media["fps"]).limit_denominator(1001))
+    return Poses(reference.out("pose"), target, skeleton, fps)
+
+
+def _deliver(
+    ctx: RunContext, spec: DanceSpec, refs: dict[str, AssetRef], poses: Poses, frames: AssetRef
+) -> dict[str, AssetRef]:
+    """assemble (the deliverable) and the preview extras, with the same soundtrack."""
+    audio = _audio(spec, refs)
+    audio_mode = "none" if audio is None else ("file" if spec.output.audio.source == "file" else "auto")
+    out = spec.output
+    params = assemble.Params(fps=out.fps, codec=out.codec, crf=out.crf, audio=audio_mode)
+    outputs = {"video": assemble_video(ctx, frames, audio, params).out("video")}
+    if out.extras.side_by_side or out.extras.skeleton_overlay:
+        # previews: their own (faster) encoding, so changing the deliverable's crf re-encodes only it
+        preview = extras.Params(
+            fps=out.fps, codec=out.codec, crf=23, preset="superfast", audio=audio_mode,
+            side_by_side=out.extras.side_by_side, skeleton_overlay=out.extras.skeleton_overlay,
+        )  # fmt: skip
+        outputs |= render_extras(ctx, refs["reference"], poses.skeleton, frames, audio, preview).outputs
+    return outputs
+
+
+def _production_metrics(steps: list[StepOutcome]) -> dict[str, float]:
+    metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
+    if "face_match_rate" in metrics:  # without refinement, the delivered frames are the raw ones
+        metrics.setdefault("face_match_rate_raw", metrics["face_match_rate"])
+    return metrics
+
+
 @flow(name="dance-video", flow_run_name=production_name, log_prints=False, validate_parameters=True)
 def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
     started = time.time()
-    log = get_run_logger()
     loaded = load_spec(spec_path)
     spec: DanceSpec = loaded.spec
     ctx = open_production(loaded, production_id)
-    try:
+    with production_guard(ctx):
         refs = _inputs(ctx, loaded)
-        w, h = spec.animate.width, spec.animate.height
-        steps: list[StepOutcome] = []
-
-        ref_pose = extract_pose(
-            ctx, refs["reference"], extract.Params(detector=spec.pose.detector, parts="all")
-        )
-        driving = _driving_pose(ctx, spec, refs["motion"])
-        if spec.pose.smoothing.enabled:
-            driving = smooth_pose(ctx, driving, spec.pose.smoothing.stage_params()).out("pose")
-        method = "musepose" if spec.pose.align.method == "auto" else spec.pose.align.method
-        aligned = align_pose(
-            ctx, ref_pose.out("pose"), driving,
-            align.Params(width=w, height=h, method=method, align_frame=spec.pose.align.frame),
-        )  # fmt: skip
-        skeleton = render_pose(ctx, aligned.out("pose"), render.Params(width=w, height=h))
-        fps = str(Fraction(aligned.out("pose").media["fps"]).limit_denominator(1001))
-
+        poses = _poses(ctx, spec, refs)
         backend = get_backend(spec.animate.backend)
-        params = backend.Params(**spec.animate.params)
         frames = animate(
-            ctx, spec.animate.backend, params, refs["reference"], ref_pose.out("pose"), aligned.out("pose"),
-            skeleton.out("skeleton"), w, h, fps, spec.animate.seed,
+            ctx, spec.animate.backend, backend.Params(**spec.animate.params), refs["reference"], poses.reference,
+            poses.target, poses.skeleton, spec.animate.width, spec.animate.height, poses.fps, spec.animate.seed,
         ).out("frames")  # fmt: skip
-
-        frames, face_steps = _face_stages(ctx, spec, frames, refs["reference"])
-        steps += face_steps
-        pck_step = pose_pck.submit(ctx, frames, aligned.out("pose"), ref_pose.out("pose"), pck.Params())
-        audio = _audio(spec, refs)
-        encode = {"fps": spec.output.fps, "codec": spec.output.codec, "crf": spec.output.crf}
-        audio_mode = "none" if audio is None else ("file" if spec.output.audio.source == "file" else "auto")
-        video = assemble_video(ctx, frames, audio, assemble.Params(**encode, audio=audio_mode))
-        outputs = {"video": video.out("video")}
-        ex = spec.output.extras
-        if ex.side_by_side or ex.skeleton_overlay:
-            extra = render_extras(
-                ctx, refs["reference"], skeleton.out("skeleton"), frames, audio,
-                # previews: their own (faster) encoding, so changing the deliverable's crf re-encodes only it
-                extras.Params(
-                    fps=spec.output.fps, codec=spec.output.codec, crf=23, preset="superfast", audio=audio_mode,
-                    side_by_side=ex.side_by_side, skeleton_overlay=ex.skeleton_overlay,
-                ),
-            )  # fmt: skip
-            outputs.update(extra.outputs)
-        steps.append(pck_step.result())
-        metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
-        if "face_match_rate" in metrics:  # without refinement, the delivered frames are the raw ones
-            metrics.setdefault("face_match_rate_raw", metrics["face_match_rate"])
-        info = close_production(ctx, outputs, metrics)
-    except BaseException as exc:
-        log.error("production %s failed: %s", ctx.production_id, exc)
-        fail_production(ctx, exc)
-        raise
+        frames, steps = _face_stages(ctx, spec, frames, refs["reference"])
+        # PCK re-detects poses on the delivered frames while ffmpeg encodes them: two cores, two jobs
+        pck_step = pose_pck.submit(ctx, frames, poses.target, poses.reference, pck.Params())
+        outputs = _deliver(ctx, spec, refs, poses, frames)
+        info = close_production(ctx, outputs, _production_metrics([*steps, pck_step.result()]))
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}

@@ -22,7 +22,7 @@ from dhcore.shoot.select import Candidate, first_round, plan_round, select, shor
 from dhcore.spec.loader import LoadedSpec, load_spec
 from dhcore.spec.photo_shoot import PhotoShootSpec
 from flows.naming import production_name
-from tasks.production import close_production, fail_production, open_production, register_input
+from tasks.production import close_production, open_production, production_guard, register_input
 from tasks.shoot import (
     arcface_embedding,
     deliver_image,
@@ -120,7 +120,7 @@ def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, A
     loaded = load_spec(spec_path)
     spec: PhotoShootSpec = loaded.spec
     ctx = open_production(loaded, production_id)
-    try:
+    with production_guard(ctx):
         photos, templates, music = _register(ctx, loaded)
         ident = identity_embedding(ctx, photos, identity.Params(backend=spec.identity.face_backend))
         embedding = ident.out("embedding")
@@ -192,8 +192,4 @@ def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, A
             if template_d else float("nan"),
         }  # fmt: skip
         info = close_production(ctx, outputs, metrics)
-    except BaseException as exc:
-        log.error("production %s failed: %s", ctx.production_id, exc)
-        fail_production(ctx, exc)
-        raise
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}

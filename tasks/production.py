@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +67,19 @@ def close_production(
     return info
 
 
+@contextmanager
+def production_guard(ctx: RunContext) -> Iterator[None]:
+    """Wrap a flow's work: any error marks the production failed with the reason, then propagates."""
+    try:
+        yield
+    except BaseException as exc:
+        get_run_logger().error("production %s failed: %s", ctx.production_id, exc)
+        fail_production(ctx, exc)
+        raise
+
+
 def fail_production(ctx: RunContext, error: BaseException) -> None:
-    """Called from the flow's error path: mark the production failed with the reason."""
+    """Mark the production failed with the reason (and publish the report of what ran)."""
     catalog = ctx.catalog()
     catalog.finish_production(ctx.production_id, "failed", f"{type(error).__name__}: {error}")
     try:

@@ -110,11 +110,17 @@ def _print_human(result: dict[str, Any]) -> None:
         print(f"  stage compute {t['stage_seconds']:.1f} s, wall {t['wall_seconds']:.1f} s")
 
 
+def _valid_specs(paths: list[str]) -> list[LoadedSpec] | None:
+    """All specs loaded, or None after printing every error (nothing runs if one is invalid)."""
+    loaded, errors = load_all(paths)
+    for err in errors:
+        print(err, file=sys.stderr)
+    return None if errors else loaded
+
+
 def handle_run(args: argparse.Namespace) -> int:
-    loaded, errors = load_all(args.specs)
-    if errors:
-        for err in errors:
-            print(err, file=sys.stderr)
+    loaded = _valid_specs(args.specs)
+    if loaded is None:
         return 2
     configure()
     catalog = Catalog()
@@ -131,10 +137,8 @@ def handle_run(args: argparse.Namespace) -> int:
 
 
 def handle_submit(args: argparse.Namespace) -> int:
-    loaded, errors = load_all(args.specs)
-    if errors:
-        for err in errors:
-            print(err, file=sys.stderr)
+    loaded = _valid_specs(args.specs)
+    if loaded is None:
         return 2
     configure()
     from prefect.deployments import run_deployment
