@@ -58,7 +58,13 @@ def _keypoints(path: Path) -> str | None:
         seq = PoseSequence.load(path)
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
-    return "keypoint file has no frames" if len(seq) == 0 else None
+    if len(seq) == 0:
+        return "keypoint file has no frames"
+    from dhcore.pose.extract import shows_body
+
+    if not any(shows_body(body) for body in seq.body):
+        return f"no visible body in any of its {len(seq)} frames (no confident neck or shoulders)"
+    return None
 
 
 def _openpose_dir(path: Path) -> str | None:

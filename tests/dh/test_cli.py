@@ -26,7 +26,9 @@ def spec_dir(tmp_path: Path) -> Path:
     from skimage import data
 
     cv2.imwrite(str(tmp_path / "person.png"), cv2.cvtColor(data.astronaut()[::2, ::2], cv2.COLOR_RGB2BGR))
-    PoseSequence.empty(3, 64, 64, 24.0).save(tmp_path / "dance.npz")
+    dance = PoseSequence.empty(3, 64, 64, 24.0)
+    dance.body[:, :8] = (0.5, 0.5, 0.9)
+    dance.save(tmp_path / "dance.npz")
     (tmp_path / "good.yaml").write_text(SPEC)
     (tmp_path / "bad.yaml").write_text(SPEC.replace("dance.npz", "nope.npz") + "colour: red\n")
     return tmp_path

@@ -34,7 +34,9 @@ def test_missing_model_error_names_id_path_and_command(models: Path) -> None:
     with pytest.raises(ModelError) as info:
         registry.resolve("tiny_net")
     msg = str(info.value)
-    assert "tiny_net" in msg and str(models / "tiny_net" / "net.onnx") in msg and "dh models add tiny_net" in msg
+    assert (
+        "tiny_net" in msg and str(models / "tiny_net" / "net.onnx") in msg and "dh models add tiny_net" in msg
+    )
 
 
 def test_add_then_resolve_and_detect_corruption(models: Path, tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ def _inputs(folder: Path) -> None:
 
     photo = cv2.resize(data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(folder / "person.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    PoseSequence.empty(5, 80, 96, 24.0).save(folder / "dance.npz")
+    dance = PoseSequence.empty(5, 80, 96, 24.0)
+    dance.body[:, :8] = (0.5, 0.5, 0.9)  # a confident neck and shoulders: a visible body
+    dance.save(folder / "dance.npz")
 
 
 def write(folder: Path, text: str, name: str = "spec.yaml") -> Path:
@@ -148,6 +150,8 @@ def test_unreadable_and_empty_inputs_are_validation_errors(tmp_path: Path) -> No
     errors = errors_of(path)
     assert "not a readable image" in errors[0]
     assert "keypoint file has no frames" in errors[1]
+    PoseSequence.empty(4, 80, 96, 24.0).save(tmp_path / "dance.npz")
+    assert "no visible body in any of its 4 frames" in errors_of(path)[-1]
 
 
 def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:

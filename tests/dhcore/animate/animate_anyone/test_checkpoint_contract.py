@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from dhcore.animate.animate_anyone import checkpoints
 from dhcore.animate.animate_anyone.components import ModelIds, load_components, load_condition, load_unets
@@ -200,3 +201,13 @@ def test_checkpoint_with_arbitrary_objects_is_refused(tmp_path: Path) -> None:
     torch.save({"w": torch.zeros(1), "obj": Path("x")}, path)
     with pytest.raises(ModelError, match="weights-only"):
         checkpoints._torch_load(path)
+
+
+def test_checkpoint_with_shared_storage_converts(tmp_path: Path) -> None:
+    """Tied or sliced tensors (one storage) are written as separate safetensors entries."""
+    base = torch.arange(12.0)
+    torch.save({"a": base, "b": base, "c": base[4:8], "d": base.view(3, 4).t()}, tmp_path / "tied.pth")
+    state = checkpoints._torch_load(tmp_path / "tied.pth")
+    checkpoints._save(state, tmp_path / "tied.safetensors")
+    back = load_file(tmp_path / "tied.safetensors")
+    assert all(torch.equal(back[k], state[k]) for k in state)
