@@ -22,7 +22,7 @@ DANCE_SECONDS = 8.0
 FPS = 24.0
 
 
-def _write_once(path: Path, make: Callable[[Path], object]) -> Path:
+def write_once(path: Path, make: Callable[[Path], object]) -> Path:
     if not path.exists():
         tmp = path.with_name(f".{path.name}.part{path.suffix}")
         make(tmp)
@@ -30,7 +30,7 @@ def _write_once(path: Path, make: Callable[[Path], object]) -> Path:
     return path
 
 
-def _png(image_rgb: np.ndarray) -> Callable[[Path], None]:
+def png_writer(image_rgb: np.ndarray) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         ok, data = cv2.imencode(".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
         assert ok
@@ -73,15 +73,16 @@ def _dancer_video(pose_seconds: float, beat: Path) -> Callable[[Path], None]:
 def write_dance_assets(folder: Path, seconds: float = DANCE_SECONDS, video: bool = True) -> dict[str, Path]:
     """astronaut.png, dance.pose.npz (keypoints), beat.wav, dancer.mp4 (the dance as a video with sound)."""
     folder.mkdir(parents=True, exist_ok=True)
-    beat = _write_once(folder / "beat.wav", lambda p: write_beat(p, seconds=seconds))
+    beat = write_once(folder / "beat.wav", lambda p: write_beat(p, seconds=seconds))
     paths = {
-        "astronaut": _write_once(folder / "astronaut.png", _png(astronaut())),
-        "grace_hopper": _write_once(folder / "grace_hopper.png", _png(grace_hopper())),
-        "dance": _write_once(
-            folder / "dance.pose.npz", lambda p: make_dance(seconds=seconds, fps=FPS, width=512, height=512).save(p)
+        "astronaut": write_once(folder / "astronaut.png", png_writer(astronaut())),
+        "grace_hopper": write_once(folder / "grace_hopper.png", png_writer(grace_hopper())),
+        "dance": write_once(
+            folder / "dance.pose.npz",
+            lambda p: make_dance(seconds=seconds, fps=FPS, width=512, height=512).save(p),
         ),
         "beat": beat,
     }
     if video:
-        paths["dancer"] = _write_once(folder / "dancer.mp4", _dancer_video(seconds, beat))
+        paths["dancer"] = write_once(folder / "dancer.mp4", _dancer_video(seconds, beat))
     return paths

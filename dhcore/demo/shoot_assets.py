@@ -21,7 +21,7 @@ from typing import TypedDict
 import cv2
 import numpy as np
 
-from dhcore.demo.assets import _png, _write_once, astronaut, grace_hopper
+from dhcore.demo.assets import astronaut, grace_hopper, png_writer, write_once
 from dhcore.demo.beat import write_beat
 
 #: face box width -> portrait crop (4:5); the face's centre sits at FACE_Y of the crop's height
@@ -85,16 +85,16 @@ def write_shoot_assets(folder: Path) -> ShootAssets:
         path = folder / "identity" / f"{name}.png"
         if not path.exists():
             hopper = hopper if hopper is not None else identity_variants(grace_hopper())
-            _write_once(path, _png(hopper[name]))
+            write_once(path, png_writer(hopper[name]))
         identity.append(path)
-    templates = {"astronaut": _write_once(folder / "templates" / "astronaut.png", _png(astronaut()))}
+    templates = {"astronaut": write_once(folder / "templates" / "astronaut.png", png_writer(astronaut()))}
     names = [f"t1_face{i}" for i in range(6)]
     if not all((folder / "templates" / f"{n}.png").exists() for n in names):
         crops = face_crops(t1_photo())
         if len(crops) != len(names):  # pragma: no cover - a different t1.jpg or dlib build
             raise RuntimeError(f"t1.jpg: expected {len(names)} faces, dlib found {len(crops)}")
         for name, crop in zip(names, crops, strict=True):
-            _write_once(folder / "templates" / f"{name}.png", _png(crop))
+            write_once(folder / "templates" / f"{name}.png", png_writer(crop))
     templates.update({n: folder / "templates" / f"{n}.png" for n in names})
-    music = _write_once(folder / "music.wav", lambda p: write_beat(p, seconds=MUSIC_SECONDS))
+    music = write_once(folder / "music.wav", lambda p: write_beat(p, seconds=MUSIC_SECONDS))
     return {"identity": identity, "templates": templates, "music": music}

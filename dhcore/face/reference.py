@@ -33,7 +33,7 @@ def _load_scaled(path: Path) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _detect(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
+def detect_faces(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
     faces = analyzer.detect(image)
     if not faces and analyzer.backend == "dlib":  # the CNN detector copes with turned heads
         faces = analyzer.detect(image, cnn=True)  # type: ignore[call-arg]
@@ -43,7 +43,7 @@ def _detect(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
 def reference_face(path: Path, analyzer: FaceAnalyzer) -> ReferenceFace:
     """The largest face of the reference photo, or an InputError naming the file."""
     image = _load_scaled(Path(path))
-    faces = _detect(analyzer, image)
+    faces = detect_faces(analyzer, image)
     if not faces:
         raise InputError(f"{path}: no face found in the reference photo (face backend {analyzer.backend})")
     face = max(faces, key=lambda f: f.size)
@@ -56,7 +56,7 @@ def reference_face_problem(path: Path, backend: str = "dlib", models_root: Path 
     """For the spec validator: None when the photo shows a face the backend finds, else why not."""
     try:
         image = _load_scaled(Path(path))
-        faces = _detect(load_analyzer(backend, models_root), image)
+        faces = detect_faces(load_analyzer(backend, models_root), image)
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
     return None if faces else f"no face found in the reference photo (face backend {backend})"

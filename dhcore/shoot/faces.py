@@ -20,7 +20,7 @@ import numpy as np
 from dhcore.errors import DhError, InputError
 from dhcore.face.faces import Face, FaceAnalyzer, load_analyzer, read_image
 from dhcore.face.params import DEFAULT_THRESHOLDS
-from dhcore.face.reference import MAX_SIDE, _detect
+from dhcore.face.reference import MAX_SIDE, detect_faces
 
 #: faces are compared on this square grey crop, so sharpness does not depend on the face's size
 SHARPNESS_PX = 128
@@ -90,7 +90,7 @@ def find_faces(path: Path, analyzer: FaceAnalyzer) -> PhotoFaces:
 
 def detect(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
     """Faces of an RGB image with the face stack's fallback (dlib: CNN when HOG finds none)."""
-    return _detect(analyzer, np.ascontiguousarray(image))
+    return detect_faces(analyzer, np.ascontiguousarray(image))
 
 
 def centrality(face: Face, width: int, height: int) -> float:
