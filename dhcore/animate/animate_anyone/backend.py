@@ -1,0 +1,277 @@
+"""The `animate_anyone`, `musepose` and `champ` animation backends (dhcore.animate.base.Backend).
+
+Each loads its public release from the model registry and streams frames to a FrameWriter file.
+Conditioning images: the rendered skeleton (`inputs.skeleton`, at the output size); Champ also
+reads `inputs.guidance[depth|normal|semantic_map]` frame files (its dwpose input is the skeleton).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import cv2
+import numpy as np
+import torch
+from pydantic import Field, model_validator
+
+from dhcore.animate.animate_anyone.components import Components, ModelIds, load_components
+from dhcore.animate.animate_anyone.conditioning import FrameStreams
+from dhcore.animate.animate_anyone.config import CHAMP, GUIDANCE_TYPES, MOORE, MUSEPOSE, Release
+from dhcore.animate.animate_anyone.pipeline import RunSettings, animate
+from dhcore.animate.animate_anyone.sampler import SamplerSettings
+from dhcore.animate.base import AnimateInputs
+from dhcore.errors import InputError
+from dhcore.media.frames import FrameWriter, iter_frames
+from dhcore.media.geometry import cover_fit
+from dhcore.models import registry
+from dhcore.pose.keypoints import PoseSequence
+from dhcore.stage import Output, Progress, StageParams, StageResult
+
+GuidanceType = Literal["depth", "normal", "semantic_map", "dwpose"]
+
+
+class AnimateAnyoneParams(StageParams):
+    model: str = Field("moore_animate_anyone", description="registry id of the release checkpoints")
+    unet_config: str = Field("sd15_unet_config", description="registry id of the SD1.5 unet/config.json")
+    vae: str = Field("sd_vae_ft_mse", description="registry id of the VAE (diffusers folder)")
+    image_encoder: str = Field(
+        "sd_image_variations_image_encoder", description="registry id of the CLIP encoder"
+    )
+    steps: int = Field(30, ge=1, le=1000, description="DDIM steps")
+    guidance_scale: float = Field(
+        3.5, ge=0.0, le=50.0, description="classifier-free guidance; <= 1 turns it off"
+    )
+    window: int = Field(
+        24, ge=1, description="frames per context window (motion modules accept up to 32/128)"
+    )
+    overlap: int = Field(4, ge=0, description="frames shared by neighbouring windows (averaged)")
+    closed_loop: bool = Field(
+        False, description="wrap the last window around to the first frames, as the Moore/Champ scripts do"
+    )
+    window_batch: int = Field(
+        1, ge=1, le=64, description="windows per denoiser call (GPU throughput vs memory)"
+    )
+    decode_chunk: int = Field(4, ge=1, le=256, description="frames decoded by the VAE at once")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        "auto", description="auto: bfloat16 on CUDA (float16 without bf16 support), float32 on CPU"
+    )
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    noise: Literal["per_frame", "reference"] = Field(
+        "per_frame",
+        description="per_frame: noise seeded per frame (length-independent); reference: the release "
+        "scripts' single CPU draw for the whole video (memory grows with length)",
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_window(self) -> AnimateAnyoneParams:
+        if self.overlap >= self.window:
+            raise ValueError(f"overlap ({self.overlap}) must be smaller than window ({self.window})")
+        return self
+
+
+class MusePoseParams(AnimateAnyoneParams):
+    model: str = Field("musepose", description="registry id of the release checkpoints")
+    steps: int = Field(20, ge=1, le=1000, description="DDIM steps")
+    window: int = Field(48, ge=1, description="frames per context window (motion modules accept up to 128)")
+
+
+class ChampParams(AnimateAnyoneParams):
+    model: str = Field("champ", description="registry id of the release checkpoints")
+    steps: int = Field(20, ge=1, le=1000, description="DDIM steps")
+    guidance_types: tuple[GuidanceType, ...] = Field(
+        GUIDANCE_TYPES,
+        min_length=1,
+        description="guidance encoders to sum; dwpose uses the skeleton, the others inputs.guidance[type]",
+    )
+
+
+_CACHE: dict[tuple, Components] = {}
+
+
+def release_cache() -> None:
+    """Drop the loaded models kept warm between runs (frees their memory)."""
+    _CACHE.clear()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError("animate.params.device is 'cuda' but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name != "auto":
+        return getattr(torch, name)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def _check_size(width: int, height: int) -> None:
+    bad = [(n, v) for n, v in (("width", width), ("height", height)) if v % 8 or v < 64]
+    if bad:
+        hints = ", ".join(f"{n} {v} -> {max(64, v // 8 * 8)} or {max(64, v // 8 * 8 + 8)}" for n, v in bad)
+        raise InputError(f"the output size must be a multiple of 8 and at least 64 ({hints})")
+
+
+def _read_image(path: Path, width: int, height: int) -> np.ndarray:
+    data = np.fromfile(path, dtype=np.uint8) if Path(path).is_file() else None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if image is None:
+        raise InputError(f"{path}: cannot read the reference image")
+    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cover_fit(rgb.shape[1], rgb.shape[0], width, height).apply(rgb)
+
+
+class AnimateAnyoneBackend:
+    name: ClassVar[str] = "animate_anyone"
+    version: ClassVar[str] = "1"
+    device: ClassVar[str] = "auto"
+    Params: ClassVar[type[StageParams]] = AnimateAnyoneParams
+    release: ClassVar[Release] = MOORE
+
+    def _params(self, params: StageParams | dict) -> AnimateAnyoneParams:
+        if isinstance(params, self.Params):
+            return params  # type: ignore[return-value]
+        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
+        return self.Params.model_validate(data)  # type: ignore[return-value]
+
+    def ids(self, params: AnimateAnyoneParams) -> ModelIds:
+        return ModelIds(params.model, params.unet_config, params.vae, params.image_encoder)
+
+    def model_ids(self, params: StageParams) -> list[str]:
+        return self.ids(self._params(params)).all()
+
+    def guidance_types(self, params: AnimateAnyoneParams) -> tuple[str, ...]:
+        return ()  # pose-guided: one pose guider, no guidance encoders
+
+    def components(self, params: AnimateAnyoneParams, dtype: torch.dtype) -> Components:
+        ids = self.ids(params)
+        types = self.guidance_types(params)
+        key = (
+            self.release.name,
+            ids,
+            types,
+            str(dtype),
+            tuple(registry.weights_sha256(i) for i in ids.all()),
+        )
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = load_components(self.release, ids, dtype, types)
+        return _CACHE[key]
+
+    def streams(self, inputs: AnimateInputs, params: AnimateAnyoneParams) -> FrameStreams:
+        if inputs.skeleton is None:
+            raise InputError(f"{self.name} needs the rendered skeleton frames (inputs.skeleton is missing)")
+        return FrameStreams(
+            {"pose": (inputs.skeleton, iter_frames(inputs.skeleton))}, (inputs.width, inputs.height)
+        )
+
+    def run(
+        self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress
+    ) -> StageResult:
+        p = self._params(params)
+        _check_size(inputs.width, inputs.height)
+        frames = len(PoseSequence.load(inputs.target_pose))
+        if frames < 1:
+            raise InputError(f"{inputs.target_pose}: has no frames")
+        device = resolve_device(p.device)
+        dtype = resolve_dtype(p.dtype, device)
+        image = _read_image(inputs.reference_image, inputs.width, inputs.height)
+        parts = self.components(p, dtype)
+        if p.window > parts.unet.motion.max_len:
+            raise InputError(
+                f"window {p.window} is longer than the motion modules of {p.model} accept "
+                f"({parts.unet.motion.max_len}); lower animate.params.window"
+            )
+        settings = RunSettings(
+            SamplerSettings(p.steps, p.guidance_scale, p.window, p.overlap, p.closed_loop, p.window_batch),
+            seed=inputs.seed,
+            noise=p.noise,
+            decode_chunk=p.decode_chunk,
+        )
+        out_path = Path(out_path)
+        tmp = out_path.with_name(out_path.name + ".part")
+        start = time.perf_counter()
+        try:
+            with FrameWriter(tmp, inputs.fps, inputs.width, inputs.height) as writer:
+                stats = animate(
+                    parts, image, self.streams(inputs, p), frames, settings, device, writer.write, progress
+                )
+        except torch.OutOfMemoryError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(
+                f"{self.name}: out of GPU memory at {inputs.width}x{inputs.height} with window {p.window} and "
+                f"window_batch {p.window_batch}; lower animate.params.window_batch (then window, decode_chunk), "
+                f"or the output size"
+            ) from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, out_path)
+        seconds = time.perf_counter() - start
+        return StageResult(
+            outputs={
+                "frames": Output(
+                    path=out_path,
+                    kind="frames",
+                    meta={
+                        "width": inputs.width,
+                        "height": inputs.height,
+                        "fps": str(inputs.fps),
+                        "frames": frames,
+                    },
+                )
+            },
+            metrics={
+                "seconds": seconds,
+                "frames_per_second": frames / seconds if seconds else 0.0,
+                "unet_calls": float(stats.unet_calls),
+                "windows": float(stats.windows),
+                "max_live_frames": float(stats.max_live_frames),
+            },
+            frames=frames,
+        )
+
+
+class MusePoseBackend(AnimateAnyoneBackend):
+    name: ClassVar[str] = "musepose"
+    Params: ClassVar[type[StageParams]] = MusePoseParams
+    release: ClassVar[Release] = MUSEPOSE
+
+
+class ChampBackend(AnimateAnyoneBackend):
+    name: ClassVar[str] = "champ"
+    Params: ClassVar[type[StageParams]] = ChampParams
+    release: ClassVar[Release] = CHAMP
+
+    def guidance_types(self, params: AnimateAnyoneParams) -> tuple[str, ...]:
+        return tuple(params.guidance_types)  # type: ignore[attr-defined]
+
+    def streams(self, inputs: AnimateInputs, params: AnimateAnyoneParams) -> FrameStreams:
+        sources = {}
+        for t in self.guidance_types(params):
+            if t == "dwpose":
+                if inputs.skeleton is None:
+                    raise InputError("champ's dwpose guidance needs the rendered skeleton (inputs.skeleton)")
+                sources[t] = (inputs.skeleton, iter_frames(inputs.skeleton))
+            elif t in inputs.guidance:
+                sources[t] = (inputs.guidance[t], iter_frames(inputs.guidance[t]))
+            else:
+                raise InputError(
+                    f"champ guidance {t!r} has no input frames: supply a {t} frames file per video, or drop "
+                    f"{t!r} from animate.params.guidance_types"
+                )
+        return FrameStreams(sources, (inputs.width, inputs.height))
+
+
+BACKENDS: dict[str, type[AnimateAnyoneBackend]] = {
+    b.name: b for b in (AnimateAnyoneBackend, MusePoseBackend, ChampBackend)
+}
