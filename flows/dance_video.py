@@ -51,6 +51,10 @@ def _inputs(ctx: RunContext, loaded: LoadedSpec) -> dict[str, AssetRef]:
     }  # fmt: skip
     if spec.output.audio.source == "file":
         refs["audio"] = register_input(ctx, files[("output", "audio", "path")], "audio", "audio")
+    for kind in getattr(spec.animate, "guidance", {}):
+        refs[f"guidance_{kind}"] = register_input(
+            ctx, files[("animate", "guidance", kind)], "video", f"guidance_{kind}"
+        )
     return refs
 
 
@@ -155,6 +159,7 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
         frames = animate(
             ctx, spec.animate.backend, backend.Params(**spec.animate.params), refs["reference"], poses.reference,
             poses.target, poses.skeleton, spec.animate.width, spec.animate.height, poses.fps, spec.animate.seed,
+            {k.removeprefix("guidance_"): v for k, v in refs.items() if k.startswith("guidance_")},
         ).out("frames")  # fmt: skip
         frames, steps = _face_stages(ctx, spec, frames, refs["reference"])
         # PCK re-detects poses on the delivered frames while ffmpeg encodes them: two cores, two jobs

@@ -75,6 +75,28 @@ def read_lock(root: Path | None = None) -> dict[str, dict[str, dict[str, object]
     return json.loads(path.read_text())
 
 
+def record_file(model_id: str, key: str, entry: dict[str, object], root: Path | None = None) -> None:
+    """Pin a file derived from a model (e.g. a converted checkpoint) in the lock."""
+    root = root or config.models_dir()
+    lock = read_lock(root)
+    lock.setdefault(model_id, {})[key] = entry
+    _write_lock(lock, root)
+
+
+def missing_problem(model_id: str, root: Path | None = None) -> str | None:
+    """For the spec validator: None when every file of the model is in place (no hashing), else why not."""
+    spec = get(model_id)
+    root = root or config.models_dir()
+    folder = model_dir(model_id, root)
+    missing = [rel for rel in spec.files if not (folder / rel).is_file()]
+    if not missing:
+        return None
+    return (
+        f"model {model_id!r} is not installed: missing {', '.join(str(folder / m) for m in missing)}; "
+        + _add_hint(spec, root)
+    )
+
+
 def _write_lock(lock: dict, root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     tmp = _lock_path(root).with_suffix(".tmp")
@@ -133,12 +155,8 @@ def verify(model_id: str, root: Path | None = None, force: bool = False) -> dict
     spec = get(model_id)
     root = root or config.models_dir()
     folder = model_dir(model_id, root)
-    missing = [rel for rel in spec.files if not (folder / rel).is_file()]
-    if missing:
-        raise ModelError(
-            f"model {model_id!r} is not installed: missing {', '.join(str(folder / m) for m in missing)}; "
-            + _add_hint(spec, root)
-        )
+    if problem := missing_problem(model_id, root):
+        raise ModelError(problem)
     lock = read_lock(root)
     recorded = lock.get(model_id, {})
     digests: dict[str, str] = {}

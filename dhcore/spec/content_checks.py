@@ -117,16 +117,41 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
                 problems.append(
                     (("subject", "image"), f"{photo}: {problem}; face stages need one (or disable them)")
                 )
+        problems += _backend_params_problems(spec.animate.backend, spec.animate.params, ("animate", "params"))
     elif spec.kind == "photo_shoot":
         problems += _photo_shoot_problems(loaded)
     return problems
 
 
-def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {err['loc'][-1]!r}"
+    return str(err["msg"]).removeprefix("Value error, ").replace("Input should be", "should be")
+
+
+def _backend_params_problems(
+    backend: str, params: dict, loc: tuple[str, ...]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """A backend's own params model checks `params` (imported only for the backend a spec names)."""
     from pydantic import ValidationError
 
+    if loc[0] == "animate":
+        from dhcore.animate.registry import get_backend
+    else:
+        from dhcore.shoot.registry import get_backend  # type: ignore[assignment]
+    from dhcore.models.registry import missing_problem
+
+    impl = get_backend(backend)
+    try:
+        parsed = impl.Params(**params)
+    except ValidationError as exc:
+        return [((*loc, *err["loc"]), f"{_message(err)} (backend {backend})") for err in exc.errors()]
+    missing = [p for model_id in impl.model_ids(parsed) if (p := missing_problem(model_id))]
+    return [(loc[:1] + (("backend",) if loc[0] == "animate" else ()), m) for m in missing]
+
+
+def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
     from dhcore.shoot.checks import identity_problems, look_problem, template_problem
-    from dhcore.shoot.registry import get_backend
 
     spec, files = loaded.spec, loaded.files
     backend = spec.identity.face_backend
@@ -141,9 +166,7 @@ def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]
             problems.append((("looks", i), problem))
         elif template is not None and (problem := template_problem(template, backend)):
             problems.append((("looks", i, "template"), f"{template}: {problem}"))
-    try:
-        get_backend(spec.backend).Params(**spec.backend_params)
-    except ValidationError as exc:
-        for err in exc.errors():
-            problems.append((("backend_params", *err["loc"]), f"{err['msg']} (backend {spec.backend})"))
-    return problems
+    params = spec.backend_params
+    if spec.backend == "template_swap":
+        params = {"face_backend": spec.identity.face_backend, **params}
+    return problems + _backend_params_problems(spec.backend, params, ("backend_params",))

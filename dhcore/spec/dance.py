@@ -73,12 +73,31 @@ class _AnimateCommon(SpecModel):
 
 class WarpAnimate(_AnimateCommon):
     backend: Literal["warp"] = "warp"
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the warp backend's params (mesh_step, grabcut, feather, inpaint, ...)",
+    )
+
+
+GuidanceType = Literal["depth", "normal", "semantic_map"]
 
 
 class DiffusionAnimate(_AnimateCommon):
     backend: Literal["animate_anyone", "musepose", "champ"]
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the backend's params: steps, guidance_scale, window, overlap, dtype, device, model, ...",
+    )
+    guidance: dict[GuidanceType, Path] = Field(
+        default_factory=dict,
+        description="champ: per-frame conditioning videos (one frame per driving frame); dwpose is the skeleton",
+    )
+
+    @model_validator(mode="after")
+    def _guidance_is_champs(self) -> DiffusionAnimate:
+        if self.guidance and self.backend != "champ":
+            raise ValueError(f"animate.guidance is only used by the champ backend, not {self.backend}")
+        return self
 
     @field_validator("width", "height")
     @classmethod
@@ -119,6 +138,14 @@ class DanceSpec(SpecModel):
     face: FaceParams = Field(FaceParams(), description="identity check, restoration and identity refinement")
     output: OutputSpec = OutputSpec()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _warp_is_the_default_backend(cls, data: Any) -> Any:
+        animate = data.get("animate") if isinstance(data, dict) else None
+        if isinstance(animate, dict) and "backend" not in animate:
+            data = {**data, "animate": {**animate, "backend": "warp"}}
+        return data
+
     def face_stages_requested(self) -> bool:
         f = self.face
         return f.identity.enabled or f.restore.backend != "none" or f.refine.backend != "none"
@@ -139,10 +166,12 @@ class DanceSpec(SpecModel):
         motion_kinds = {"video": "video", "keypoints": "keypoints", "openpose_json": "openpose_dir"}
         motion = _get(data, "motion")
         audio = _get(data, "output", "audio")
+        guidance = _get(data, "animate", "guidance")
         candidates = [
             (("subject", "image"), _get(data, "subject", "image"), "image"),
             (("motion", "path"), _get(motion, "path"), motion_kinds.get(str(_get(motion, "type")))),
             (("output", "audio", "path"), _get(audio, "path"), "audio_or_video"),
+            *((("animate", "guidance", kind), path, "video") for kind, path in (guidance or {}).items()),
         ]
         return [
             FileRef(loc=loc, path=Path(value), kind=kind)

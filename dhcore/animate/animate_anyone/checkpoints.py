@@ -85,13 +85,14 @@ def load_weights(model_id: str, rel: str, root: Path | None = None) -> dict[str,
 
 
 def _record(model_id: str, key: str, dest: Path, source_sha: str, root: Path) -> None:
-    lock = registry.read_lock(root)
     st = dest.stat()
-    lock.setdefault(model_id, {})[key] = {
-        "sha256": registry.sha256_file(dest), "source_sha256": source_sha,
-        "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-    }  # fmt: skip
-    registry._write_lock(lock, root)  # the registry's own atomic lock writer
+    entry = {
+        "sha256": registry.sha256_file(dest),
+        "source_sha256": source_sha,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
+    registry.record_file(model_id, key, entry, root)
 
 
 def check_keys(
