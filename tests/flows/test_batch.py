@@ -41,4 +41,9 @@ def test_batch_runs_each_new_spec_once(
 
     (inbox / "b.yaml").write_text(SPEC.format(n=2))
     second = {Path(r["spec"]).name: r["status"] for r in batch_inbox(str(inbox))}
-    assert second == {"a.yaml": "skipped", "a_copy.yaml": "skipped", "broken.yaml": "invalid", "b.yaml": "succeeded"}
+    assert second == {
+        "a.yaml": "skipped",
+        "a_copy.yaml": "skipped",
+        "broken.yaml": "invalid",
+        "b.yaml": "succeeded",
+    }

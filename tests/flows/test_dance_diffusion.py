@@ -77,7 +77,9 @@ def test_animate_anyone_runs_through_the_dance_flow(
     assert all(s["cache_hit"] for s in again["stages"])
 
 
-def test_champ_reads_user_guidance_videos(prefect_api: None, short_motion: Path, tiny_models: Path, tmp_path: Path) -> None:
+def test_champ_reads_user_guidance_videos(
+    prefect_api: None, short_motion: Path, tiny_models: Path, tmp_path: Path
+) -> None:
     install_tiny(tmp_path / "release", RELEASES["champ"])
     rng = np.random.default_rng(0)
     lines = ""
@@ -90,4 +92,8 @@ def test_champ_reads_user_guidance_videos(prefect_api: None, short_motion: Path,
     info = _run(spec)
     animate = next(s for s in info["stages"] if s["name"] == "animate.champ")
     assert animate["status"] == "succeeded" and animate["frames"] == 12
-    assert {a["role"] for a in info["inputs"]} >= {"guidance_depth", "guidance_normal", "guidance_semantic_map"}
+    assert {a["role"] for a in info["inputs"]} >= {
+        "guidance_depth",
+        "guidance_normal",
+        "guidance_semantic_map",
+    }

@@ -38,7 +38,9 @@ def shoot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def write(folder: Path, name: str, threshold: float = 0.6, require: int | None = None, extra: str = "") -> Path:
+def write(
+    folder: Path, name: str, threshold: float = 0.6, require: int | None = None, extra: str = ""
+) -> Path:
     path = folder / f"{name}.yaml"
     req = f", require: {require}" if require else ""
     path.write_text(SPEC.format(name=name, threshold=threshold, require=req) + extra)
@@ -89,7 +91,9 @@ def test_bad_shoot_inputs_are_validation_errors(shoot_dir: Path, capsys: pytest.
 
     shutil.copyfile(shoot_dir / "assets/templates/astronaut.png", shoot_dir / "assets/identity/astronaut.png")
     path = write(shoot_dir, "bad", extra="")
-    text = path.read_text().replace("hopper_mirrored.png]", "hopper_mirrored.png, assets/identity/astronaut.png]")
+    text = path.read_text().replace(
+        "hopper_mirrored.png]", "hopper_mirrored.png, assets/identity/astronaut.png]"
+    )
     text = text.replace("count: 1}\n", "count: 1}\n  - {name: studio, prompt: studio portrait}\n")
     path.write_text(text)
     assert main(["validate", str(path)]) == 2

@@ -32,5 +32,8 @@ def test_round_trip_and_frame_count(tmp_path: Path, count: int, fps: Fraction) -
 
 
 def test_writer_rejects_wrong_shapes(tmp_path: Path) -> None:
-    with FrameWriter(tmp_path / "f.nut", 24, 40, 24) as writer, pytest.raises(ValueError, match="expected uint8"):
+    with (
+        FrameWriter(tmp_path / "f.nut", 24, 40, 24) as writer,
+        pytest.raises(ValueError, match="expected uint8"),
+    ):
         writer.write(np.zeros((1, 24, 41, 3), np.uint8))

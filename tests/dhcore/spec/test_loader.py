@@ -218,7 +218,9 @@ def test_face_stages_need_a_face_in_the_reference(tmp_path: Path) -> None:
     assert load_spec(off).spec.face_stages_requested() is False
 
 
-def test_backend_params_and_missing_models_are_validation_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_params_and_missing_models_are_validation_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
     bad = write(tmp_path, VALID + "animate: {backend: musepose, params: {steps: 0, windw: 3}}\n", "bad.yaml")
     errors = errors_of(bad)
@@ -229,4 +231,6 @@ def test_backend_params_and_missing_models_are_validation_errors(tmp_path: Path,
     assert all(e.startswith(f"{missing}:8:20: animate.backend: model '") for e in errors)
     assert "musepose/denoising_unet.pth" in errors[0] and "dh models add musepose PATH" in errors[0]
     warp = write(tmp_path, VALID + "animate: {params: {mesh_step: 9}}\n", "warp.yaml")
-    assert "animate.params.mesh_step: should be less than or equal to 0.2 (backend warp)" in errors_of(warp)[0]
+    assert (
+        "animate.params.mesh_step: should be less than or equal to 0.2 (backend warp)" in errors_of(warp)[0]
+    )
