@@ -25,6 +25,8 @@ def production_markdown(info: dict[str, Any], series: dict[str, list[float | Non
     ]
     if info.get("error"):
         lines += ["", f"> {info['error']}"]
+    if info.get("warnings"):
+        lines += ["", "## Warnings", "", *(f"- {w}" for w in info["warnings"])]
     lines += ["", "## Inputs", "", "| role | kind | file | sha256 |", "|---|---|---|---|"]
     for a in info.get("inputs", []):
         lines.append(

@@ -191,5 +191,5 @@ def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, A
             "template_original_fail_rate": sum(d is None or d > threshold for d in template_d) / len(template_d)
             if template_d else float("nan"),
         }  # fmt: skip
-        info = close_production(ctx, outputs, metrics)
+        info = close_production(ctx, outputs, metrics, warnings)
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}

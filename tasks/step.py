@@ -144,7 +144,9 @@ def execute(
             role: (catalog.store.ingest(out.path), out.kind, out.meta) for role, out in result.outputs.items()
         }
         seconds = time.perf_counter() - started
-        refs = catalog.finish_step(step_id, stored, result.metrics, result.series, result.frames, seconds)
+        refs = catalog.finish_step(
+            step_id, stored, result.metrics, result.series, result.frames, seconds, result.warnings
+        )
     except BaseException as exc:
         catalog.fail_step(step_id, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         raise

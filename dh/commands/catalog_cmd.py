@@ -60,6 +60,8 @@ def handle_show(args: argparse.Namespace) -> int:
     if info["error"]:
         print(f"  error: {info['error']}")
     print(f"  spec: {info['spec']['source_path']} (sha256 {info['spec']['sha256'][:12]})")
+    for warning in info["warnings"]:
+        print(f"  warning: {warning}")
     print("  inputs:")
     for a in info["inputs"]:
         print(f"    {a['role']:<12} {a['kind']:<12} {a['source']}  (stored {a['sha256'][:12]})")

@@ -41,6 +41,7 @@ def summarize(info: dict[str, Any]) -> dict[str, Any]:
         "error": info["error"],
         "outputs": _outputs(info["outputs"]),
         "metrics": info["metrics"],
+        "warnings": info["warnings"],
         "stages": [
             {
                 "name": s["name"],
@@ -78,7 +79,7 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     except KeyError:
         error = state.message or "the flow failed before the production was created"
         return {"production_id": None, "name": loaded.name, "status": "failed", "error": error,
-                "outputs": {}, "metrics": {}, "stages": []}  # fmt: skip
+                "outputs": {}, "metrics": {}, "warnings": [], "stages": []}  # fmt: skip
     result = summarize(info)
     if info["status"] == "running":  # the flow died without closing the production
         catalog.finish_production(production_id, "failed", state.message or "flow run did not complete")
@@ -101,7 +102,9 @@ def _print_human(result: dict[str, Any]) -> None:
     if result["error"]:
         print(f"  error: {result['error']}")
     for role, path in result["outputs"].items():
-        print(f"  {role}: {path}")
+        print(f"  {role}: {', '.join(path) if isinstance(path, list) else path}")
+    for warning in result.get("warnings", []):
+        print(f"  warning: {warning}")
     for name in ("pose_pck", "face_match_rate", "face_match_rate_raw"):
         if name in result["metrics"]:
             print(f"  {name}: {result['metrics'][name]:.3f}")

@@ -39,6 +39,8 @@ class Production(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")  # running|succeeded|failed|crashed
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    #: what the production delivered with caveats (e.g. fewer portraits passed than asked for)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -67,6 +69,7 @@ class StepRun(Base):
     #: for a cache hit: the step run whose outputs were reused
     source_step_run_id: Mapped[int | None] = mapped_column(ForeignKey("step_run.id"))
     error: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     frames: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
     host: Mapped[str] = mapped_column(String(255))

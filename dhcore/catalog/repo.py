@@ -56,6 +56,7 @@ class CachedStep:
     outputs: dict[str, AssetRef]
     frames: int
     metrics: dict[str, float]
+    warnings: list[str]
 
 
 class Catalog:
@@ -94,12 +95,15 @@ class Catalog:
             )
         return pid
 
-    def finish_production(self, production_id: str, status: str, error: str | None = None) -> None:
+    def finish_production(
+        self, production_id: str, status: str, error: str | None = None, warnings: list[str] | None = None
+    ) -> None:
         with session_scope(self.url) as s:
             prod = s.get(Production, production_id)
             if prod is None:
                 raise KeyError(production_id)
             prod.status, prod.error, prod.finished_at = status, error, utcnow()
+            prod.warnings = list(warnings or [])
             if status != "succeeded":
                 s.execute(
                     update(StepRun)
@@ -194,7 +198,7 @@ class Catalog:
                         )
                         if m.value is not None
                     }
-                    return CachedStep(step.id, outputs, step.frames, metrics)
+                    return CachedStep(step.id, outputs, step.frames, metrics, list(step.warnings or []))
             return None
 
     def start_step(
@@ -211,6 +215,7 @@ class Catalog:
             if cached is not None:
                 step.status, step.cache_hit, step.source_step_run_id = "succeeded", True, cached.step_run_id
                 step.frames, step.seconds, step.finished_at = cached.frames, 0.0, utcnow()
+                step.warnings = cached.warnings
             s.add(step)
             s.flush()
             s.add_all(
@@ -226,6 +231,7 @@ class Catalog:
     def finish_step(
         self, step_run_id: int, outputs: dict[str, tuple[StoredFile, str, dict[str, Any]]],
         metrics: dict[str, float], series: dict[str, list[float | None]], frames: int, seconds: float,
+        warnings: list[str] | None = None,
     ) -> dict[str, AssetRef]:  # fmt: skip
         """Catalogue a finished step's files, metrics and status in one transaction."""
         with session_scope(self.url) as s:
@@ -249,6 +255,7 @@ class Catalog:
                 for i, v in enumerate(values)
             )
             step.status, step.frames, step.seconds, step.finished_at = "succeeded", frames, seconds, utcnow()
+            step.warnings = list(warnings or [])
             s.flush()
             return {role: AssetRef.of(row) for role, row in rows.items()}
 
@@ -298,6 +305,9 @@ class Catalog:
                 _step_summary(st) | {"metrics": step_metrics.get(st.id, {})} for st in prod.steps
             ]
             out["series"] = series
+            out["warnings"] = list(prod.warnings or []) + [
+                f"{st.stage}: {w}" for st in prod.steps for w in (st.warnings or [])
+            ]
             out["outputs"] = {o.role: _asset_summary(o.asset) for o in prod.outputs}
             out["assets"] = [
                 _asset_summary(a) | {"produced_by": st.stage}

@@ -131,3 +131,15 @@ def test_no_person_in_the_photo_fails_the_production_with_the_reason(
 
 def test_data_home_is_isolated_per_test(home: Path) -> None:
     assert os.environ["DH_HOME"] == str(home)
+
+
+@pytest.mark.postgres
+def test_production_on_a_postgresql_catalog(
+    prefect_api: None, demo_assets: Path, home: Path, postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DH_DATABASE_URL", postgres_database)
+    out = run(write_spec(demo_assets, "on-postgres"))
+    assert out["state"].is_completed(), out["state"].message
+    info = Catalog(postgres_database).show_production(out["result"]["production_id"])
+    assert info["status"] == "succeeded" and Path(info["outputs"]["video"]["path"]).is_file()
+    assert not (home / "catalog.db").exists()  # nothing went to the default SQLite file

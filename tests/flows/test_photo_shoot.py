@@ -80,6 +80,7 @@ def test_too_few_passing_warns_or_fails_when_required(
     assert result["status"] == "succeeded" and result["metrics"]["delivered"] == 0
     assert result["metrics"]["candidates"] == 6  # 3 first-round candidates + 3 retries with new seeds
     assert "video" not in result["outputs"]
+    assert any(w.startswith("only 0 of 3 images passed the identity threshold") for w in result["warnings"])
 
     assert main(["run", "--json", str(write(shoot_dir, "required", threshold=0.05, require=2))]) == 1
     result = json.loads(capsys.readouterr().out)
