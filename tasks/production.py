@@ -52,13 +52,13 @@ def register_input(
 @task(name="close-production", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       retry_condition_fn=retry_transient)  # fmt: skip
 def close_production(
-    ctx: RunContext, outputs: dict[str, AssetRef], metrics: dict[str, float]
+    ctx: RunContext, outputs: dict[str, AssetRef], metrics: dict[str, float], warnings: list[str] | None = None
 ) -> dict[str, Any]:
-    """Deliver the outputs, store production metrics, publish the report artifacts."""
+    """Deliver the outputs, store production metrics and warnings, publish the report artifacts."""
     catalog = ctx.catalog()
     catalog.set_outputs(ctx.production_id, {role: ref.id for role, ref in outputs.items()})
     catalog.add_metrics(ctx.production_id, metrics)
-    catalog.finish_production(ctx.production_id, "succeeded")
+    catalog.finish_production(ctx.production_id, "succeeded", warnings=warnings)
     info = catalog.show_production(ctx.production_id)
     series = {
         name: catalog.series(ctx.production_id, name) for name in REPORT_SERIES if name in info["series"]
