@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import get_run_logger
+from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict
 
@@ -163,9 +164,6 @@ def execute(
 
 def stage_task(name: str) -> Any:
     """The @task settings every stage wrapper shares: the catalog caches, transient failures retry."""
-    from prefect import task
-    from prefect.cache_policies import NO_CACHE
-
     return task(
         name=name, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient,
         persist_result=False,
