@@ -9,7 +9,6 @@ that lists the first few missing/unexpected keys and the counts (no silent `stri
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -17,28 +16,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from dhcore.errors import ModelError
 from dhcore.models import registry
+from dhcore.models.state_dict import check_keys, read_state_dict
 
 CONVERTED = "converted"
-SHOW = 5
-
-
-def _torch_load(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):  # only the legacy (pre-zip) format cannot be memory-mapped
-                raise
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any unpickling failure means an unusable file
-        raise ModelError(f"{path}: cannot be read as a weights-only torch checkpoint ({exc})") from exc
-    if not isinstance(state, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ModelError(f"{path}: is not a plain state dict (name -> tensor)")
-    return dict(state)
 
 
 def _save(state: Mapping[str, torch.Tensor], dest: Path) -> None:
@@ -78,7 +59,7 @@ def load_weights(model_id: str, rel: str, root: Path | None = None) -> dict[str,
         if registry.sha256_file(dest) == entry.get("sha256"):
             _record(model_id, key, dest, digests[rel], root_dir)
             return load_file(str(dest))
-    state = _torch_load(src)
+    state = read_state_dict(src)
     _save(state, dest)
     _record(model_id, key, dest, digests[rel], root_dir)
     return load_file(str(dest))
@@ -95,30 +76,6 @@ def _record(model_id: str, key: str, dest: Path, source_sha: str, root: Path) ->
     registry.record_file(model_id, key, entry, root)
 
 
-def check_keys(
-    expected: Mapping[str, torch.Size | tuple[int, ...]],
-    state: Mapping[str, torch.Tensor],
-    source: str,
-    optional: Collection[str] = (),
-) -> None:
-    """Raise ModelError unless `state` has exactly the expected keys and shapes."""
-    missing = [k for k in expected if k not in state and k not in optional]
-    unexpected = [k for k in state if k not in expected]
-    reshaped = [
-        f"{k} {list(state[k].shape)} (expected {list(expected[k])})"
-        for k in expected
-        if k in state and tuple(state[k].shape) != tuple(expected[k])
-    ]
-    if not (missing or unexpected or reshaped):
-        return
-    parts = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("with another shape", reshaped)):
-        if items:
-            more = f", … {len(items) - SHOW} more" if len(items) > SHOW else ""
-            parts.append(f"{len(items)} {label} key(s): {', '.join(items[:SHOW])}{more}")
-    raise ModelError(f"{source}: does not match the expected checkpoint layout; " + "; ".join(parts))
-
-
 def load_into(
     module: torch.nn.Module,
     state: Mapping[str, torch.Tensor],
@@ -131,10 +88,3 @@ def load_into(
     expected = {k: own[k].shape for k in (own if keys is None else keys)}
     check_keys(expected, state, source, optional)
     module.load_state_dict(dict(state), strict=False, assign=True)
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot read the config ({exc})") from exc

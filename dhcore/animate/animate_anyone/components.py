@@ -16,7 +16,7 @@ from diffusers import AutoencoderKL
 from torch import nn
 from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from dhcore.animate.animate_anyone.checkpoints import load_into, load_weights, read_json
+from dhcore.animate.animate_anyone.checkpoints import load_into, load_weights
 from dhcore.animate.animate_anyone.config import GUIDANCE_TYPES, Release, UNetConfig
 from dhcore.animate.animate_anyone.guidance_encoder import MultiGuidance, guidance_encoder_for
 from dhcore.animate.animate_anyone.motion_module import sinusoid_table
@@ -25,6 +25,7 @@ from dhcore.animate.animate_anyone.reference_unet import ReferenceNet, build_ref
 from dhcore.animate.animate_anyone.unet3d import DenoisingUNet3D
 from dhcore.errors import ModelError
 from dhcore.models import registry
+from dhcore.models.state_dict import read_json
 
 UNET_CONFIG_FILE = "unet/config.json"
 VAE_FILES = ("config.json", "diffusion_pytorch_model.bin")

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from pydantic import Field
 
 from dhcore.errors import InputError, ModelError
+from dhcore.models.state_dict import read_json
 from dhcore.shoot.backends.diffusion import (
     DiffusionParams,
     SchedulerName,
@@ -42,7 +43,6 @@ from dhcore.shoot.backends.weights import (
     installed_folder,
     load_clip_tokenizer,
     load_module,
-    read_json,
 )
 from dhcore.shoot.base import ShootInputs
 from dhcore.stage import Output, StageParams, StageResult

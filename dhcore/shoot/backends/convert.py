@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from dhcore.errors import DhError
-from dhcore.shoot.backends.weights import read_state_dict
+from dhcore.models.state_dict import read_state_dict
 
 
 def bin_to_safetensors(src: Path, dst: Path | None = None) -> Path:

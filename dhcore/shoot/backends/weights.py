@@ -9,7 +9,6 @@ Nothing is downloaded and no pickle other than plain tensors is ever read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,11 +17,9 @@ import torch
 from torch import nn
 
 from dhcore.errors import ModelError
+from dhcore.models.state_dict import check_keys, read_state_dict
 
 M = TypeVar("M", bound=nn.Module)
-
-#: how many offending keys an error message lists
-SHOWN = 5
 
 #: older diffusers checkpoints (SD1.x VAEs) name attention projections differently
 _ATTENTION_RENAMES = (
@@ -70,33 +67,6 @@ def check_layout(
     )
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: not a readable JSON config ({exc})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: a config must be a JSON object")
-    return data
-
-
-def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors of a weights file: safetensors, or a tensors-only pickle via weights_only=True."""
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path), device="cpu")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure here means a corrupt or foreign file
-        raise ModelError(f"{path}: cannot read weights ({type(exc).__name__}: {exc})") from None
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelError(f"{path}: expected a mapping of tensor names to tensors")
-    return state
-
-
 def reconcile_keys(state: dict[str, torch.Tensor], expected: set[str]) -> dict[str, torch.Tensor]:
     """Apply the renames public checkpoints need; keys that fit no rename are left for the check."""
     out: dict[str, torch.Tensor] = {}
@@ -118,23 +88,9 @@ def _rename(key: str, expected: set[str]) -> str:
 
 
 def check_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor], what: str, path: Path) -> None:
-    """Raise a ModelError listing missing, unexpected and wrongly shaped keys (first few, with counts)."""
-    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    missing = [k for k in want if k not in state]
-    unexpected = [k for k in state if k not in want]
-    wrong = [f"{k} (file {list(state[k].shape)}, config {list(want[k])})" for k in want if k in state and tuple(state[k].shape) != want[k]]  # fmt: skip
-    if not (missing or unexpected or wrong):
-        return
-    parts = []
-    for label, keys in (("missing", missing), ("unexpected", unexpected), ("with the wrong shape", wrong)):
-        if keys:
-            more = f", +{len(keys) - SHOWN} more" if len(keys) > SHOWN else ""
-            parts.append(f"{len(keys)} {label} (e.g. {', '.join(keys[:SHOWN])}{more})")
-    raise ModelError(
-        f"{what}: {path} does not match its config ({len(state)} tensors in the file, {len(want)} expected): "
-        + "; ".join(parts)
-        + ". Is it the right file for this folder?"
-    )
+    """Raise a ModelError unless the file's tensors fit the module built from its config."""
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    check_keys(expected, state, f"{what}: {path} (is it the right file for this folder?)")
 
 
 def load_module(

@@ -26,6 +26,7 @@ from dhcore.animate.animate_anyone.tiny import (
 )
 from dhcore.errors import ModelError
 from dhcore.models import registry
+from dhcore.models.state_dict import read_state_dict
 
 NAMES = ["moore_aa", "musepose", "champ"]
 
@@ -126,7 +127,7 @@ def test_checkpoint_converted_once_then_read_as_safetensors(
     def no_unpickling(*args, **kwargs):
         raise AssertionError("the .pth file was read again")
 
-    monkeypatch.setattr(checkpoints, "_torch_load", no_unpickling)
+    monkeypatch.setattr(checkpoints, "read_state_dict", no_unpickling)
     again = checkpoints.load_weights(ids.release, "pose_guider.pth", tmp_path / "store")
     assert first.keys() == again.keys() and all(torch.equal(first[k], again[k]) for k in first)
     monkeypatch.undo()
@@ -192,7 +193,7 @@ def test_checkpoint_that_is_not_a_state_dict_is_rejected(tmp_path: Path, payload
     path = tmp_path / "bad.pth"
     torch.save(payload, path)
     with pytest.raises(ModelError, match="not a plain state dict"):
-        checkpoints._torch_load(path)
+        read_state_dict(path)
 
 
 def test_checkpoint_with_arbitrary_objects_is_refused(tmp_path: Path) -> None:
@@ -200,14 +201,14 @@ def test_checkpoint_with_arbitrary_objects_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pth"
     torch.save({"w": torch.zeros(1), "obj": Path("x")}, path)
     with pytest.raises(ModelError, match="weights-only"):
-        checkpoints._torch_load(path)
+        read_state_dict(path)
 
 
 def test_checkpoint_with_shared_storage_converts(tmp_path: Path) -> None:
     """Tied or sliced tensors (one storage) are written as separate safetensors entries."""
     base = torch.arange(12.0)
     torch.save({"a": base, "b": base, "c": base[4:8], "d": base.view(3, 4).t()}, tmp_path / "tied.pth")
-    state = checkpoints._torch_load(tmp_path / "tied.pth")
+    state = read_state_dict(tmp_path / "tied.pth")
     checkpoints._save(state, tmp_path / "tied.safetensors")
     back = load_file(tmp_path / "tied.safetensors")
     assert all(torch.equal(back[k], state[k]) for k in state)

@@ -13,11 +13,12 @@ from safetensors.torch import load_file, save_file
 
 from dhcore.errors import ModelError
 from dhcore.models import registry
+from dhcore.models.state_dict import read_state_dict
 from dhcore.shoot.backends.arc2face import SOURCES as ARC2FACE_SOURCES
 from dhcore.shoot.backends.arc2face import Arc2FaceBackend, Arc2FaceParams, load_arc2face
 from dhcore.shoot.backends.convert import bin_to_safetensors, main
 from dhcore.shoot.backends.cosmicman import CosmicManBackend, CosmicManParams, load_cosmicman
-from dhcore.shoot.backends.weights import layout_tree, read_state_dict
+from dhcore.shoot.backends.weights import layout_tree
 
 CPU = torch.device("cpu")
 
@@ -68,10 +69,10 @@ def test_wrong_keys_are_listed_with_counts(arc2face_copy: Path) -> None:
     with pytest.raises(ModelError) as info:
         load_arc2face(arc2face_copy, CPU, torch.float32)
     msg = str(info.value)
-    assert msg.startswith(f"arc2face UNet: {weights} does not match its config")
-    assert "7 missing (e.g. " in msg and ", +2 more)" in msg and dropped[0] in msg
-    assert "1 unexpected (e.g. extra.weight)" in msg
-    assert "1 with the wrong shape (e.g. conv_in.weight (file [1, 2, 3, 3], config [16, 4, 3, 3]))" in msg
+    assert msg.startswith(f"arc2face UNet: {weights} (is it the right file for this folder?): does not match")
+    assert "7 missing key(s): " in msg and ", … 2 more" in msg and dropped[0] in msg
+    assert "1 unexpected key(s): extra.weight" in msg
+    assert "1 with another shape key(s): conv_in.weight [1, 2, 3, 3] (expected [16, 4, 3, 3])" in msg
 
 
 def test_parts_from_different_models_are_refused(arc2face_copy: Path, tiny_cosmicman_src: Path) -> None:
