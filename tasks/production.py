@@ -52,7 +52,10 @@ def register_input(
 @task(name="close-production", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       retry_condition_fn=retry_transient)  # fmt: skip
 def close_production(
-    ctx: RunContext, outputs: dict[str, AssetRef], metrics: dict[str, float], warnings: list[str] | None = None
+    ctx: RunContext,
+    outputs: dict[str, AssetRef],
+    metrics: dict[str, float],
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """Deliver the outputs, store production metrics and warnings, publish the report artifacts."""
     catalog = ctx.catalog()
