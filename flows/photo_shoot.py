@@ -1,6 +1,7 @@
 """The photo-shoot flow: a few photos of one person -> scored, selected new portraits.
 
-identity photos -> shoot.identity -> looks x count candidates (mapped, bounded concurrency)
+identity photos -> shoot.identity -> looks x count candidates (mapped, bounded concurrency;
+  prompt portraits from cosmicman then get the identity by template_swap)
   -> shoot.score each (and each template original, to show the check is not vacuous)
   -> select; retry short looks with new seeds -> deliver -> contact sheet + video portrait -> report
 """
@@ -17,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from dhcore.catalog.repo import AssetRef
 from dhcore.errors import InputError
 from dhcore.shoot import contact_sheet, deliver, identity, score, video_portrait
+from dhcore.shoot.backends.template_swap import TemplateSwapParams
 from dhcore.shoot.registry import get_backend
 from dhcore.shoot.select import Candidate, first_round, plan_round, select, shortfall
 from dhcore.spec.loader import LoadedSpec, load_spec
@@ -86,6 +88,13 @@ def _candidates(
             [looks[p[0]].prompt for p in plan], [looks[p[0]].negative_prompt for p in plan],
             unmapped(generator_embedding), unmapped(w), unmapped(h),
         ).result()  # fmt: skip
+        if not backend.supports_templates:  # prompt portraits of nobody in particular: give them the identity
+            transfer = TemplateSwapParams(face_backend=spec.identity.face_backend, missing_face="keep")
+            generated = generate_candidate.map(
+                unmapped(ctx), unmapped("template_swap"), unmapped(transfer), [p[0] for p in plan],
+                [p[1] for p in plan], [p[2] for p in plan], unmapped(used), [g.out("image") for g in generated],
+                unmapped(None), unmapped(None), unmapped(None), unmapped(w), unmapped(h),
+            ).result()  # fmt: skip
         scored = score_image.map(
             unmapped(ctx), [g.out("image") for g in generated], unmapped(embedding), unmapped(scoring)
         ).result()

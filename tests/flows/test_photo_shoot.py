@@ -101,3 +101,29 @@ def test_bad_shoot_inputs_are_validation_errors(shoot_dir: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert f"{path}:5:77: identity.photos.2: " in err and "a different person" in err
     assert f"{path}:9:5: looks.2: backend template_swap cannot follow text prompts" in err
+
+
+def test_cosmicman_prompt_looks_get_the_identity_by_template_swap(
+    prefect_api: None, shoot_dir: Path, dh_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Tiny random SDXL parts draw noise, not people: the chain runs, and faceless portraits fail scoring."""
+    from dhcore.models import registry
+    from dhcore.shoot.backends.tiny import write_tiny_cosmicman
+
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    registry.add("cosmicman_sdxl", write_tiny_cosmicman(tmp_path / "cosmicman"))
+    spec = shoot_dir / "prompted.yaml"
+    spec.write_text(
+        "version: 1\nkind: photo_shoot\nname: prompted\n"
+        "identity: {photos: [assets/identity/hopper.png]}\n"
+        "looks: [{name: studio, prompt: studio portrait of a woman, count: 2}]\n"
+        "backend: cosmicman\nbackend_params: {steps: 2, device: cpu}\n"
+        "selection: {retries: 0}\noutputs: {width: 64, height: 64, video: {enabled: false}}\n"
+    )
+    assert main(["run", "--json", str(spec)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    names = [s["name"] for s in result["stages"]]
+    assert names.count("shoot.generate.cosmicman") == 2 and names.count("shoot.generate.template_swap") == 2
+    assert result["metrics"]["delivered"] == 0 and result["metrics"]["candidates"] == 2
+    assert any("no face found; kept unchanged" in w for w in result["warnings"])

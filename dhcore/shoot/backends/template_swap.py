@@ -42,6 +42,7 @@ from dhcore.face.faces import face_outline
 from dhcore.face.reference import reference_face
 from dhcore.face.restorers import ClassicalRestorer
 from dhcore.face.swap import LandmarkSwapper
+from dhcore.media.geometry import cover_fit
 from dhcore.shoot.base import ShootInputs
 from dhcore.shoot.faces import find_faces, require_main_face, shared_analyzer
 from dhcore.stage import Output, StageParams, StageResult
@@ -74,6 +75,11 @@ class TemplateSwapParams(StageParams):
     )
     detail: float = Field(0.6, ge=0, le=2, description="classical restorer: detail recovery")
     color_match: float = Field(0.5, ge=0, le=1, description="face colours pulled towards the template's face")
+    missing_face: Literal["error", "keep"] = Field(
+        "error",
+        description="a template without a face: an error, or kept unchanged (identity transfer after a "
+        "diffusion backend, where a faceless portrait should just fail its identity check)",
+    )
 
 
 @dataclass(frozen=True)
@@ -166,10 +172,12 @@ class TemplateSwapBackend:
         started = time.perf_counter()
         analyzer = shared_analyzer(params.face_backend)
         template = find_faces(Path(inputs.template), analyzer)
+        out = (inputs.width, inputs.height)
+        if template.main() is None and params.missing_face == "keep":
+            return _kept(template.original, out, Path(out_path), inputs, started)
         face = require_main_face(template, "template", analyzer.backend)
         landmarks = analyzer.landmarks68(template.image, face) / template.scale
         outline = face_outline(landmarks)
-        out = (inputs.width, inputs.height)
         variation = draw_variation(inputs.seed, params, len(inputs.identity_photos))
         source = Path(inputs.identity_photos[variation.photo])
         window = crop_window(
@@ -181,11 +189,7 @@ class TemplateSwapBackend:
         target = _to_window(landmarks, window, out)
         ref = reference_face(source, analyzer)
         image = self._put_face(fitted, target, ref, variation.reference_shape, params)
-        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        if not ok:  # pragma: no cover - PNG encoding of a valid uint8 image does not fail
-            raise InputError(f"{out_path}: cannot encode PNG")
-        Path(out_path).write_bytes(data.tobytes())
+        _write_png(image, Path(out_path))
         warnings = []
         face_px = float(np.ptp(target[:, 0]))
         if face_px < SMALL_FACE_PX:
@@ -235,3 +239,25 @@ class TemplateSwapBackend:
 def _mix(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     mixed = base.astype(np.float32) * (1.0 - alpha) + top.astype(np.float32) * alpha
     return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
+def _write_png(image: np.ndarray, out_path: Path) -> None:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:  # pragma: no cover - PNG encoding of a valid uint8 image does not fail
+        raise InputError(f"{out_path}: cannot encode PNG")
+    out_path.write_bytes(data.tobytes())
+
+
+def _kept(
+    original: np.ndarray, out: tuple[int, int], out_path: Path, inputs: ShootInputs, started: float
+) -> StageResult:
+    """A faceless template, cover-fitted and otherwise unchanged (missing_face="keep")."""
+    _write_png(cover_fit(original.shape[1], original.shape[0], *out).apply(original), out_path)
+    meta = {"backend": NAME, "seed": inputs.seed, "template": str(inputs.template), "template_faces": 0,
+            "width": out[0], "height": out[1]}  # fmt: skip
+    return StageResult(
+        outputs={"image": Output(path=out_path, kind="image", meta=meta)},
+        metrics={"generate_seconds": round(time.perf_counter() - started, 4)},
+        warnings=[f"{inputs.template}: no face found; kept unchanged (it fails the identity check)"],
+    )
