@@ -145,11 +145,3 @@ def load_restorer(
     return OnnxRestorer(
         params.backend, folder / MODEL_FILES[params.backend], params.strength, params.fidelity
     )
-
-
-def restorer_weights_sha256(params: RestoreParams, models_root: Path | None = None) -> str | None:
-    if params.backend in MODEL_IDS:
-        from dhcore.models import registry
-
-        return registry.weights_sha256(MODEL_IDS[params.backend], models_root)
-    return None

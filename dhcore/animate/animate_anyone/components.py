@@ -20,7 +20,7 @@ from dhcore.animate.animate_anyone.checkpoints import load_into, load_weights
 from dhcore.animate.animate_anyone.config import GUIDANCE_TYPES, Release, UNetConfig
 from dhcore.animate.animate_anyone.guidance_encoder import MultiGuidance, guidance_encoder_for
 from dhcore.animate.animate_anyone.motion_module import sinusoid_table
-from dhcore.animate.animate_anyone.pose_guider import PoseGuider, pose_guider_for
+from dhcore.animate.animate_anyone.pose_guider import pose_guider_for
 from dhcore.animate.animate_anyone.reference_unet import ReferenceNet, build_reference_unet
 from dhcore.animate.animate_anyone.unet3d import DenoisingUNet3D
 from dhcore.errors import ModelError
@@ -211,7 +211,3 @@ def load_components(
     for module in parts.modules():
         cast(module, dtype).requires_grad_(False)
     return parts
-
-
-def is_pose_guided(parts: Components) -> bool:
-    return isinstance(parts.condition, PoseGuider)
