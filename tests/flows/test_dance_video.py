@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import av
@@ -127,10 +126,6 @@ def test_no_person_in_the_photo_fails_the_production_with_the_reason(
     assert not any(Path(home, "assets", "tmp").glob("*")), (
         "scratch files of the failed stage were left behind"
     )
-
-
-def test_data_home_is_isolated_per_test(home: Path) -> None:
-    assert os.environ["DH_HOME"] == str(home)
 
 
 @pytest.mark.postgres
