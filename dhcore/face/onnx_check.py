@@ -43,6 +43,14 @@ def open_session(
     return session
 
 
+def _fits(dims: list, shape: tuple[int | None, ...] | list[int | None]) -> bool:
+    """Same rank, and every fixed dimension matches (None: any; symbolic or -1 in the model: any)."""
+    return len(dims) == len(shape) and all(
+        want is None or not isinstance(got, int) or got in (want, -1)
+        for got, want in zip(dims, shape, strict=True)
+    )
+
+
 def check_inputs(session: ort.InferenceSession, path: Path, expected: list[Expected], what: str) -> None:
     inputs = session.get_inputs()
     if len(inputs) != len(expected):
@@ -52,11 +60,7 @@ def check_inputs(session: ort.InferenceSession, path: Path, expected: list[Expec
         )
     for actual, (shape, types) in zip(inputs, expected, strict=True):
         dims = list(actual.shape)
-        fits = len(dims) == len(shape) and all(
-            want is None or not isinstance(got, int) or got in (want, -1)
-            for got, want in zip(dims, shape, strict=True)
-        )
-        if not fits:
+        if not _fits(dims, shape):
             raise ModelError(
                 f"{path}: wrong input shape for {what}: input {actual.name!r} is {_fmt(dims)}, "
                 f"expected {_fmt([d if d is not None else '?' for d in shape])}"
@@ -70,11 +74,7 @@ def check_inputs(session: ort.InferenceSession, path: Path, expected: list[Expec
 def check_output(session: ort.InferenceSession, path: Path, shape: tuple[int | None, ...], what: str) -> None:
     out = session.get_outputs()[0]
     dims = list(out.shape)
-    fits = len(dims) == len(shape) and all(
-        want is None or not isinstance(got, int) or got in (want, -1)
-        for got, want in zip(dims, shape, strict=True)
-    )
-    if not fits:
+    if not _fits(dims, shape):
         raise ModelError(
             f"{path}: wrong output shape for {what}: {out.name!r} is {_fmt(dims)}, "
             f"expected {_fmt([d if d is not None else '?' for d in shape])}"

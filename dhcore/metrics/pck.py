@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from dhcore.errors import InputError
-from dhcore.media.frames import iter_frames, probe
+from dhcore.pose import extract
 from dhcore.pose.keypoints import BODY_NAMES, UPPER_BODY, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
 
@@ -99,26 +99,6 @@ def mean_pck(per_frame: list[float | None]) -> float:
     return float(np.mean(vals)) if vals else 0.0
 
 
-def detect_video(frames_path: Path, progress: Progress = no_progress) -> PoseSequence:
-    """MediaPipe body poses of every frame of a video or frames file (video mode, one warm graph)."""
-    from dhcore.pose.extract_mediapipe import MediaPipeDetector
-
-    info = probe(frames_path)
-    bodies, hands, faces = [], [], []
-    with MediaPipeDetector(video=True, parts="body") as detector:
-        for chunk in iter_frames(frames_path, chunk=CHUNK):
-            for rgb in chunk:
-                b, hd, f = detector.detect(rgb)
-                bodies.append(b)
-                hands.append(hd)
-                faces.append(f)
-            progress(len(bodies), info.frames or None)
-    if not bodies:
-        raise InputError(f"{frames_path}: has no frames")
-    fps = float(info.fps) if info.fps else 1.0
-    return PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
-
-
 def run(
     frames_path: Path, target_pose_path: Path, out_path: Path, params: Params | None = None,
     progress: Progress = no_progress, reference_pose_path: Path | None = None,
@@ -130,7 +110,9 @@ def run(
     params = params or Params()
     target = PoseSequence.load(target_pose_path)
     shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
-    detected = detect_video(Path(frames_path), progress)
+    detected, _ = extract.detect_video(
+        Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress
+    )
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
     per_frame, evaluated, correct = _correct(target, detected, params, shown)

@@ -121,9 +121,11 @@ def _extract_photo(path: Path, params: Params, models_root: Path | None) -> Pose
     return PoseSequence(body[None], hands[None], face[None], w, h, 1.0)
 
 
-def _extract_video(
-    path: Path, params: Params, progress: Progress, models_root: Path | None
-) -> tuple[PoseSequence, list[float | None]]:
+def detect_video(
+    path: Path, params: Params, progress: Progress = no_progress, models_root: Path | None = None
+) -> tuple[PoseSequence, list[float]]:
+    """Poses of every frame of a video (or frames file) with one warm detector, streamed in chunks;
+    also whether each frame shows a body. Used for driving videos and to re-detect output frames."""
     info = probe(path)
     fps = float(info.fps) if info.fps else 0.0
     if fps <= 0:
@@ -143,9 +145,16 @@ def _extract_video(
         detector.close()
     if not bodies:
         raise InputError(f"{path}: the video has no frames")
+    pose = PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
+    return pose, detected
+
+
+def _extract_video(
+    path: Path, params: Params, progress: Progress, models_root: Path | None
+) -> tuple[PoseSequence, list[float]]:
+    pose, detected = detect_video(path, params, progress, models_root)
     if not any(detected):
         raise InputError(
-            f"{path}: no visible body in any of its {len(bodies)} frames (detector {params.detector})"
+            f"{path}: no visible body in any of its {len(pose)} frames (detector {params.detector})"
         )
-    pose = PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
     return pose, detected
