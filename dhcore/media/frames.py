@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from dhcore import limits
 from dhcore.errors import InputError
 
 DEFAULT_CHUNK = 16
@@ -49,38 +50,69 @@ class VideoInfo:
 def _open(path: str | Path) -> av.container.InputContainer:
     try:
         return av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot open as video ({exc})") from exc
 
 
-def probe(path: str | Path, count_frames: bool = False) -> VideoInfo:
-    """Size, rate, length and audio presence; counts frames by demuxing when asked or unknown."""
-    with _open(path) as c:
-        if not c.streams.video:
-            raise InputError(f"{path}: has no video stream")
-        vs = c.streams.video[0]
-        fps = Fraction(vs.average_rate or vs.guessed_rate or 0)
-        audio = c.streams.audio[0] if c.streams.audio else None
-        duration = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else 0.0
-        if not duration and c.duration:
-            duration = c.duration / 1_000_000
-        frames = vs.frames
-        if not frames and not count_frames and vs.codec_context.name == "rawvideo" and fps and vs.time_base:
-            frames = _count_from_last_frame(c, vs, fps)
-        if count_frames or not frames:
-            frames = sum(1 for p in c.demux(vs) if p.size)
-        if not duration and fps:
-            duration = frames / float(fps)
-        audio_duration = None
-        if audio is not None and audio.duration and audio.time_base:
-            audio_duration = float(audio.duration * audio.time_base)
-        return VideoInfo(
-            width=vs.codec_context.width, height=vs.codec_context.height, fps=fps,
-            frames=int(frames), duration=duration, has_audio=audio is not None,
-            audio_rate=audio.rate if audio is not None else None, codec=vs.codec_context.name,
-            pix_fmt=vs.codec_context.pix_fmt or "", audio_codec=audio.codec_context.name if audio else None,
-            audio_duration=audio_duration,
-        )  # fmt: skip
+def probe(path: str | Path, count_frames: bool = False, most_frames: int | None = None) -> VideoInfo:
+    """Size, rate, length and audio presence; counts frames by demuxing when asked or unknown.
+
+    Any decoding failure of a broken or hostile file is an InputError naming it; counting stops
+    after `most_frames` (default: the DH_MAX_VIDEO_FRAMES limit) so a huge file cannot stall it.
+    """
+    most = int(limits.VIDEO_FRAMES.value()) if most_frames is None else most_frames
+    try:
+        with _open(path) as c:
+            return _probe(c, path, count_frames, most)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile file can break PyAV in many ways (None streams, ...)
+        raise InputError(f"{path}: unreadable video ({type(exc).__name__}: {exc})") from exc
+
+
+def _probe(c: av.container.InputContainer, path: str | Path, count_frames: bool, most: int) -> VideoInfo:
+    if not c.streams.video:
+        raise InputError(f"{path}: has no video stream")
+    vs = c.streams.video[0]
+    fps = Fraction(vs.average_rate or vs.guessed_rate or 0)
+    audio = c.streams.audio[0] if c.streams.audio else None
+    duration = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else 0.0
+    if not duration and c.duration:
+        duration = c.duration / 1_000_000
+    frames = vs.frames
+    if not frames and not count_frames and vs.codec_context.name == "rawvideo" and fps and vs.time_base:
+        frames = _count_from_last_frame(c, vs, fps)
+    if count_frames or not frames:
+        frames = count_packets(c, vs, most)
+    if not duration and fps:
+        duration = frames / float(fps)
+    audio_duration = None
+    if audio is not None and audio.duration and audio.time_base:
+        audio_duration = float(audio.duration * audio.time_base)
+    return VideoInfo(
+        width=vs.codec_context.width, height=vs.codec_context.height, fps=fps,
+        frames=int(frames), duration=duration, has_audio=audio is not None,
+        audio_rate=audio.rate if audio is not None else None, codec=vs.codec_context.name,
+        pix_fmt=vs.codec_context.pix_fmt or "", audio_codec=audio.codec_context.name if audio else None,
+        audio_duration=audio_duration,
+    )  # fmt: skip
+
+
+def count_packets(c: av.container.InputContainer, vs: av.VideoStream, most: int) -> int:
+    """Video packets that demux with data (= frames for every codec dh reads), at most `most`.
+
+    A truncated file stops early: fewer packets than its header's frame count.
+    """
+    n = 0
+    try:
+        for packet in c.demux(vs):
+            if packet.size:
+                n += 1
+                if n >= most:
+                    break
+    except av.FFmpegError:  # truncated or corrupt after the last good packet
+        pass
+    return n
 
 
 def _count_from_last_frame(c: av.container.InputContainer, vs: av.VideoStream, fps: Fraction) -> int:
@@ -105,13 +137,16 @@ def iter_frames(path: str | Path, chunk: int = DEFAULT_CHUNK, start: int = 0) ->
             raise InputError(f"{path}: has no video stream")
         vs = c.streams.video[0]
         vs.thread_type = "AUTO"
-        for frame in c.decode(vs):
-            if index >= start:
-                buf.append(frame.to_ndarray(format="rgb24"))
-                if len(buf) == chunk:
-                    yield np.stack(buf)
-                    buf = []
-            index += 1
+        try:
+            for frame in c.decode(vs):
+                if index >= start:
+                    buf.append(frame.to_ndarray(format="rgb24"))
+                    if len(buf) == chunk:
+                        yield np.stack(buf)
+                        buf = []
+                index += 1
+        except av.FFmpegError as exc:
+            raise InputError(f"{path}: cannot decode frame {index} ({exc})") from exc
     if buf:
         yield np.stack(buf)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dhcore import limits
 from dhcore.errors import InputError
 
 FORMAT = "dh-pose/1"
@@ -98,15 +99,61 @@ class PoseSequence:
 
     @classmethod
     def load(cls, path: str | Path) -> PoseSequence:
+        """Read a keypoint file; any broken, hostile or oversized file is an InputError naming it.
+
+        Array shapes are read from the .npy headers before any array is, so a million-frame
+        file is refused without loading gigabytes (DH_MAX_KEYPOINT_FRAMES).
+        """
+        if problem := limits.special_file_problem(Path(path)):
+            raise InputError(f"{path}: {problem}")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                fmt = str(z["format"]) if "format" in z else ""
-                if fmt != FORMAT:
-                    raise InputError(f"{path}: not a dh keypoint file (format {fmt!r}, expected {FORMAT!r})")
-                width, height = (int(v) for v in z["size"])
-                return cls(
-                    z["body"].astype(np.float32), z["hands"].astype(np.float32),
-                    z["face"].astype(np.float32), width, height, float(z["fps"]),
-                )  # fmt: skip
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(f"{path}: unreadable keypoint file ({exc})") from exc
+            loaded = np.load(path, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise InputError(f"{path}: not a dh keypoint file (a bare .npy array, not an .npz archive)")
+            with loaded as z:
+                return cls._from_npz(path, z)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - zip, zlib, header and dtype errors of a broken file
+            raise InputError(f"{path}: unreadable keypoint file ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _from_npz(cls, path: str | Path, z: np.lib.npyio.NpzFile) -> PoseSequence:
+        fmt = str(z["format"]) if "format" in z.files else ""
+        if fmt != FORMAT:
+            raise InputError(f"{path}: not a dh keypoint file (format {fmt!r:.60}, expected {FORMAT!r})")
+        missing = [k for k in ("body", "hands", "face", "size", "fps") if k not in z.files]
+        if missing:
+            raise InputError(f"{path}: keypoint file lacks {', '.join(missing)}")
+        frames = _npz_shape(z, "body")[:1]
+        most = int(limits.KEYPOINT_FRAMES.value())
+        if frames and frames[0] > most:
+            raise InputError(
+                f"{path}: {frames[0]} frames, more than {most} (DH_MAX_KEYPOINT_FRAMES raises the limit)"
+            )
+        size, fps = z["size"], z["fps"]
+        if size.shape != (2,) or size.dtype.kind not in "iu":
+            raise InputError(f"{path}: 'size' must be two integers (width, height), got shape {size.shape}")
+        if fps.shape != () or fps.dtype.kind not in "iuf":
+            raise InputError(f"{path}: 'fps' must be one number, got shape {fps.shape}")
+        width, height = (int(v) for v in size)
+        if problem := limits.size_problem(width, height):
+            raise InputError(f"{path}: {problem}")
+        if problem := limits.fps_problem(float(fps)):
+            raise InputError(f"{path}: {problem}")
+        arrays = {}
+        for name in ("body", "hands", "face"):
+            arr = z[name]
+            if arr.dtype.kind not in "iuf":
+                raise InputError(f"{path}: '{name}' holds {arr.dtype}, not numbers")
+            arrays[name] = arr.astype(np.float32)
+        return cls(arrays["body"], arrays["hands"], arrays["face"], width, height, float(fps))
+
+
+def _npz_shape(z: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
+    """An array's shape from its .npy header, without reading the data."""
+    with z.zip.open(f"{name}.npy") as fh:
+        major, _ = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, _ = read(fh)
+    return tuple(shape)

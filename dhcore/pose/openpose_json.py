@@ -13,12 +13,14 @@ is taken.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 from pydantic import Field
 
+from dhcore import limits
 from dhcore.errors import InputError
 from dhcore.pose.extract import shows_body
 from dhcore.pose.keypoints import N_BODY, N_FACE, N_HAND, PoseSequence
@@ -65,23 +67,30 @@ def _normalize(pts: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+def _finite_number(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) or isinstance(v, float) and math.isfinite(v)
+
+
 def read_frame(
     path: Path, width: int | None, height: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """One file -> body [18,3], hands [2,21,3], face [68,3] (normalized) and the canvas size used."""
     try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = json.loads(limits.read_bounded(Path(path), limits.JSON_BYTES))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not a readable JSON file ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("people", []), list):
         raise InputError(f"{path}: expected an object with a 'people' list (OpenPose JSON)")
     w = width or doc.get("canvas_width")
     h = height or doc.get("canvas_height")
-    if not isinstance(w, int | float) or not isinstance(h, int | float) or w <= 0 or h <= 0:
+    numbers = all(_finite_number(v) for v in (w, h))
+    if not numbers or w <= 0 or h <= 0:  # type: ignore[operator]
         raise InputError(
             f"{path}: image size unknown; give motion width/height or canvas_width/canvas_height in the file"
         )
-    w, h = int(w), int(h)
+    w, h = int(w), int(h)  # type: ignore[arg-type]
+    if problem := limits.size_problem(w, h):
+        raise InputError(f"{path}: canvas {problem}")
     body = np.full((N_BODY, 3), np.nan, np.float32)
     hands = np.full((2, N_HAND, 3), np.nan, np.float32)
     face = np.full((N_FACE, 3), np.nan, np.float32)
@@ -113,9 +122,14 @@ def read_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of OpenPose JSON files")
-    files = sorted(folder.glob("*.json"), key=_natural_key)
+    files = sorted(limits.folder_entries(folder, "*.json"), key=_natural_key)
     if not files:
         raise InputError(f"{folder}: contains no .json files")
+    most = int(limits.KEYPOINT_FRAMES.value())
+    if len(files) > most:
+        raise InputError(
+            f"{folder}: {len(files)} frames, more than {most} (DH_MAX_KEYPOINT_FRAMES raises the limit)"
+        )
     bodies, hands, faces, sizes = [], [], [], set()
     for path in files:
         b, hd, f, size = read_frame(path, width, height)

@@ -6,6 +6,7 @@ Each check returns None when the file is usable, or a short message saying what 
 from __future__ import annotations
 
 import os
+import warnings as warnings_module
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,47 +14,100 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from PIL import Image
 
+from dhcore import limits
 from dhcore.errors import DhError
 from dhcore.media.frames import probe
 from dhcore.pose.keypoints import PoseSequence
 
 
 def check_exists(path: Path, kind: str) -> str | None:
+    if problem := limits.special_file_problem(path):
+        return problem
     if kind == "openpose_dir":
-        return None if path.is_dir() else "folder does not exist"
-    if not path.exists():
-        return "file does not exist"
+        return None if path.is_dir() else "is not a folder"
     if not path.is_file():
         return "is not a file"
     if not os.access(path, os.R_OK):
         return "file is not readable (permission denied)"
+    most = limits.INPUT_BYTES.value()
+    if path.stat().st_size > most:
+        return f"larger than {most:.0f} bytes (DH_MAX_INPUT_BYTES raises the limit)"
     return None
 
 
-def _image(path: Path) -> str | None:
+def _image(path: Path, warnings: list[str]) -> str | None:
+    """The size is read from the header first: a 20000x20000 PNG is refused before it is decoded."""
+    try:
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except Image.DecompressionBombError:
+        width = height = None
+    except Exception:  # noqa: BLE001 - PIL raises many types for a broken header; OpenCV may still read it
+        width = height = 0
+    most = limits.IMAGE_PIXELS.value()
+    if width is None or (width and width * height > most):
+        size = f"{width}x{height}" if width else "larger than PIL's own limit"
+        return (
+            f"image is too large ({size}; more than {most:.0f} pixels, DH_MAX_IMAGE_PIXELS raises the limit)"
+        )
+    if not width:  # no header PIL knows: decode only a small file to find out
+        if path.stat().st_size > 64 << 20:
+            return "not a readable image (PNG, JPEG, WebP, ...)"
     data = np.fromfile(path, dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
         return "not a readable image (PNG, JPEG, WebP, ...)"
+    if img.shape[0] * img.shape[1] > most:
+        return f"image is too large ({img.shape[1]}x{img.shape[0]}; DH_MAX_IMAGE_PIXELS raises the limit)"
     if min(img.shape[:2]) < 32:
         return f"image is too small ({img.shape[1]}x{img.shape[0]})"
     return None
 
 
-def _video(path: Path) -> str | None:
+def _video(path: Path, warnings: list[str]) -> str | None:
+    """Header figures within limits, then a count of the frames that really demux."""
     try:
-        info = probe(path, count_frames=True)
+        header = probe(path)
+        if problem := _video_header_problem(header):
+            return problem
+        counted = probe(path, count_frames=True).frames
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
-    if info.frames == 0:
+    if counted == 0:
         return "video has no frames"
-    if not info.fps:
-        return "video has no frame rate"
+    declared = header.frames
+    if declared and counted < declared:
+        missing = declared - counted
+        share = limits.MISSING_FRAMES.value()
+        message = (
+            f"only {counted} of the {declared} frames its header declares can be read (truncated or corrupt?)"
+        )
+        if missing > share * declared:
+            return f"{message}; more than {share:.0%} missing (DH_MAX_MISSING_FRAMES)"
+        warnings.append(message)
     return None
 
 
-def _keypoints(path: Path) -> str | None:
+def _video_header_problem(info: Any) -> str | None:
+    if not info.fps:
+        return "video has no frame rate"
+    if problem := limits.fps_problem(float(info.fps)):
+        return problem
+    if problem := limits.size_problem(info.width, info.height):
+        return problem
+    most_frames, most_seconds = limits.VIDEO_FRAMES.value(), limits.MEDIA_SECONDS.value()
+    if info.frames > most_frames:
+        return f"{info.frames} frames, more than {most_frames:.0f} (DH_MAX_VIDEO_FRAMES raises the limit)"
+    if info.duration > most_seconds:
+        return f"{info.duration:.0f} s long, more than {most_seconds:.0f} s (DH_MAX_MEDIA_SECONDS raises the limit)"
+    return None
+
+
+def _keypoints(path: Path, warnings: list[str]) -> str | None:
     try:
         seq = PoseSequence.load(path)
     except DhError as exc:
@@ -67,35 +121,48 @@ def _keypoints(path: Path) -> str | None:
     return None
 
 
-def _openpose_dir(path: Path) -> str | None:
-    return None if any(path.glob("*.json")) else "folder holds no OpenPose .json files"
+def _openpose_dir(path: Path, warnings: list[str]) -> str | None:
+    try:
+        files = limits.folder_entries(path, "*.json")
+    except DhError as exc:
+        return str(exc)
+    if not files:
+        return "folder holds no OpenPose .json files"
+    most = limits.KEYPOINT_FRAMES.value()
+    if len(files) > most:
+        return f"{len(files)} frames, more than {most:.0f} (DH_MAX_KEYPOINT_FRAMES raises the limit)"
+    return None
 
 
 def _audio(path: Path, video_ok: bool) -> str | None:
     try:
         with av.open(str(path)) as c:
-            if c.streams.audio:
-                return None
-            return "has no audio track" if video_ok else "is not an audio file"
-    except (av.FFmpegError, OSError) as exc:
+            if not c.streams.audio:
+                return "has no audio track" if video_ok else "is not an audio file"
+            seconds = c.duration / 1_000_000 if c.duration else 0.0
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
         return f"not a readable audio file ({exc})"
+    if seconds > (most := limits.MEDIA_SECONDS.value()):
+        return f"{seconds:.0f} s long, more than {most:.0f} s (DH_MAX_MEDIA_SECONDS raises the limit)"
+    return None
 
 
-CHECKS: dict[str, Callable[[Path], str | None]] = {
+CHECKS: dict[str, Callable[[Path, list[str]], str | None]] = {
     "image": _image,
     "video": _video,
     "keypoints": _keypoints,
     "openpose_dir": _openpose_dir,
-    "audio": lambda p: _audio(p, video_ok=False),
-    "audio_or_video": lambda p: _audio(p, video_ok=True),
+    "audio": lambda p, w: _audio(p, video_ok=False),
+    "audio_or_video": lambda p, w: _audio(p, video_ok=True),
 }
 
 
-def check_file(path: Path, kind: str) -> str | None:
+def check_file(path: Path, kind: str, warnings: list[str] | None = None) -> str | None:
+    """None when the file is usable, else the problem; usable-but-suspect findings go to `warnings`."""
     if problem := check_exists(path, kind):
         return problem
     try:
-        return CHECKS[kind](path)
+        return CHECKS[kind](path, [] if warnings is None else warnings)
     except OSError as exc:
         return f"cannot read: {exc}"
 

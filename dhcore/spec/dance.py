@@ -171,13 +171,18 @@ class DanceSpec(SpecModel):
             (("subject", "image"), _get(data, "subject", "image"), "image"),
             (("motion", "path"), _get(motion, "path"), motion_kinds.get(str(_get(motion, "type")))),
             (("output", "audio", "path"), _get(audio, "path"), "audio_or_video"),
-            *((("animate", "guidance", kind), path, "video") for kind, path in (guidance or {}).items()),
+            *((("animate", "guidance", kind), path, "video") for kind, path in _items(guidance)),
         ]
         return [
             FileRef(loc=loc, path=Path(value), kind=kind)
             for loc, value, kind in candidates
             if isinstance(value, str) and value and kind
         ]
+
+
+def _items(value: Any) -> list[tuple[Any, Any]]:
+    """A mapping's items; nothing for a malformed value (the schema check reports it)."""
+    return list(value.items()) if isinstance(value, dict) else []
 
 
 def _get(data: Any, *keys: str) -> Any:

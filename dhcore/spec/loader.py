@@ -19,11 +19,19 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from dhcore import config
+from dhcore import config, limits
 from dhcore.errors import DhError
 from dhcore.spec import content_checks
 from dhcore.spec.kinds import Spec, model_for_kind, root_model
-from dhcore.spec.yamlnodes import DuplicateKeyError, Located, key_position, load_with_nodes, locate
+from dhcore.spec.yamlnodes import (
+    DuplicateKeyError,
+    Located,
+    StructureError,
+    check_structure,
+    key_position,
+    load_with_nodes,
+    locate,
+)
 
 SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 
@@ -52,6 +60,7 @@ class LoadedSpec:
     raw: str
     spec: Any  # DanceSpec | PhotoShootSpec
     files: dict[tuple[str | int, ...], Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # usable, but a person should know (partial media)
 
     @property
     def kind(self) -> str:
@@ -82,21 +91,71 @@ def allowed_roots(spec_path: Path) -> list[Path]:
 
 
 def load_spec(path: str | Path, check_content: bool = True) -> LoadedSpec:
-    """Parse, validate and check a spec file; raises SpecError listing every problem."""
+    """Parse, validate and check a spec file; raises SpecError listing every problem.
+
+    Any input, however broken or hostile, ends in a SpecError: an exception escaping the
+    checks below is reported as an unexpected problem at the top of the file, never as a
+    traceback (the fuzz tests make sure none does).
+    """
     path = Path(path)
     shown = str(path)
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([SpecIssue(shown, 1, 1, "", f"cannot read spec file: {exc}")]) from exc
+        return _load(path, shown, check_content)
+    except SpecError:
+        raise
+    except RecursionError:
+        raise SpecError([SpecIssue(shown, 1, 1, "", "nested too deeply to check")]) from None
+    except DhError as exc:
+        raise SpecError([SpecIssue(shown, 1, 1, "", str(exc))]) from exc
+    except Exception as exc:  # noqa: BLE001 - the contract: a located error, never a traceback
+        raise SpecError([SpecIssue(shown, 1, 1, "", f"{UNEXPECTED} {type(exc).__name__}: {exc}")]) from exc
+
+
+UNEXPECTED = "unexpected problem while checking:"
+
+
+def _read(path: Path, shown: str) -> str:
     try:
-        data, root = load_with_nodes(raw)
-    except DuplicateKeyError as exc:
-        raise SpecError([SpecIssue(shown, exc.where.line, exc.where.column, exc.key, str(exc))]) from exc
+        data = limits.read_bounded(path, limits.SPEC_BYTES)
+    except (DhError, OSError, ValueError) as exc:
+        message = str(exc).removeprefix(f"{path}: ")
+        raise SpecError([SpecIssue(shown, 1, 1, "", f"cannot read spec file: {message}")]) from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8", "replace")
+        line, col = _line_col(before, len(before))
+        raise SpecError([SpecIssue(shown, line, col, "", "not UTF-8 text (a spec is a YAML file)")]) from None
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    pos = min(pos, len(text))
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _parse(raw: str, shown: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        check_structure(raw, int(limits.YAML_DEPTH.value()), int(limits.YAML_NODES.value()))
+        return load_with_nodes(raw)
+    except (DuplicateKeyError, StructureError) as exc:
+        key = exc.key if isinstance(exc, DuplicateKeyError) else ""
+        raise SpecError([SpecIssue(shown, exc.where.line, exc.where.column, key, str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError([SpecIssue(shown, line, col, "", f"invalid YAML: {exc.problem or exc}")]) from exc
+        raise SpecError([SpecIssue(shown, line, col, "", f"invalid YAML: {exc.problem or exc}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(raw, exc.position)
+        what = f"character {exc.character!r}" if isinstance(exc.character, str) else "byte"
+        message = f"invalid YAML: {what} is not allowed (control characters and NUL are not)"
+        raise SpecError([SpecIssue(shown, line, col, "", message)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecIssue(shown, 1, 1, "", f"invalid YAML: {exc}")]) from None
+
+
+def _load(path: Path, shown: str, check_content: bool) -> LoadedSpec:
+    raw = _read(path, shown)
+    data, root = _parse(raw, shown)
     if not isinstance(data, dict):
         raise SpecError([SpecIssue(shown, 1, 1, "", "a spec is a YAML mapping (version:, kind:, ...)")])
     issues: list[SpecIssue] = []
@@ -112,15 +171,12 @@ def load_spec(path: str | Path, check_content: bool = True) -> LoadedSpec:
     roots = allowed_roots(path)
     for ref in file_refs:
         where, dotted = _where(root, ref.loc)
-        resolved = (path.parent / ref.path).resolve()
-        if not any(resolved.is_relative_to(r) for r in roots):
-            shown_roots = ", ".join(str(r) for r in roots)
-            msg = f"{ref.path} resolves to {resolved}, outside the allowed roots ({shown_roots}); add its folder to DH_ALLOWED_ROOTS"
-            issues.append(SpecIssue(shown, where.line, where.column, dotted, msg))
-            continue
-        check = content_checks.check_file if check_content else content_checks.check_exists
-        if problem := check(resolved, ref.kind):
-            issues.append(SpecIssue(shown, where.line, where.column, dotted, f"{resolved}: {problem}"))
+        try:
+            problem, resolved = _check_ref(path, ref, roots, check_content, loaded.warnings, dotted)
+        except (OSError, ValueError) as exc:  # a NUL byte in a path, a name too long, ...
+            problem, resolved = f"{ref.path!s:.200}: unusable path ({exc})", None
+        if problem:
+            issues.append(SpecIssue(shown, where.line, where.column, dotted, problem))
         else:
             loaded.files[ref.loc] = resolved
     if not issues and check_content:
@@ -130,6 +186,27 @@ def load_spec(path: str | Path, check_content: bool = True) -> LoadedSpec:
     if issues:
         raise SpecError(issues)
     return loaded
+
+
+def _check_ref(
+    spec_path: Path, ref: Any, roots: list[Path], check_content: bool, warnings: list[str], dotted: str
+) -> tuple[str | None, Path]:
+    """(problem or None, resolved path) of one referenced file: resolved first, then checked."""
+    resolved = (spec_path.parent / ref.path).resolve()
+    if not limits.under(resolved, roots):
+        shown_roots = ", ".join(str(r) for r in roots)
+        return (
+            f"{ref.path} resolves to {resolved}, outside the allowed roots ({shown_roots}); "
+            "add its folder to DH_ALLOWED_ROOTS",
+            resolved,
+        )
+    found: list[str] = []
+    if check_content:
+        problem = content_checks.check_file(resolved, ref.kind, found)
+    else:
+        problem = content_checks.check_exists(resolved, ref.kind)
+    warnings.extend(f"{dotted}: {resolved}: {w}" for w in found)
+    return (f"{resolved}: {problem}" if problem else None), resolved
 
 
 def _where(root: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[Located, str]:

@@ -109,10 +109,12 @@ class PhotoShootSpec(SpecModel):
     def file_refs(data: dict[str, Any]) -> list[FileRef]:
         refs: list[FileRef] = []
         identity = data.get("identity") if isinstance(data.get("identity"), dict) else {}
-        for i, photo in enumerate(identity.get("photos") or []):
+        photos = identity.get("photos")
+        for i, photo in enumerate(photos if isinstance(photos, list) else []):
             if isinstance(photo, str):
                 refs.append(FileRef(loc=("identity", "photos", i), path=Path(photo), kind="image"))
-        for i, look in enumerate(data.get("looks") or []):
+        looks = data.get("looks")
+        for i, look in enumerate(looks if isinstance(looks, list) else []):
             if isinstance(look, dict) and isinstance(look.get("template"), str):
                 refs.append(FileRef(loc=("looks", i, "template"), path=Path(look["template"]), kind="image"))
         outputs = data.get("outputs") if isinstance(data.get("outputs"), dict) else {}
