@@ -29,6 +29,8 @@ def handle(args: argparse.Namespace) -> int:
     for err in errors:
         print(err, file=sys.stderr)
     for spec in loaded:
+        for warning in spec.warnings:
+            print(f"{spec.path}: warning: {warning}", file=sys.stderr)
         print(f"{spec.path}: ok ({spec.kind} '{spec.name}', spec sha256 {spec.sha256[:12]})")
     if errors:
         count = sum(len(e.issues) for e in errors)

@@ -136,7 +136,11 @@ class Catalog:
             )
 
     def mark_crashed(self) -> int:
-        """Mark rows of dead processes on this host as crashed; returns how many productions."""
+        """Mark rows of dead processes on this host as crashed; returns how many productions.
+
+        Also removes the scratch folders those processes left behind.
+        """
+        self.store.sweep_scratch()
         with session_scope(self.url) as s:
             running = s.scalars(
                 select(Production).where(Production.status == "running", Production.host == HOST)

@@ -10,14 +10,38 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import stat
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from dhcore import config
+import psutil
+
+from dhcore import config, limits
+from dhcore.errors import InputError
 
 CHUNK = 1 << 20
+SEP = "--"
+HOST = socket.gethostname().replace(SEP, "-") or "host"
+
+
+def _owner(pid: int | None = None) -> str:
+    """host-pid-starttime of a process: a pid alone may be reused by another process later."""
+    pid = os.getpid() if pid is None else pid
+    started = int(psutil.Process(pid).create_time() * 1000)
+    return f"{HOST}_{pid}_{started}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, pid, _ = ([*owner.rsplit("_", 2), "", ""])[:3]
+    if host != HOST or not pid.isdigit():
+        return True  # another host's folder (or not ours to judge): kept
+    try:
+        return _owner(int(pid)) == owner
+    except psutil.Error:
+        return False
 
 
 @dataclass(frozen=True)
@@ -41,15 +65,55 @@ def sha256_path(path: Path) -> str:
     return h.hexdigest()
 
 
+def _check_contained(folder: Path) -> None:
+    base = folder.resolve()
+    for parent, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            entry = Path(parent) / name
+            target = entry.resolve()
+            if not target.is_relative_to(base):
+                raise InputError(f"{entry} resolves to {target}, outside its folder {base}")
+            if problem := limits.special_file_problem(target):
+                raise InputError(f"{entry}: {problem}")
+
+
 class AssetStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or config.store_dir()).resolve()
 
     def scratch(self) -> Path:
-        """A fresh folder on the store's file system for a stage to write into."""
-        path = self.root / "tmp" / uuid.uuid4().hex
+        """A fresh folder on the store's file system for a stage to write into.
+
+        Its name carries the owner (host, pid and the process's start time) so that the next
+        run, or `dh gc`, can remove the folders of processes killed before they cleaned up.
+        """
+        path = self.root / "tmp" / f"{_owner()}{SEP}{uuid.uuid4().hex}"
         path.mkdir(parents=True)
         return path
+
+    def sweep_scratch(self, stale_part_seconds: float = 6 * 3600) -> list[Path]:
+        """Remove scratch folders of dead processes on this host, and stale partial store files.
+
+        Folders of live processes and of other hosts are kept (a process on another host may
+        still be writing); returns what was removed.
+        """
+        removed: list[Path] = []
+        tmp = self.root / "tmp"
+        for folder in tmp.iterdir() if tmp.is_dir() else []:
+            owner = folder.name.rsplit(SEP, 1)[0]
+            if SEP not in folder.name or _owner_alive(owner):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        cutoff = time.time() - stale_part_seconds
+        for part in self.root.glob("*/.*.part"):
+            try:
+                if part.lstat().st_mtime < cutoff:
+                    (shutil.rmtree if part.is_dir() else os.unlink)(part)
+                    removed.append(part)
+            except OSError:
+                continue
+        return removed
 
     def path_for(self, sha256: str, suffix: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}{suffix}"
@@ -76,7 +140,12 @@ class AssetStore:
         return StoredFile(final, digest, size)
 
     def ingest_folder(self, folder: Path) -> StoredFile:
-        """A folder input (OpenPose JSON frames) copied under its content hash."""
+        """A folder input (OpenPose JSON frames) copied under its content hash.
+
+        Every entry must resolve inside the folder and be a regular file or folder: a symlink to
+        a file elsewhere would copy it into the store (checked again here, after validation).
+        """
+        _check_contained(folder)
         digest = sha256_path(folder)
         final = self.root / digest[:2] / digest
         if not final.exists():

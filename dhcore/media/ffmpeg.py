@@ -13,13 +13,16 @@ trimmed or padded with silence to exactly the video's length (sample-exact).
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import math
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -197,10 +200,38 @@ def _tail(stderr: str, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(kept) or "(no output on stderr)"
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec function making the child get SIGKILL when its parent dies (Linux prctl).
+
+    A killed `dh run` (kill -9, OOM) would otherwise leave ffmpeg running, holding files in a
+    scratch folder. Both callers wait for ffmpeg in the thread that started it, so the
+    signal (sent when that thread exits) only comes when the parent process is gone.
+    """
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 def run_ffmpeg(argv: list[str], capture_stdout: bool = False) -> str:
     """Run ffmpeg to completion; returns stdout when asked; FfmpegError with stderr's tail on failure."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603 - argv list, no shell
+        done = subprocess.run(  # noqa: S603 - argv list, no shell
+            argv, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent()
+        )
     except OSError as exc:
         raise FfmpegError(f"cannot start {argv[0]}: {exc}") from exc
     if done.returncode != 0:
@@ -220,7 +251,11 @@ def pipe_frames(
     with tempfile.TemporaryFile(mode="w+b") as err:
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-                argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as exc:
             raise FfmpegError(f"cannot start {argv[0]}: {exc}") from exc
