@@ -72,6 +72,8 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     except (TransientError, TimeoutError, ConnectionError):
         return True
     except Exception as exc:  # noqa: BLE001 - classify by name: database locks and dropped connections
+        if "disk is full" in str(exc) or "No space left" in str(exc):  # another try cannot make space
+            return False
         return type(exc).__name__ in {"OperationalError", "InterfaceError", "DisconnectionError"}
     return False
 
@@ -101,6 +103,19 @@ def _progress_reporter(stage: str, production_id: str) -> Progress:
 
 
 def execute(
+    ctx: RunContext, stage: str, version: str, params: BaseModel | dict[str, Any], inputs: dict[str, AssetRef],
+    work: Callable[[Path, Progress], StageResult], weights_sha256: str | None = None,
+) -> StepOutcome:  # fmt: skip
+    """`_execute` under the cache key's lease on a miss: runs of one spec at once compute a step once."""
+    catalog = ctx.catalog()
+    key = key_for(stage, version, params, inputs, weights_sha256)
+    if catalog.find_cached(stage, key) is not None:
+        return _execute(ctx, stage, version, params, inputs, work, weights_sha256)
+    with catalog.cache_lease(key):  # waits while another process computes this key
+        return _execute(ctx, stage, version, params, inputs, work, weights_sha256)
+
+
+def _execute(
     ctx: RunContext, stage: str, version: str, params: BaseModel | dict[str, Any], inputs: dict[str, AssetRef],
     work: Callable[[Path, Progress], StageResult], weights_sha256: str | None = None,
 ) -> StepOutcome:  # fmt: skip

@@ -135,3 +135,18 @@ class ProductionOutput(Base):
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"))
 
     asset: Mapped[Asset] = relationship()
+
+
+class StepLease(Base):
+    """Who is computing a cache key now, so that two runs of one spec compute each stage once.
+
+    The holder renews `expires_at` (seconds since the epoch) while it works; an expired lease,
+    or one whose process on this host is gone, is taken over (on PostgreSQL across hosts).
+    """
+
+    __tablename__ = "step_lease"
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)

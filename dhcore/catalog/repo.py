@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from dhcore.catalog import lease
 from dhcore.catalog.db import session_scope
 from dhcore.catalog.models import (
     Asset,
@@ -26,6 +29,7 @@ from dhcore.catalog.models import (
     Production,
     ProductionOutput,
     SpecRow,
+    StepLease,
     StepRun,
     utcnow,
 )
@@ -155,6 +159,50 @@ class Catalog:
                     step.status, step.finished_at = "crashed", utcnow()
                     step.error = step.error or f"process {step.pid} died while running"
             return len(dead)
+
+    # -- leases: one computation per cache key ------------------------------------------------
+    host = HOST
+
+    def cache_lease(self, cache_key: str, ttl: float = lease.TTL) -> Any:
+        """Context manager: wait for and hold `cache_key`'s lease while computing it."""
+        return lease.hold(self, cache_key, ttl)
+
+    def try_lease(self, cache_key: str, holder: str, ttl: float) -> bool:
+        """Take the lease if it is free, expired, or held by a dead process on this host."""
+        now = time.time()
+        try:
+            with session_scope(self.url) as s:
+                row = s.get(StepLease, cache_key)
+                if row is None:
+                    s.add(StepLease(cache_key=cache_key, holder=holder, host=HOST, pid=os.getpid(),
+                                    expires_at=now + ttl))  # fmt: skip
+                    s.flush()
+                    return True
+                dead = row.expires_at < now or (row.host == HOST and not _alive(row.pid))
+                if row.holder != holder and not dead:
+                    return False
+                taken = s.execute(
+                    update(StepLease)
+                    .where(StepLease.cache_key == cache_key, StepLease.holder == row.holder,
+                           StepLease.expires_at == row.expires_at)
+                    .values(holder=holder, host=HOST, pid=os.getpid(), expires_at=now + ttl)
+                )  # fmt: skip
+                return taken.rowcount == 1
+        except IntegrityError:  # another process inserted it first
+            return False
+
+    def renew_lease(self, cache_key: str, holder: str, ttl: float) -> bool:
+        with session_scope(self.url) as s:
+            done = s.execute(
+                update(StepLease)
+                .where(StepLease.cache_key == cache_key, StepLease.holder == holder)
+                .values(expires_at=time.time() + ttl)
+            )
+            return done.rowcount == 1
+
+    def release_lease(self, cache_key: str, holder: str) -> None:
+        with session_scope(self.url) as s:
+            s.execute(delete(StepLease).where(StepLease.cache_key == cache_key, StepLease.holder == holder))
 
     # -- step runs ---------------------------------------------------------------------------
     def register_input(self, path: Path, kind: str, role: str, media: dict | None = None) -> AssetRef:

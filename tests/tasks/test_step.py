@@ -19,6 +19,8 @@ from tasks.step import retry_transient
         (TransientError("store busy"), True),
         (TimeoutError("slow disk"), True),
         (OperationalError("INSERT", {}, Exception("database is locked")), True),
+        (OperationalError("INSERT", {}, Exception("database or disk is full")), False),
+        (OSError(28, "No space left on device"), False),
     ],
 )
 def test_only_transient_failures_are_retried(error: BaseException, retried: bool) -> None:
