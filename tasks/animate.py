@@ -8,7 +8,7 @@ from pathlib import Path
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.registry import get_backend
 from dhcore.catalog.repo import AssetRef
-from dhcore.models.registry import weights_sha256
+from dhcore.models.registry import weights_digest
 from dhcore.stage import StageParams
 from tasks.step import RunContext, StepOutcome, execute, stage_task
 
@@ -30,7 +30,7 @@ def animate(
     if skeleton is not None:
         inputs["skeleton"] = skeleton
     inputs.update({f"guidance_{k}": v for k, v in guidance.items()})
-    weights = "".join(weights_sha256(m) for m in backend.model_ids(params)) or None
+    weights = weights_digest(backend.model_ids(params))
     key_params = {
         "backend": backend_name,
         "params": params,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dhcore.catalog.repo import AssetRef
-from dhcore.models.registry import weights_sha256
+from dhcore.models.registry import weights_digest
 from dhcore.pose import align, extract, openpose_json, render, smooth
 from tasks.step import RunContext, StepOutcome, execute, stage_task
 
@@ -13,7 +13,7 @@ from tasks.step import RunContext, StepOutcome, execute, stage_task
 @stage_task("pose.extract")
 def extract_pose(ctx: RunContext, source: AssetRef, params: extract.Params) -> StepOutcome:
     """Detect poses on a photo (one frame) or a driving video."""
-    weights = "".join(weights_sha256(m) for m in extract.model_ids(params)) or None
+    weights = weights_digest(extract.model_ids(params))
     return execute(
         ctx, extract.NAME, extract.VERSION, params, {"source": source},
         lambda out, progress: extract.run(Path(source.path), out / "pose.npz", params, progress),

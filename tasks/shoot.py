@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dhcore.catalog.repo import AssetRef
-from dhcore.models.registry import weights_sha256
+from dhcore.models.registry import weights_digest
 from dhcore.shoot import arcface, contact_sheet, deliver, identity, score, video_portrait
 from dhcore.shoot.base import ShootInputs
 from dhcore.shoot.faces import face_weights_sha256
@@ -35,7 +35,7 @@ def arcface_embedding(ctx: RunContext, photos: list[AssetRef]) -> StepOutcome:
     return execute(
         ctx, arcface.NAME, arcface.VERSION, {}, _roles("photo", photos),
         lambda out, progress: arcface.run([Path(p.path) for p in photos], out / "arcface.npy", progress),
-        weights_sha256="".join(weights_sha256(m) for m in arcface.model_ids()),
+        weights_sha256=weights_digest(arcface.model_ids()),
     )  # fmt: skip
 
 
@@ -58,7 +58,7 @@ def generate_candidate(
     )  # fmt: skip
     key_params = {"backend": backend_name, "params": params, "look": look, "index": index, "seed": seed,
                   "prompt": prompt, "negative_prompt": negative_prompt, "width": width, "height": height}  # fmt: skip
-    weights = "".join(weights_sha256(m) for m in backend.model_ids(params)) or None
+    weights = weights_digest(backend.model_ids(params))
     return execute(
         ctx, f"shoot.generate.{backend_name}", backend.version, key_params, inputs,
         lambda out, progress: backend.generate(shoot_inputs, params, out / "candidate.png"),

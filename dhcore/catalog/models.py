@@ -59,7 +59,7 @@ class StepRun(Base):
     __table_args__ = (Index("ix_step_run_cache", "stage", "cache_key", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     production_id: Mapped[str] = mapped_column(ForeignKey("production.id"), index=True)
-    stage: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(128))
     version: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     weights_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -93,7 +93,7 @@ class Asset(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    role: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(255))
     #: the step run that wrote it; NULL for inputs registered from a spec
     produced_by: Mapped[int | None] = mapped_column(ForeignKey("step_run.id"), index=True)
     #: for inputs: the file the user named
@@ -108,7 +108,7 @@ class AssetInput(Base):
 
     __tablename__ = "asset_input"
     step_run_id: Mapped[int] = mapped_column(ForeignKey("step_run.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(255), primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
 
     step_run: Mapped[StepRun] = relationship(back_populates="inputs")
@@ -120,7 +120,7 @@ class Metric(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     production_id: Mapped[str] = mapped_column(ForeignKey("production.id"), index=True)
     step_run_id: Mapped[int | None] = mapped_column(ForeignKey("step_run.id"))
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
     value: Mapped[float | None] = mapped_column(Float)
     #: per-frame series carry the frame index; production-level figures have NULL
     frame: Mapped[int | None] = mapped_column(Integer)
@@ -131,7 +131,7 @@ class ProductionOutput(Base):
 
     __tablename__ = "production_output"
     production_id: Mapped[str] = mapped_column(ForeignKey("production.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(255), primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"))
 
     asset: Mapped[Asset] = relationship()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
@@ -52,4 +51,4 @@ def stage_weights_sha256(
             parts += _restore_digests(restore, models_root)
     elif stage != "face.identity":
         raise ValueError(f"not a face stage (or its params are missing): {stage}")
-    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+    return registry.digest_of(parts)

@@ -198,3 +198,15 @@ def weights_sha256(model_id: str, root: Path | None = None) -> str:
     for rel in sorted(digests):
         h.update(f"{rel}:{digests[rel]}\n".encode())
     return h.hexdigest()
+
+
+def digest_of(entries: list[str]) -> str:
+    """sha256 over sorted `name:digest` lines: one fixed-length value however many models a stage reads."""
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def weights_digest(model_ids: list[str], root: Path | None = None) -> str | None:
+    """The one weights digest of a stage's cache key (None when it reads no registered model)."""
+    if not model_ids:
+        return None
+    return digest_of([f"{m}:{weights_sha256(m, root)}" for m in set(model_ids)])

@@ -14,6 +14,8 @@ import torch
 
 from dhcore.animate.animate_anyone.config import RELEASES
 from dhcore.animate.animate_anyone.tiny import install_tiny
+from dhcore.catalog.db import session_scope
+from dhcore.catalog.models import StepRun
 from dhcore.catalog.repo import Catalog
 from dhcore.demo.dance import make_dance
 from dhcore.media.frames import FrameWriter, probe
@@ -97,3 +99,18 @@ def test_champ_reads_user_guidance_videos(
         "guidance_normal",
         "guidance_semantic_map",
     }
+
+
+@pytest.mark.postgres
+def test_multi_model_stage_on_postgres(
+    prefect_api: None, short_motion: Path, tiny_models: Path, tmp_path: Path, postgres_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Four models feed animate.animate_anyone: their digest must fit the catalog's varchar(64)."""
+    monkeypatch.setenv("DH_DATABASE_URL", postgres_database)
+    install_tiny(tmp_path / "release", RELEASES["moore_aa"])
+    info = _run(_write(short_motion, "tiny-aa-pg", "animate_anyone"))
+    animate = next(s for s in info["stages"] if s["name"] == "animate.animate_anyone")
+    assert animate["status"] == "succeeded"
+    with session_scope(postgres_database) as s:
+        assert len(s.get(StepRun, animate["step_run_id"]).weights_sha256) == 64

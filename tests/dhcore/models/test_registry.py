@@ -68,3 +68,20 @@ def test_known_public_hash_is_enforced_on_add(models: Path, tmp_path: Path) -> N
 def test_unknown_id_lists_known_ids(models: Path) -> None:
     with pytest.raises(ModelError, match="unknown model id 'nope'.*tiny_net"):
         registry.get("nope")
+
+
+def test_weights_digest_is_fixed_length_order_free_and_content_bound(models: Path, tmp_path: Path) -> None:
+    src = tmp_path / "net.onnx"
+    src.write_bytes(b"weights v1")
+    registry.add("tiny_net", src)
+    pinned = tmp_path / "p.onnx"
+    pinned.write_bytes(b"public bytes")
+    registry.add("pinned", pinned)
+    assert registry.weights_digest([]) is None
+    one = registry.weights_digest(["tiny_net"])
+    both = registry.weights_digest(["tiny_net", "pinned"])
+    assert len(one) == len(both) == 64 and one != both
+    assert registry.weights_digest(["pinned", "tiny_net", "pinned"]) == both
+    src.write_bytes(b"weights v2")
+    registry.add("tiny_net", src)
+    assert registry.weights_digest(["tiny_net", "pinned"]) != both

@@ -1,7 +1,7 @@
 """step_lease: one computation per cache key at a time
 
 Revision ID: 0004
-Revises: 0002 (re-chained onto 0003 when the branches merge)
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
