@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dh.commands import catalog_cmd, demo_cmd, models_cmd, run_cmd, schema_cmd, validate_cmd
+from dh.commands import catalog_cmd, demo_cmd, models_cmd, pools_cmd, run_cmd, schema_cmd, validate_cmd
 from dhcore.errors import DhError
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dh", description="Declarative production line for 2D digital humans."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (validate_cmd, run_cmd, catalog_cmd, models_cmd, demo_cmd, schema_cmd):
+    for module in (validate_cmd, run_cmd, catalog_cmd, models_cmd, demo_cmd, schema_cmd, pools_cmd):
         module.add_parser(sub)
     return parser
 

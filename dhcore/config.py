@@ -4,6 +4,7 @@ DH_HOME            data home (default: $XDG_DATA_HOME/dh or ~/.local/share/dh)
 DH_DATABASE_URL    SQLAlchemy URL of the catalog (default: SQLite file in DH_HOME)
 DH_MODELS_DIR      local model folder (default: DH_HOME/models)
 DH_ALLOWED_ROOTS   extra folders specs may reference, os.pathsep-separated
+DH_INBOX           folder the batch deployment reads specs from (default: DH_HOME/inbox)
 """
 
 from __future__ import annotations
@@ -36,3 +37,9 @@ def models_dir() -> Path:
 def extra_allowed_roots() -> list[Path]:
     raw = os.environ.get("DH_ALLOWED_ROOTS", "")
     return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def inbox_dir() -> Path:
+    if env := os.environ.get("DH_INBOX"):
+        return Path(env).expanduser().resolve()
+    return dh_home() / "inbox"

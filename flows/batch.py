@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from dhcore import config
 from dhcore.catalog.repo import Catalog
 from dhcore.spec.loader import SpecError, load_spec
 from flows.kinds import flow_for_kind
@@ -24,11 +25,10 @@ def already_produced(spec_sha256: str) -> str | None:
 
 
 @flow(name="batch-inbox", log_prints=False)
-def batch_inbox(inbox: str = "inbox", limit: int = 100) -> list[dict[str, Any]]:
+def batch_inbox(inbox: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     log = get_run_logger()
-    folder = Path(inbox).expanduser().resolve()
-    if not folder.is_dir():
-        raise FileNotFoundError(f"inbox folder {folder} does not exist")
+    folder = Path(inbox).expanduser().resolve() if inbox else config.inbox_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
     for path in sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))[:limit]:
         try:

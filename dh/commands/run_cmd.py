@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -17,9 +18,8 @@ from typing import Any
 from dh.commands.validate_cmd import load_all
 from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
+from dhcore.errors import DhError
 from dhcore.spec.loader import LoadedSpec
-
-DEPLOYMENT_FOR_KIND = {"dance_video": "dance-video/dance-video", "photo_shoot": "photo-shoot/photo-shoot"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -72,7 +72,10 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
 
     flow = flow_for_kind(loaded.kind)
     called_at, started = time.time(), time.perf_counter()
-    state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
+    try:
+        state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
+    except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
+        return _not_started(loaded, catalog, production_id, exc)
     wall = time.perf_counter() - started
     try:
         info = catalog.show_production(production_id)
@@ -95,6 +98,34 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     }
     result["spec"] = str(loaded.path)
     return result
+
+
+def _not_started(loaded: LoadedSpec, catalog: Catalog, production_id: str, exc: Exception) -> dict[str, Any]:
+    """Record a production Prefect never started (failed, with what to do) and return its summary."""
+    error = f"{loaded.path}: the flow run did not start: {prefect_problem(exc)}"
+    spec_id = catalog.record_spec(
+        loaded.sha256, loaded.kind, loaded.name, str(loaded.path), loaded.raw, loaded.normalized()
+    )
+    catalog.start_production(spec_id, loaded.name, None, production_id)
+    catalog.finish_production(production_id, "failed", error)
+    return {"production_id": production_id, "name": loaded.name, "status": "failed", "error": error,
+            "outputs": {}, "metrics": {}, "warnings": [], "stages": [], "spec": str(loaded.path)}  # fmt: skip
+
+
+def prefect_problem(exc: Exception) -> str:
+    """One paragraph on why Prefect's API was not there and what to start, instead of a traceback."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    url = os.environ.get("PREFECT_API_URL")
+    if url:
+        return f"{first} (is the Prefect server at PREFECT_API_URL={url} running? start it with `prefect server start`)"
+    if "ephemeral" in str(exc).lower():
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")
+        return (
+            f"{first} Prefect's temporary API server did not answer within {timeout} s (a busy machine): "
+            "start a server once (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`) "
+            "or raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+        )
+    return f"{type(exc).__name__}: {first}"
 
 
 def _print_human(result: dict[str, Any]) -> None:
@@ -139,17 +170,47 @@ def handle_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _check_server() -> str:
+    """The API URL of a reachable Prefect server, or a DhError saying what to start."""
+    url = os.environ.get("PREFECT_API_URL")
+    steps = (
+        "start a server (`prefect server start`), `export PREFECT_API_URL=http://127.0.0.1:4200/api`, "
+        "then `dh pools create`, `prefect --no-prompt deploy --all` and `prefect worker start --pool dh-cpu` "
+        "(README: Deployments and batches)"
+    )
+    if not url:
+        raise DhError(f"dh submit needs a Prefect server and PREFECT_API_URL is not set: {steps}")
+    import httpx
+
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise DhError(f"no Prefect server answers at PREFECT_API_URL={url} ({exc}): {steps}") from exc
+    return url
+
+
 def handle_submit(args: argparse.Namespace) -> int:
     loaded = _valid_specs(args.specs)
     if loaded is None:
         return 2
     configure()
+    url = _check_server()
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    from dhcore.routing import deployment_for
 
     for spec in loaded:
-        run = run_deployment(
-            DEPLOYMENT_FOR_KIND[spec.kind], parameters={"spec_path": str(spec.path)}, timeout=0,
-            flow_run_name=spec.name,
-        )  # fmt: skip
-        print(f"{spec.path}: submitted flow run {run.id} ({run.name})")
+        name = deployment_for(spec)
+        try:
+            run = run_deployment(
+                name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,
+                tags=[f"kind:{spec.kind}"],
+            )  # fmt: skip
+        except ObjectNotFound as exc:
+            raise DhError(
+                f"{spec.path}: no deployment {name!r} on {url}: run `prefect --no-prompt deploy --all` in the "
+                "dh checkout (and start a worker on its pool)"
+            ) from exc
+        print(f"{spec.path}: submitted flow run {run.id} ({run.name}) to {name}")
     return 0

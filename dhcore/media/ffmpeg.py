@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import math
 import os
 import shutil
@@ -55,21 +56,51 @@ class FfmpegError(DhError):
 
 
 def find_ffmpeg() -> str:
-    """`$DH_FFMPEG`, else a system `ffmpeg` on PATH, else imageio-ffmpeg's static binary."""
+    """`$DH_FFMPEG`, else a working system `ffmpeg` on PATH, else imageio-ffmpeg's static binary.
+
+    A system ffmpeg can be installed yet broken (a missing shared library): each candidate is
+    checked once per process with `-version`, and a broken system one is skipped with a warning.
+    """
     override = os.environ.get(ENV_FFMPEG)
     if override:
         found = shutil.which(override)
         if found is None:
             raise FfmpegError(f"{ENV_FFMPEG}={override!r} is not an executable ffmpeg")
+        if problem := broken(found):
+            raise FfmpegError(f"{ENV_FFMPEG}={override!r} does not run: {problem}")
         return found
     system = shutil.which("ffmpeg")
     if system is not None:
-        return system
+        if not (problem := broken(system)):
+            return system
+        _warn_once(f"the system ffmpeg {system} does not run ({problem}); using imageio-ffmpeg's binary")
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - a dependency of dh
-        raise FfmpegError("no ffmpeg on PATH and imageio-ffmpeg is not installed") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+        raise FfmpegError("no working ffmpeg on PATH and imageio-ffmpeg is not installed") from exc
+    bundled = imageio_ffmpeg.get_ffmpeg_exe()
+    if problem := broken(bundled):
+        raise FfmpegError(f"imageio-ffmpeg's {bundled} does not run: {problem}")
+    return bundled
+
+
+@functools.cache
+def broken(ffmpeg: str) -> str | None:
+    """Why `ffmpeg -version` fails (the end of its stderr), or None when the binary runs."""
+    try:
+        done = subprocess.run(  # noqa: S603 - argv list, no shell
+            [ffmpeg, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if done.returncode != 0:
+        return f"exit {done.returncode}: {_tail(done.stderr, 3)}"
+    return None
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    logging.getLogger(__name__).warning(message)
 
 
 @functools.cache

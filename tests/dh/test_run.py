@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -111,3 +112,46 @@ def test_kill_during_animation_then_rerun_resumes_from_cache(
     assert hits["pose.extract"] and hits["pose.align"] and hits["pose.render"]
     assert not hits["animate.warp"] and result["status"] == "succeeded"
     assert Path(result["outputs"]["video"]).is_file()
+
+
+def _clean_prefect_env(home: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {**env, "DH_HOME": str(home), "PREFECT_HOME": str(tmp_path / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}  # fmt: skip
+
+
+def test_run_when_prefect_does_not_start_records_the_failure_and_says_what_to_do(
+    demo_assets: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    # a zero start-up timeout: the ephemeral API can never answer in time (a slow machine, made certain)
+    env = _clean_prefect_env(home, tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0")
+    path = spec(demo_assets, "no-api")
+    done = subprocess.run(
+        [sys.executable, "-m", "dh.cli", "run", "--json", str(path)], env=env, capture_output=True, text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "failed"
+    assert str(path) in result["error"] and "prefect server start" in result["error"]
+    assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in result["error"]
+    recorded = Catalog(f"sqlite:///{home / 'catalog.db'}").show_production(result["production_id"])
+    assert recorded["status"] == "failed" and recorded["error"] == result["error"]
+
+
+def test_submit_without_a_server_says_what_to_start(demo_assets: Path, tmp_path: Path) -> None:
+    path = spec(demo_assets, "nowhere")
+    dh = [sys.executable, "-m", "dh.cli", "submit", str(path)]
+    unset = subprocess.run(dh, env=_clean_prefect_env(tmp_path, tmp_path), capture_output=True, text=True)
+    assert unset.returncode == 1 and "Traceback" not in unset.stderr
+    assert "PREFECT_API_URL is not set" in unset.stderr and "prefect server start" in unset.stderr
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/api"
+    down = subprocess.run(
+        dh, env=_clean_prefect_env(tmp_path, tmp_path, PREFECT_API_URL=url), capture_output=True, text=True
+    )
+    assert down.returncode == 1 and "Traceback" not in down.stderr
+    assert f"no Prefect server answers at PREFECT_API_URL={url}" in down.stderr

@@ -173,6 +173,26 @@ def test_find_ffmpeg_prefers_the_override_then_path_then_imageio(tmp_path: Path,
     assert find_ffmpeg() == bundled
 
 
+def test_a_broken_system_ffmpeg_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(ENV_FFMPEG, raising=False)
+    broken = tmp_path / "bin" / "ffmpeg"
+    broken.parent.mkdir()
+    # what a system ffmpeg with a missing shared library does: the loader fails before main()
+    broken.write_text(
+        "#!/bin/sh\necho 'ffmpeg: error while loading shared libraries: libavdevice.so.59' >&2\nexit 127\n"
+    )
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(broken.parent))
+    with caplog.at_level("WARNING"):
+        assert find_ffmpeg() == imageio_ffmpeg.get_ffmpeg_exe()
+    assert "does not run" in caplog.text and "libavdevice.so.59" in caplog.text
+    monkeypatch.setenv(ENV_FFMPEG, str(broken))  # asked for by name: an error, not a silent fallback
+    with pytest.raises(FfmpegError, match="does not run.*libavdevice"):
+        find_ffmpeg()
+
+
 def test_run_failure_reports_the_end_of_stderr(tmp_path: Path) -> None:
     bad = tmp_path / "not-a-video.mp4"
     bad.write_bytes(b"garbage" * 100)

@@ -1,0 +1,45 @@
+"""Which deployment runs a spec: CPU or GPU workers, from its backends' declared device.
+
+A backend declares `device` ("cpu", "cuda" or "auto"); a spec may pin its backend's
+`params.device` to "cpu". Anything that can use a GPU and is not pinned to the CPU goes to the
+GPU pool, so a diffusion backend never lands on a CPU-only worker by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Pool = Literal["cpu", "gpu"]
+
+#: prefect.yaml's deployments ("flow name/deployment name") by spec kind and pool
+DEPLOYMENTS: dict[tuple[str, Pool], str] = {
+    ("dance_video", "cpu"): "dance-video/dance-video",
+    ("dance_video", "gpu"): "dance-video/dance-video-gpu",
+    ("photo_shoot", "cpu"): "photo-shoot/photo-shoot",
+    ("photo_shoot", "gpu"): "photo-shoot/photo-shoot-gpu",
+}
+
+
+def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
+    """The spec's main backend object and its params as written in the spec."""
+    if spec.kind == "dance_video":
+        from dhcore.animate.registry import get_backend
+
+        return get_backend(spec.animate.backend), dict(getattr(spec.animate, "params", None) or {})
+    if spec.kind == "photo_shoot":
+        from dhcore.shoot.registry import get_backend as get_shoot_backend
+
+        return get_shoot_backend(spec.backend), dict(spec.backend_params or {})
+    raise KeyError(f"no deployment for spec kind {spec.kind!r}")
+
+
+def pool_for(spec: Any) -> Pool:
+    backend, params = _backend(spec)
+    device = getattr(backend, "device", "cpu")
+    if device == "cpu" or params.get("device") == "cpu":
+        return "cpu"
+    return "gpu"
+
+
+def deployment_for(spec: Any) -> str:
+    return DEPLOYMENTS[(spec.kind, pool_for(spec))]
