@@ -6,9 +6,13 @@ from typing import Any
 
 #: metrics shown first, with a line on what they mean
 EXPLAINED = {
-    "pose_pck": "PCK@0.1 of the re-detected pose vs the aligned target (upper body)",
+    "pose_pck": "PCK@0.1 of the re-detected pose vs the target (joints it moves that the photo shows)",
+    "pose_pck_limbs": "PCK@0.1 of elbows, wrists, knees and ankles",
+    "motion_follow": "share of the target's limb motion the output makes (1 follows, 0 still)",
+    "body_integrity": "frames showing one whole person of plausible size",
+    "head_in_frame": "frames whose head stays in the frame when the target's does",
     "face_match_rate_raw": "frames whose face matches the reference, before refinement",
-    "face_match_rate": "frames whose face matches the reference, delivered",
+    "face_match_rate": "frames that should show a face showing the reference's, delivered",
     "face_detect_rate": "frames with a detected face",
 }
 

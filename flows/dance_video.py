@@ -18,6 +18,7 @@ from dhcore.catalog.repo import AssetRef
 from dhcore.media import assemble, extras
 from dhcore.metrics import pck
 from dhcore.pose import align, extract, openpose_json, render
+from dhcore.quality import judge
 from dhcore.spec.dance import DanceSpec
 from dhcore.spec.loader import LoadedSpec, load_spec
 from flows.naming import production_name
@@ -32,6 +33,11 @@ from tasks.step import RunContext, StepOutcome
 #: stage metrics promoted to the production's own metrics (the `dh run --json` contract)
 PRODUCTION_METRICS = (
     "pose_pck",
+    "pose_pck_limbs",
+    "pose_pck_upper",
+    "motion_follow",
+    "body_integrity",
+    "head_in_frame",
     "face_match_rate",
     "face_match_rate_raw",
     "face_detection_rate",
@@ -140,6 +146,7 @@ def _deliver(
 
 
 def _production_metrics(steps: list[StepOutcome]) -> dict[str, float]:
+    # later steps win: evaluate.pose_pck's face rates count the frames where the target shows a face
     metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
     if "face_match_rate" in metrics:  # without refinement, the delivered frames are the raw ones
         metrics.setdefault("face_match_rate_raw", metrics["face_match_rate"])
@@ -163,7 +170,12 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
         ).out("frames")  # fmt: skip
         frames, steps = _face_stages(ctx, spec, frames, refs["reference"])
         # PCK re-detects poses on the delivered frames while ffmpeg encodes them: two cores, two jobs
-        pck_step = pose_pck.submit(ctx, frames, poses.target, poses.reference, pck.Params())
+        report = next(
+            (s.out("report") for s in reversed(steps) if s.stage in ("face.refine", "face.identity")), None
+        )
+        pck_step = pose_pck.submit(ctx, frames, poses.target, poses.reference, pck.Params(), report)
         outputs = _deliver(ctx, spec, refs, poses, frames)
-        info = close_production(ctx, outputs, _production_metrics([*steps, pck_step.result()]))
+        metrics = _production_metrics([*steps, pck_step.result()])
+        verdict = judge(metrics, spec.quality)
+        info = close_production(ctx, outputs, metrics, status=verdict.status, reasons=verdict.reasons)
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}

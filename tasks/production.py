@@ -56,12 +56,17 @@ def close_production(
     outputs: dict[str, AssetRef],
     metrics: dict[str, float],
     warnings: list[str] | None = None,
+    status: str = "succeeded",
+    reasons: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Deliver the outputs, store production metrics and warnings, publish the report artifacts."""
+    """Deliver the outputs, store production metrics and warnings, publish the report artifacts.
+
+    `status` is the quality gates' verdict (dhcore.quality); its `reasons` become the production's error."""
     catalog = ctx.catalog()
     catalog.set_outputs(ctx.production_id, {role: ref.id for role, ref in outputs.items()})
     catalog.add_metrics(ctx.production_id, metrics)
-    catalog.finish_production(ctx.production_id, "succeeded", warnings=warnings)
+    error = "quality gates: " + "; ".join(reasons) if reasons else None
+    catalog.finish_production(ctx.production_id, status, error, warnings=warnings)
     info = catalog.show_production(ctx.production_id)
     series = {
         name: catalog.series(ctx.production_id, name) for name in REPORT_SERIES if name in info["series"]

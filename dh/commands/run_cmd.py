@@ -136,7 +136,8 @@ def _print_human(result: dict[str, Any]) -> None:
         print(f"  {role}: {', '.join(path) if isinstance(path, list) else path}")
     for warning in result.get("warnings", []):
         print(f"  warning: {warning}")
-    for name in ("pose_pck", "face_match_rate", "face_match_rate_raw"):
+    for name in ("pose_pck", "pose_pck_limbs", "motion_follow", "body_integrity", "head_in_frame",
+                 "face_match_rate", "face_match_rate_raw"):  # fmt: skip
         if name in result["metrics"]:
             print(f"  {name}: {result['metrics'][name]:.3f}")
     t = result.get("timings") or {}
@@ -159,15 +160,27 @@ def handle_run(args: argparse.Namespace) -> int:
     configure()
     catalog = Catalog()
     catalog.mark_crashed()
-    failed = 0
+    statuses = set()
     for spec in loaded:
         result = run_one(spec, catalog)
-        failed += result["status"] != "succeeded"
+        statuses.add(result["status"])
         if args.json:
             print(json.dumps(result), flush=True)
         else:
             _print_human(result)
-    return 1 if failed else 0
+    return exit_code(statuses)
+
+
+#: `dh run`'s exit code by the worst status of its productions (2: an invalid spec, nothing ran)
+EXIT_SUCCEEDED, EXIT_FAILED, EXIT_NEEDS_REVIEW = 0, 1, 3
+
+
+def exit_code(statuses: set[str]) -> int:
+    """1 when a production failed (or crashed), else 3 when one needs review (delivered below its
+    quality gates), else 0."""
+    if statuses - {"succeeded", "needs_review"}:
+        return EXIT_FAILED
+    return EXIT_NEEDS_REVIEW if "needs_review" in statuses else EXIT_SUCCEEDED
 
 
 def _check_server() -> str:

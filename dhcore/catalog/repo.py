@@ -130,12 +130,14 @@ class Catalog:
             )
 
     def produced_spec(self, sha256: str) -> str | None:
-        """Id of a succeeded (or still running) production of this spec, if any: batch dedupe."""
+        """Id of a delivered (succeeded or needs_review) or still running production of this spec: batch dedupe."""
         with session_scope(self.url) as s:
             return s.scalar(
                 select(Production.id)
                 .join(SpecRow)
-                .where(SpecRow.sha256 == sha256, Production.status.in_(("succeeded", "running")))
+                .where(
+                    SpecRow.sha256 == sha256, Production.status.in_(("succeeded", "needs_review", "running"))
+                )
                 .limit(1)
             )
 

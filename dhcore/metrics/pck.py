@@ -1,20 +1,23 @@
-"""Stage `evaluate.pose_pck`: does the output video show the pose it was asked to show?
+"""Stage `evaluate.pose_pck`: does the output video show the pose, the motion and the body it was asked to?
 
 The MediaPipe body detector (video mode, body only) re-detects the pose on every output frame,
 and PCK@alpha compares it with the target (aligned) pose, both in output-frame pixels.
 
-- Joints: the upper-body joints (nose, neck, shoulders, elbows, wrists, eyes, ears) that are
-  visible in the target (confidence >= min_confidence), inside the frame, and, when the reference
-  pose is given, shown by the reference photo (confidence >= reference_confidence): a joint the
-  photo does not show (a wrist cut off by the frame, an arm hidden behind a helmet) cannot be
-  animated from it, so it is not part of the visible upper body being measured. A joint is correct
-  when the re-detected joint has coordinates within alpha * body size of the target; a target
-  joint that is not re-detected counts as wrong.
+- Scored joints: every body joint the target asks for (confidence >= min_confidence, inside the
+  frame) that the reference photo shows at the animator's own threshold (reference_confidence,
+  0.3 like the warp animator): a joint the photo does not show cannot be animated from it. A joint
+  is correct when the re-detected joint lies within alpha * body size of the target; one that is
+  not re-detected is wrong, and so is every frame of a joint the animator held still (motion.py).
 - Body size: the median over frames of the target's torso length (neck to the hip midpoint,
   pixels; hips may lie outside the frame), or, when the target never has both hips, the median
   shoulder width. One size per sequence, so turning or bending does not change the tolerance.
-- Per-frame PCK = correct / evaluated joints (None when a frame has no evaluable joint); the
-  reported value is the mean over frames that have one.
+- pose_pck: mean over frames of correct / scored joints; pose_pck_limbs the same over elbows,
+  wrists, knees and ankles; pose_pck_upper over the upper body (face points, shoulders, elbows,
+  wrists); pose_pck_<joint> per joint (the per-joint table of the report).
+- head_in_frame: share of frames whose target shows the nose in the frame where the output's nose
+  is found in the frame too.
+- motion_follow and held joints: motion.py; body_integrity: integrity.py; with a face stage's
+  report, face_detection_rate and face_match_rate over the frames whose target shows a face: faces.py.
 """
 
 from __future__ import annotations
@@ -25,20 +28,24 @@ import numpy as np
 from pydantic import Field
 
 from dhcore.errors import InputError
+from dhcore.metrics import faces, integrity, motion
 from dhcore.pose import extract
-from dhcore.pose.keypoints import BODY_NAMES, UPPER_BODY, J, PoseSequence
+from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
 
 NAME = "evaluate.pose_pck"
-VERSION = "2"
-CHUNK = 16
+VERSION = "3"
+ALL_JOINTS = tuple(range(N_BODY))
 
 
 class Params(StageParams):
     alpha: float = Field(0.1, gt=0, le=1)
     min_confidence: float = Field(0.3, ge=0, le=1)
     reference_confidence: float = Field(
-        0.5, ge=0, le=1, description="joints the photo shows less surely are not scored"
+        0.3,
+        ge=0,
+        le=1,
+        description="joints the photo shows less surely are not scored (the animator's threshold)",
     )
 
 
@@ -58,8 +65,37 @@ def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
 
 
 def shown_by(reference: PoseSequence, params: Params) -> np.ndarray:
-    """[18] bool: joints the reference photo shows confidently."""
+    """[18] bool: joints the reference photo shows at the animator's threshold."""
     return reference.visible(params.reference_confidence)[0]
+
+
+def _inside(pose: PoseSequence) -> np.ndarray:
+    """[F, 18] joints whose coordinates lie inside the frame."""
+    x, y = pose.body[..., 0], pose.body[..., 1]
+    return (x >= 0) & (x < 1) & (y >= 0) & (y < 1)
+
+
+def scored(target: PoseSequence, params: Params, shown: np.ndarray | None = None) -> np.ndarray:
+    """[F, 18] the frames and joints PCK scores: asked for by the target, in the frame, shown by the photo."""
+    mask = target.visible(params.min_confidence) & _inside(target)
+    return mask & shown[None, :] if shown is not None else mask
+
+
+def correct(target: PoseSequence, detected: PoseSequence, params: Params) -> np.ndarray:
+    """[F, 18] re-detected joints within alpha * body size of the target's."""
+    if len(target) != len(detected):
+        raise InputError(f"target has {len(target)} frames but {len(detected)} were detected")
+    size = body_size(target, params.min_confidence)
+    scale = (target.width, target.height)  # both normalized in the output frame
+    dist = np.linalg.norm(detected.body[..., :2] * scale - target.body[..., :2] * scale, axis=-1)
+    found = detected.visible(params.min_confidence) & np.isfinite(dist)
+    return found & (np.nan_to_num(dist, nan=np.inf) <= params.alpha * size)
+
+
+def per_frame(mask: np.ndarray, hits: np.ndarray, joints: tuple[int, ...] = ALL_JOINTS) -> list[float | None]:
+    """Per-frame share of scored `joints` that are correct (None where a frame scores none of them)."""
+    m, c = mask[:, list(joints)], hits[:, list(joints)] & mask[:, list(joints)]
+    return [float(k) / float(n) if n else None for k, n in zip(c.sum(axis=1), m.sum(axis=1), strict=True)]
 
 
 def pck(
@@ -67,45 +103,69 @@ def pck(
     detected: PoseSequence,
     params: Params | None = None,
     shown: np.ndarray | None = None,
+    joints: tuple[int, ...] = ALL_JOINTS,
 ) -> list[float | None]:
-    """Per-frame PCK of `detected` against `target` (same frame size, same length)."""
-    return _correct(target, detected, params or Params(), shown)[0]
+    """Per-frame PCK of `detected` against `target` (same frame size, same length) over `joints`."""
+    params = params or Params()
+    return per_frame(scored(target, params, shown), correct(target, detected, params), joints)
 
 
-def _correct(
-    target: PoseSequence, detected: PoseSequence, params: Params, shown: np.ndarray | None
-) -> tuple[list[float | None], np.ndarray, np.ndarray]:
-    """Per-frame PCK, and the [F, joints] evaluated and correct masks."""
-    if len(target) != len(detected):
-        raise InputError(f"target has {len(target)} frames but {len(detected)} were detected")
-    size = body_size(target, params.min_confidence)
-    w, h = target.width, target.height
-    joints = list(UPPER_BODY)
-    txy = target.body[:, joints, :2] * (w, h)
-    dxy = detected.body[:, joints, :2] * (w, h)  # both normalized in the output frame
-    inside = (txy[..., 0] >= 0) & (txy[..., 0] < w) & (txy[..., 1] >= 0) & (txy[..., 1] < h)
-    evaluated = target.visible(params.min_confidence)[:, joints] & inside
-    if shown is not None:
-        evaluated &= shown[joints][None, :]
-    dist = np.linalg.norm(dxy - txy, axis=-1)
-    correct = evaluated & np.isfinite(dist) & (np.nan_to_num(dist, nan=np.inf) <= params.alpha * size)
-    n = evaluated.sum(axis=1)
-    per_frame = [float(c) / float(k) if k else None for c, k in zip(correct.sum(axis=1), n, strict=True)]
-    return per_frame, evaluated, correct
-
-
-def mean_pck(per_frame: list[float | None]) -> float:
-    vals = [v for v in per_frame if v is not None]
+def mean_pck(values: list[float | None]) -> float:
+    vals = [v for v in values if v is not None]
     return float(np.mean(vals)) if vals else 0.0
+
+
+def head_in_frame(target: PoseSequence, detected: PoseSequence, min_confidence: float = 0.3) -> float | None:
+    """Share of frames whose target shows the nose in the frame where the output's nose is in it too."""
+    nose = J["nose"]
+    asked = (target.visible(min_confidence) & _inside(target))[:, nose]
+    found = (detected.visible(min_confidence) & _inside(detected))[:, nose]
+    return float((found & asked).sum() / asked.sum()) if asked.any() else None
+
+
+def score(
+    target: PoseSequence, detected: PoseSequence, params: Params, shown: np.ndarray | None = None
+) -> tuple[dict[str, float], dict[str, list[float | None]], list[str]]:
+    """Every pose figure of the module docstring: (metrics, per-frame series, held joint names)."""
+    mask = scored(target, params, shown)
+    hits = correct(target, detected, params)
+    size = body_size(target, params.min_confidence)
+    moves = motion.joint_motion(target, detected, mask, size, params.min_confidence)
+    held = motion.held_joints(moves)
+    for name in held:
+        hits[:, J[name]] = False  # a joint the animator did not move is not animated, wherever it is
+    frames = per_frame(mask, hits)
+    metrics = {
+        "pose_pck": mean_pck(frames),
+        "pose_pck_limbs": mean_pck(per_frame(mask, hits, motion.LIMBS)),
+        "pose_pck_upper": mean_pck(per_frame(mask, hits, UPPER_BODY)),
+        "pose_pck_frames": float(sum(v is not None for v in frames)),
+        "pose_pck_body_size_px": size,
+        "pose_pck_joints": float(mask.any(axis=0).sum()),
+        "pose_held_joints": float(len(held)),
+    }
+    for j in np.flatnonzero(mask.any(axis=0)):
+        metrics[f"pose_pck_{BODY_NAMES[j]}"] = float((hits[:, j] & mask[:, j]).sum() / mask[:, j].sum())
+    for name, m in moves.items():
+        metrics[f"motion_follow_{name}"] = m["follow"]
+    follow = motion.motion_follow(moves)
+    if follow is not None:
+        metrics["motion_follow"] = follow
+    head = head_in_frame(target, detected, params.min_confidence)
+    if head is not None:
+        metrics["head_in_frame"] = head
+    return metrics, {"pose_pck": frames}, held
 
 
 def run(
     frames_path: Path, target_pose_path: Path, out_path: Path, params: Params | None = None,
     progress: Progress = no_progress, reference_pose_path: Path | None = None,
+    face_report_path: Path | None = None,
 ) -> StageResult:  # fmt: skip
     """Re-detect poses on `frames_path`, save them at `out_path`, and score them against the target.
 
-    `reference_pose_path` (the 1-frame pose of the photo) restricts scoring to joints the photo shows.
+    `reference_pose_path` (the 1-frame pose of the photo) restricts scoring to joints the photo shows;
+    `face_report_path` (a face stage's report) adds the face rates over frames whose target shows a face.
     """
     params = params or Params()
     target = PoseSequence.load(target_pose_path)
@@ -115,22 +175,23 @@ def run(
     )
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
-    per_frame, evaluated, correct = _correct(target, detected, params, shown)
+    metrics, series, held = score(target, detected, params, shown)
+    whole = integrity.per_frame(Path(frames_path))
+    metrics["body_integrity"] = float(np.mean(whole)) if whole else 0.0
+    series["body_whole"] = [float(v) for v in whole]
+    if face_report_path is not None:
+        metrics |= faces.rates(faces.load_report(Path(face_report_path)), faces.target_shows_face(target))
     detected.save(out_path)
-    scored = [v for v in per_frame if v is not None]
-    metrics = {
-        "pose_pck": mean_pck(per_frame),
-        "pose_pck_frames": float(len(scored)),
-        "pose_pck_body_size_px": body_size(target, params.min_confidence),
-        "pose_pck_joints": float(evaluated.any(axis=0).sum()),
-    }
-    for k, joint in enumerate(UPPER_BODY):
-        if evaluated[:, k].any():
-            metrics[f"pose_pck_{BODY_NAMES[joint]}"] = float(correct[:, k].sum() / evaluated[:, k].sum())
+    warnings = []
+    if held:
+        warnings.append(
+            f"the animator held still joints the target moves (scored as misses): {', '.join(held)}"
+        )
     meta = {"width": detected.width, "height": detected.height, "fps": detected.fps, "frames": len(detected)}
     return StageResult(
         outputs={"detected": Output(path=Path(out_path), kind="pose", meta=meta)},
         metrics=metrics,
-        series={"pose_pck": per_frame},
+        series=series,
         frames=len(detected),
+        warnings=warnings,
     )

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from dhcore.face.params import FaceParams
 from dhcore.pose import smooth
 from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
+from dhcore.spec.quality import QualitySpec
 
 
 class SubjectSpec(SpecModel):
@@ -137,6 +138,9 @@ class DanceSpec(SpecModel):
     animate: Animate = WarpAnimate()
     face: FaceParams = Field(FaceParams(), description="identity check, restoration and identity refinement")
     output: OutputSpec = OutputSpec()
+    quality: QualitySpec = Field(
+        QualitySpec(), description="figures the video must reach: below them it ends needs_review (or failed)"
+    )
 
     @model_validator(mode="before")
     @classmethod
