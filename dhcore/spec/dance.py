@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dhcore.face.params import FaceParams
 from dhcore.pose import smooth
-from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
+from dhcore.spec.common import LICENCE_FIELD, AudioSpec, FileRef, Licence, SpecModel, nearest_multiples
 
 
 class SubjectSpec(SpecModel):
@@ -137,6 +137,7 @@ class DanceSpec(SpecModel):
     animate: Animate = WarpAnimate()
     face: FaceParams = Field(FaceParams(), description="identity check, restoration and identity refinement")
     output: OutputSpec = OutputSpec()
+    licence: Licence = LICENCE_FIELD
 
     @model_validator(mode="before")
     @classmethod
