@@ -63,10 +63,25 @@ def production_markdown(info: dict[str, Any], series: dict[str, list[float | Non
     for name in sorted(metrics, key=lambda n: (n not in EXPLAINED, n)):
         lines.append(f"| {name} | {_fmt(metrics[name])} | {EXPLAINED.get(name, '')} |")
     lines += identity_section(series or {}, metrics.get("face_threshold"), _face_backends(info))
+    lines += models_section(info)
     if info.get("outputs"):
         lines += ["", "## Outputs", ""]
         lines += [f"- **{role}**: `{a['path']}`" for role, a in info["outputs"].items()]
     return "\n".join(lines) + "\n"
+
+
+def models_section(info: dict[str, Any]) -> list[str]:
+    """The models the production's spec reads, with their licences (a person decides what may ship)."""
+    from dhcore.models.licences import licence_rows
+
+    spec = info.get("spec") or {}
+    rows = licence_rows(spec.get("kind", ""), spec.get("normalized") or {})
+    if not rows:
+        return []
+    lines = ["", "## Models and licences", "", "| model | commercial use | licence |", "|---|---|---|"]
+    return lines + [
+        f"| {r['id']} | {'yes' if r['commercial'] else '**no**'} | {r['license']} |" for r in rows
+    ]
 
 
 def _face_backends(info: dict[str, Any]) -> str:

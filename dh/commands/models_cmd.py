@@ -41,6 +41,7 @@ def handle_list(args: argparse.Namespace) -> int:
             "files": list(s.files),
             "format": s.format,
             "license": s.license,
+            "commercial": s.commercial,
             "source": s.source,
             "path": str(registry.model_dir(s.id)),
             "public_sha256_known": bool(s.sha256),
@@ -53,7 +54,8 @@ def handle_list(args: argparse.Namespace) -> int:
     print(f"models dir: {config.models_dir()}")
     for r in rows:
         mark = "installed" if r["installed"] else "missing  "
-        print(f"{r['id']:<28} {mark} {r['format']:<12} {r['license']}  <- {r['source']}")
+        use = "commercial    " if r["commercial"] else "NON-COMMERCIAL"
+        print(f"{r['id']:<28} {mark} {r['format']:<12} {use} {r['license']}  <- {r['source']}")
     return 0
 
 

@@ -344,6 +344,7 @@ class Catalog:
                 "sha256": prod.spec.sha256,
                 "source_path": prod.spec.source_path,
                 "kind": prod.spec.kind,
+                "normalized": prod.spec.normalized,
             }
             step_metrics: dict[int, dict[str, float | None]] = {}
             series: dict[str, int] = {}

@@ -12,6 +12,7 @@ DWPOSE_DET = register(
         files=("yolox_l.onnx",),
         format="onnx",
         license="Apache-2.0 (YOLOX)",
+        commercial=True,
         source="https://huggingface.co/yzd-v/DWPose (yolox_l.onnx)",
         description="YOLOX-L person detector used by DWPose",
     )
@@ -22,8 +23,35 @@ DWPOSE_POSE = register(
         files=("dw-ll_ucoco_384.onnx",),
         format="onnx",
         license="Apache-2.0 (DWPose)",
+        commercial=True,
         source="https://huggingface.co/yzd-v/DWPose (dw-ll_ucoco_384.onnx)",
         description="DWPose whole-body 133-keypoint estimator (RTMPose-l, 384x288)",
+    )
+)
+
+# Models that ship inside pip wheels: no files in the store, listed for their licences.
+DLIB_FACE_MODELS = register(
+    ModelSpec(
+        id="dlib_face_models",
+        files=(),
+        format="wheel",
+        license=(
+            "shape_predictor_68_face_landmarks: trained on iBUG 300-W, non-commercial use only; "
+            "the 5-point predictor and the ResNet descriptor: CC0 (dlib models)"
+        ),
+        source="pip: face_recognition_models==0.3.0",
+        description="dlib's 68- and 5-point landmark predictors and 128-d face descriptor (every face stage)",
+    )
+)
+MEDIAPIPE_MODELS = register(
+    ModelSpec(
+        id="mediapipe_models",
+        files=(),
+        format="wheel",
+        license="Apache-2.0 (MediaPipe)",
+        commercial=True,
+        source="pip: mediapipe==0.10.21",
+        description="MediaPipe pose, selfie segmentation, face detection and face mesh models",
     )
 )
 
@@ -45,6 +73,7 @@ ARC2FACE = register(
         ),
         format="diffusers",
         license="MIT (Arc2Face weights); CreativeML OpenRAIL-M (SD1.5 vae, tokenizer, scheduler)",
+        commercial=True,
         source=(
             "https://huggingface.co/FoivosPar/Arc2Face (arc2face/, encoder/: convert encoder/pytorch_model.bin "
             "with `python -m dhcore.shoot.backends.convert`) + "
@@ -58,7 +87,10 @@ ARC2FACE_ARCFACE = register(
         id="arc2face_arcface",
         files=("arcface.onnx",),
         format="onnx",
-        license="MIT (Arc2Face)",
+        license=(
+            "MIT (Arc2Face release); the recogniser is an ArcFace R100 trained on WebFace42M, whose "
+            "licence allows non-commercial research use only"
+        ),
         source="https://huggingface.co/FoivosPar/Arc2Face (arcface.onnx)",
         description="the ArcFace R100 (WebFace42M) recogniser whose embedding space Arc2Face was trained on",
     )
@@ -80,7 +112,8 @@ COSMICMAN_SDXL = register(
             *(f"tokenizer_2/{name}" for name in _CLIP_TOKENIZER),
         ),
         format="diffusers",
-        license="CosmicMan-SDXL: see its model card; SDXL base parts: CreativeML OpenRAIL++-M",
+        license="CC-BY-4.0 (CosmicMan-SDXL); SDXL base parts: CreativeML OpenRAIL++-M",
+        commercial=True,
         source=(
             "https://huggingface.co/cosmicman/CosmicMan-SDXL (its config.json and "
             "diffusion_pytorch_model.safetensors go in unet/) + "
@@ -102,6 +135,7 @@ FACE_GFPGAN = register(
         files=("gfpgan_1.4.onnx",),
         format="onnx",
         license="Apache-2.0 (TencentARC GFPGAN); StyleGAN2 parts under their own licences",
+        commercial=True,
         source=(
             "GFPGANv1.4 exported to ONNX, input/output [1,3,512,512] RGB in [-1,1]: facefusion-assets "
             "release models-3.0.0 gfpgan_1.4.onnx (https://github.com/facefusion/facefusion-assets/releases), "
@@ -168,6 +202,7 @@ MOORE_ANIMATE_ANYONE = register(
         files=(*_AA_UNET_FILES, "pose_guider.pth"),
         format="torch",
         license="Apache-2.0 (Moore-AnimateAnyone)",
+        commercial=True,
         source="https://huggingface.co/patrolli/AnimateAnyone (the four .pth files of pretrained_weights/)",
         description="Moore-AnimateAnyone: ReferenceNet, denoising UNet, motion module and pose guider",
     )
@@ -178,6 +213,7 @@ MUSEPOSE = register(
         files=(*_AA_UNET_FILES, "pose_guider.pth"),
         format="torch",
         license="MIT (MusePose)",
+        commercial=True,
         source="https://huggingface.co/TMElyralab/MusePose (pretrained_weights/MusePose/*.pth)",
         description="MusePose: ReferenceNet, denoising UNet, motion module (128-frame tables) and pose guider",
     )
@@ -194,6 +230,7 @@ CHAMP = register(
         ),
         format="torch",
         license="MIT (Champ)",
+        commercial=True,
         source="https://huggingface.co/fudan-generative-ai/champ (champ/*.pth)",
         description="Champ: ReferenceNet, denoising UNet, motion module and four guidance encoders",
     )
@@ -204,6 +241,7 @@ SD15_UNET_CONFIG = register(
         files=("unet/config.json",),
         format="diffusers",
         license="CreativeML OpenRAIL-M (Stable Diffusion 1.5)",
+        commercial=True,
         source=(
             "https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5 or "
             "https://huggingface.co/lambdalabs/sd-image-variations-diffusers (unet/config.json only)"
@@ -217,6 +255,7 @@ SD_VAE_FT_MSE = register(
         files=("config.json", "diffusion_pytorch_model.bin"),
         format="diffusers",
         license="MIT (stabilityai/sd-vae-ft-mse)",
+        commercial=True,
         source="https://huggingface.co/stabilityai/sd-vae-ft-mse",
         description="SD VAE fine-tuned with MSE, used by all Animate Anyone releases",
     )
@@ -227,6 +266,7 @@ SD_IMAGE_VARIATIONS_IMAGE_ENCODER = register(
         files=("config.json", "pytorch_model.bin"),
         format="diffusers",
         license="CreativeML OpenRAIL-M (lambdalabs/sd-image-variations-diffusers)",
+        commercial=True,
         source="https://huggingface.co/lambdalabs/sd-image-variations-diffusers (image_encoder/)",
         description="CLIP ViT-L/14 vision tower with projection: the reference image's context token",
     )

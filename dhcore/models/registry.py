@@ -30,6 +30,9 @@ class ModelSpec:
     license: str
     source: str
     description: str = ""
+    #: whether the weights' licence allows commercial use; unknown counts as not (a spec with
+    #: `licence: commercial` rejects the model)
+    commercial: bool = False
     #: file -> sha256 of the public release, where it is known
     sha256: dict[str, str] = field(default_factory=dict)
 

@@ -43,3 +43,11 @@ class FileRef(SpecModel):
     loc: tuple[str | int, ...]
     path: Path
     kind: Literal["image", "video", "keypoints", "openpose_dir", "audio", "audio_or_video", "frames"]
+
+
+Licence = Literal["any", "commercial"]
+LICENCE_FIELD = Field(
+    "any",
+    description="'commercial': every model the production reads must be licensed for commercial use "
+    "(research-only or non-commercial weights are a validation error)",
+)

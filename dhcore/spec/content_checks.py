@@ -187,7 +187,19 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         problems += _backend_params_problems(spec.animate.backend, spec.animate.params, ("animate", "params"))
     elif spec.kind == "photo_shoot":
         problems += _photo_shoot_problems(loaded)
-    return problems
+    return problems + _licence_problems(spec)
+
+
+def _licence_problems(spec: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """`licence: commercial` against the licences of the models the spec names (once its params parse)."""
+    from pydantic import ValidationError
+
+    from dhcore.models.licences import commercial_problems
+
+    try:
+        return commercial_problems(spec)
+    except ValidationError:  # bad backend params: reported above
+        return []
 
 
 def _message(err: Any) -> str:

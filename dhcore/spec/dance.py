@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dhcore.face.params import FaceParams
 from dhcore.pose import smooth
-from dhcore.spec.common import AudioSpec, FileRef, SpecModel, nearest_multiples
+from dhcore.spec.common import LICENCE_FIELD, AudioSpec, FileRef, Licence, SpecModel, nearest_multiples
 from dhcore.spec.quality import QualitySpec
 
 
@@ -141,6 +141,7 @@ class DanceSpec(SpecModel):
     quality: QualitySpec = Field(
         QualitySpec(), description="figures the video must reach: below them it ends needs_review (or failed)"
     )
+    licence: Licence = LICENCE_FIELD
 
     @model_validator(mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dhcore.spec.common import FileRef, SpecModel, nearest_multiples
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel, nearest_multiples
 
 
 class IdentitySpec(SpecModel):
@@ -85,6 +85,7 @@ class PhotoShootSpec(SpecModel):
     seed: int = Field(0, ge=0)
     selection: SelectionSpec = SelectionSpec()
     outputs: OutputsSpec = OutputsSpec()
+    licence: Licence = LICENCE_FIELD
 
     @field_validator("looks")
     @classmethod

@@ -61,7 +61,9 @@ def test_catalog_and_models_json_on_empty_home(dh_home: Path, capsys: pytest.Cap
     assert main(["models", "list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     ids = {m["id"] for m in listing["models"]}
-    assert "dwpose_yolox_l" in ids and not any(m["installed"] for m in listing["models"])
+    assert "dwpose_yolox_l" in ids and not any(
+        m["installed"] for m in listing["models"] if m["format"] != "wheel"
+    )
     assert listing["models_dir"] == str(dh_home / "models")
 
 

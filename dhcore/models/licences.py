@@ -1,0 +1,103 @@
+"""Which registered models a spec's production reads, and whether their licences allow what the spec asks.
+
+A spec with `licence: commercial` must not name a backend or face stage whose weights are
+research-only or non-commercial; the validator reports each such model at the field that chose it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Loc = tuple[str | int, ...]
+
+#: registry ids a face backend reads besides dlib's landmark data (which every face stage uses)
+FACE_BACKEND_MODELS = {"dlib": [], "mediapipe": ["mediapipe_models"], "insightface": ["buffalo_l"]}
+DLIB = "dlib_face_models"
+
+
+def spec_models(spec: Any) -> list[tuple[Loc, str]]:
+    """(the spec field that chose it, model id) for every registered model the production reads."""
+    if spec.kind == "dance_video":
+        return _dance_models(spec)
+    if spec.kind == "photo_shoot":
+        return _photo_shoot_models(spec)
+    return []
+
+
+def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
+    from dhcore.animate.registry import get_backend
+    from dhcore.face.refine import refiner_model_ids
+    from dhcore.face.restorers import MODEL_IDS
+
+    detector: list[str] = ["mediapipe_models"]
+    if spec.pose.detector == "dwpose":
+        from dhcore.pose.extract_dwpose import DET_MODEL, POSE_MODEL
+
+        detector = [DET_MODEL, POSE_MODEL]
+    found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
+    backend = get_backend(spec.animate.backend)
+    animate = backend.model_ids(backend.Params(**spec.animate.params))
+    if spec.animate.backend == "warp":
+        animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
+    found += [(("animate", "backend"), m) for m in animate]
+    face = spec.face
+    if spec.face_stages_requested():
+        found += [
+            (("face", "identity", "backend"), m) for m in [DLIB, *FACE_BACKEND_MODELS[face.identity.backend]]
+        ]
+        if model_id := MODEL_IDS.get(face.restore.backend):
+            found.append((("face", "restore", "backend"), model_id))
+        found += [(("face", "refine", "backend"), m) for m in refiner_model_ids(face.refine, face.identity)]
+    return found
+
+
+def _photo_shoot_models(spec: Any) -> list[tuple[Loc, str]]:
+    from dhcore.shoot.registry import get_backend
+
+    backend = get_backend(spec.backend)
+    params = dict(spec.backend_params)
+    if spec.backend == "template_swap":
+        params = {"face_backend": spec.identity.face_backend, **params}
+    face = [DLIB, *FACE_BACKEND_MODELS[spec.identity.face_backend]]
+    found: list[tuple[Loc, str]] = [(("identity", "face_backend"), m) for m in face]
+    return found + [(("backend",), m) for m in backend.model_ids(backend.Params(**params))]
+
+
+def commercial_problems(spec: Any) -> list[tuple[Loc, str]]:
+    """With `licence: commercial`: one problem per model whose licence does not allow commercial use."""
+    from dhcore.models import registry
+
+    if getattr(spec, "licence", "any") != "commercial":
+        return []
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for loc, model_id in spec_models(spec):
+        model = registry.get(model_id)
+        if model.commercial or model_id in seen:
+            continue
+        seen.add(model_id)
+        problems.append(
+            (loc, f"model {model_id!r} is not licensed for commercial use ({model.license}); "
+                  "the spec demands licence: commercial")
+        )  # fmt: skip
+    return problems
+
+
+def licence_rows(kind: str, normalized: dict[str, Any]) -> list[dict[str, Any]]:
+    """For the production report: each model the recorded spec reads, with its licence."""
+    from dhcore.models import registry
+    from dhcore.spec.kinds import model_for_kind
+
+    model = model_for_kind(kind)
+    if model is None:
+        return []
+    try:
+        spec = model.model_validate(normalized)
+        uses = spec_models(spec)
+    except Exception:  # noqa: BLE001 - a spec recorded by an older version: no licence table
+        return []
+    rows: dict[str, dict[str, Any]] = {}
+    for _, model_id in uses:
+        m = registry.get(model_id)
+        rows.setdefault(model_id, {"id": model_id, "license": m.license, "commercial": m.commercial})
+    return list(rows.values())

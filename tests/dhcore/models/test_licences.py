@@ -1,0 +1,91 @@
+"""Licences: every model says whether it may be used commercially; `licence: commercial` specs enforce it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+from dhcore.models import registry
+from dhcore.models.licences import commercial_problems, spec_models
+from dhcore.pose.keypoints import PoseSequence
+from dhcore.report import production_markdown
+from dhcore.spec.dance import DanceSpec
+from dhcore.spec.loader import SpecError, load_spec
+
+BASE = {
+    "version": 1, "kind": "dance_video", "subject": {"image": "p.png"},
+    "motion": {"type": "keypoints", "path": "d.npz"},
+}  # fmt: skip
+NO_FACE = {"identity": {"enabled": False}, "restore": {"backend": "none"}, "refine": {"backend": "none"}}
+
+
+def test_every_known_model_declares_its_licence() -> None:
+    import dhcore.models.known  # noqa: F401
+
+    non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface"}
+    for model in registry.REGISTRY.values():
+        assert model.license, model.id
+        assert model.commercial is (model.id not in non_commercial), model.id
+    assert "iBUG 300-W" in registry.get("dlib_face_models").license
+    assert registry.get("mediapipe_models").license.startswith("Apache-2.0")
+
+
+def test_spec_models_follow_the_chosen_backends() -> None:
+    spec = DanceSpec.model_validate(
+        {**BASE, "pose": {"detector": "dwpose"}, "face": {"restore": {"backend": "codeformer"}}}
+    )
+    uses = spec_models(spec)
+    assert (("pose", "detector"), "dwpose_yolox_l") in uses
+    assert (("animate", "backend"), "mediapipe_models") in uses
+    assert (("face", "identity", "backend"), "dlib_face_models") in uses
+    assert (("face", "restore", "backend"), "codeformer") in uses
+    off = DanceSpec.model_validate({**BASE, "face": NO_FACE})
+    assert {m for _, m in spec_models(off)} == {"mediapipe_models"}
+
+
+def test_commercial_spec_rejects_non_commercial_models_only_when_asked() -> None:
+    face = {"identity": {"backend": "insightface"}, "refine": {"backend": "inswapper"}}
+    spec = DanceSpec.model_validate({**BASE, "face": face, "licence": "commercial"})
+    problems = dict(commercial_problems(spec))
+    assert set(problems) == {("face", "identity", "backend"), ("face", "refine", "backend")}
+    assert "'inswapper_128' is not licensed for commercial use" in problems[("face", "refine", "backend")]
+    assert commercial_problems(DanceSpec.model_validate({**BASE, "face": face})) == []
+    clean = DanceSpec.model_validate({**BASE, "face": NO_FACE, "licence": "commercial"})
+    assert commercial_problems(clean) == []
+
+
+def test_licence_violation_is_a_located_validation_error(tmp_path: Path) -> None:
+    from skimage import data
+
+    cv2.imwrite(
+        str(tmp_path / "p.png"), cv2.cvtColor(cv2.resize(data.astronaut(), (256, 256)), cv2.COLOR_RGB2BGR)
+    )
+    dance = PoseSequence.empty(5, 80, 96, 24.0)
+    dance.body[:, :8] = (0.5, 0.5, 0.9)
+    dance.save(tmp_path / "d.npz")
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "version: 1\nkind: dance_video\nlicence: commercial\nsubject: {image: p.png}\n"
+        "motion: {type: keypoints, path: d.npz}\nface:\n  restore: {backend: codeformer}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    errors = [str(i) for i in info.value.issues]
+    assert any(e.startswith(f"{path}:7:22: face.restore.backend: model 'codeformer'") for e in errors), errors
+    assert any("face.identity.backend: model 'dlib_face_models'" in e for e in errors), errors
+
+
+def test_report_lists_models_with_their_licences() -> None:
+    normalized = DanceSpec.model_validate(
+        {**BASE, "face": {"restore": {"backend": "codeformer"}}}
+    ).model_dump(mode="json")
+    info = {
+        "production_id": "p", "name": "n", "status": "succeeded", "error": None, "inputs": [], "stages": [],
+        "metrics": {}, "spec": {"kind": "dance_video", "normalized": normalized},
+    }  # fmt: skip
+    md = production_markdown(info)
+    assert "## Models and licences" in md
+    assert "| codeformer | **no** | S-Lab License 1.0 (non-commercial) |" in md
+    assert "| mediapipe_models | yes | Apache-2.0 (MediaPipe) |" in md
