@@ -19,7 +19,7 @@ from dhcore.media import assemble, extras
 from dhcore.metrics import pck
 from dhcore.pose import align, extract, openpose_json, render
 from dhcore.quality import judge
-from dhcore.spec.dance import DanceSpec
+from dhcore.spec.dance import DanceSpec, canvas_size
 from dhcore.spec.loader import LoadedSpec, load_spec
 from flows.naming import production_name
 from tasks.animate import animate
@@ -109,10 +109,10 @@ class Poses:
     fps: str  # the driving motion's frame rate, exact
 
 
-def _poses(ctx: RunContext, spec: DanceSpec, refs: dict[str, AssetRef]) -> Poses:
+def _poses(ctx: RunContext, spec: DanceSpec, refs: dict[str, AssetRef], w: int, h: int) -> Poses:
     """pose.extract (photo, motion) -> pose.smooth -> pose.align -> pose.render."""
-    w, h = spec.animate.width, spec.animate.height
-    reference = extract_pose(ctx, refs["reference"], extract.Params(detector=spec.pose.detector, parts="all"))
+    params = extract.Params(detector=spec.pose.detector, parts="all", person=spec.subject.person)
+    reference = extract_pose(ctx, refs["reference"], params)
     driving = _driving_pose(ctx, spec, refs["motion"])
     if spec.pose.smoothing.enabled:
         driving = smooth_pose(ctx, driving, spec.pose.smoothing.stage_params()).out("pose")
@@ -161,11 +161,12 @@ def dance_video(spec_path: str, production_id: str | None = None) -> dict[str, A
     ctx = open_production(loaded, production_id)
     with production_guard(ctx):
         refs = _inputs(ctx, loaded)
-        poses = _poses(ctx, spec, refs)
+        w, h = canvas_size(spec, extract.read_image(loaded.files[("subject", "image")]).shape[1::-1])
+        poses = _poses(ctx, spec, refs, w, h)
         backend = get_backend(spec.animate.backend)
         frames = animate(
             ctx, spec.animate.backend, backend.Params(**spec.animate.params), refs["reference"], poses.reference,
-            poses.target, poses.skeleton, spec.animate.width, spec.animate.height, poses.fps, spec.animate.seed,
+            poses.target, poses.skeleton, w, h, poses.fps, spec.animate.seed,
             {k.removeprefix("guidance_"): v for k, v in refs.items() if k.startswith("guidance_")},
         ).out("frames")  # fmt: skip
         frames, steps = _face_stages(ctx, spec, frames, refs["reference"])

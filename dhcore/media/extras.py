@@ -21,7 +21,7 @@ from dhcore.errors import InputError
 from dhcore.media.audio import choose_audio
 from dhcore.media.encode import EncodeParams, check_length, encode_mp4
 from dhcore.media.frames import DEFAULT_CHUNK, iter_frames, probe
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.stage import Output, Progress, StageResult, no_progress
 
 NAME = "render.extras"
@@ -144,7 +144,7 @@ def run(
             f"the extras use the first {frames}"
         )
     image = load_rgb(reference)
-    photo = cover_fit(image.shape[1], image.shape[0], width, height).apply(image)
+    photo = photo_fit(image.shape[1], image.shape[0], width, height).apply(image)
     labels = label_layer(height, width) if params.labels else None
 
     makers: dict[str, tuple[int, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {}

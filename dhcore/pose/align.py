@@ -1,7 +1,7 @@
 """Stage `pose.align`: retarget the driving poses onto the reference person's body.
 
 Output poses are normalized in the OUTPUT frame (width x height): the reference photo is
-scaled to cover the output frame and center-cropped (`dhcore.media.geometry.cover_fit`), so
+fitted to the output frame (`dhcore.media.geometry.photo_fit`: cover, or pad when aspects differ), so
 the reference pose is first mapped with `reference_in_output`, the same function animators use.
 All lengths are measured in a common space of "units of image height" (x times aspect).
 
@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from dhcore.errors import InputError
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.pose import skeleton_tree as tree
 from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
@@ -111,7 +111,7 @@ class Alignment:
 
 def reference_in_output(reference: PoseSequence, width: int, height: int) -> PoseSequence:
     """The reference pose (photo-normalized) in output-frame coordinates: the animators' mapping too."""
-    fit = cover_fit(reference.width, reference.height, width, height)
+    fit = photo_fit(reference.width, reference.height, width, height)
 
     def move(a: np.ndarray) -> np.ndarray:
         out = a.copy()
@@ -313,7 +313,7 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     if not dvis.any():
         raise InputError("the driving poses have no visible point")
     if params.method == "none":
-        fit = cover_fit(driving.width, driving.height, params.width, params.height)
+        fit = photo_fit(driving.width, driving.height, params.width, params.height)
         out = dpts.copy()
         out[..., :2] = np.where(dvis[..., None], fit.to_output_normalized(dpts[..., :2]), np.nan)
         out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)

@@ -1,6 +1,7 @@
 """Stage `pose.extract`: keypoints of the person in a photo or in every frame of a video.
 
-A photo (by file suffix) gives a 1-frame PoseSequence (fps 1) and must show a person; a video
+A photo (by file suffix) gives a 1-frame PoseSequence (fps 1) and must show a person (of a
+group photo, the one `extract_people` chooses: the largest, most central, or `person`); a video
 is decoded in chunks of CHUNK frames and fed, in order, to one warm detector in video
 (tracking) mode, and must show a body in at least one frame. The detector is `mediapipe`
 (embedded) or `dwpose` (ONNX weights from the model registry).
@@ -13,9 +14,11 @@ from typing import Literal, Protocol
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
+from dhcore.pose.extract_people import choose_person, detect_person, find_faces
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
 
@@ -31,6 +34,8 @@ class Params(StageParams):
     detector: Literal["mediapipe", "dwpose"] = "mediapipe"
     #: mediapipe only: "body" skips hands and face (about twice as fast); dwpose always gives all
     parts: Literal["all", "body"] = "all"
+    #: photos only: which person, counted left to right from 0 (None: the largest, most central)
+    person: int | None = Field(None, ge=0)
 
 
 class Detector(Protocol):
@@ -88,15 +93,17 @@ def run(
     """Detect poses in `source` (photo or video) and save them as a PoseSequence at `out_path`."""
     source, out_path = Path(source), Path(out_path)
     params = params or Params()
+    warnings = []
     if is_image(source):
-        pose = _extract_photo(source, params, models_root)
+        pose, warnings = _extract_photo(source, params, models_root)
         detected = [1.0]
         progress(1, 1)
     else:
         pose, detected = _extract_video(source, params, progress, models_root)
     pose.save(out_path)
     rate = float(np.mean(detected))
-    warnings = [] if rate >= 0.5 else [f"{source.name}: a body was found in only {rate:.0%} of the frames"]
+    if rate < 0.5:
+        warnings.append(f"{source.name}: a body was found in only {rate:.0%} of the frames")
     meta = {"frames": len(pose), "width": pose.width, "height": pose.height, "fps": pose.fps,
             "detector": params.detector}  # fmt: skip
     return StageResult(
@@ -108,17 +115,30 @@ def run(
     )
 
 
-def _extract_photo(path: Path, params: Params, models_root: Path | None) -> PoseSequence:
+def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tuple[PoseSequence, list[str]]:
     rgb = read_image(path)
+    choice = choose_person(find_faces(rgb), params.person, str(path))
     detector = open_detector(params, video=False, models_root=models_root)
     try:
-        body, hands, face = detector.detect(rgb)
+        body, hands, face = detect_person(detector, rgb, choice)
     finally:
         detector.close()
     if not shows_body(body):
-        raise InputError(f"{path}: no person found in the reference photo (detector {params.detector})")
+        who = "no person" if choice.index is None else f"no body for person {choice.index}"
+        raise InputError(f"{path}: {who} found in the reference photo (detector {params.detector})")
     h, w = rgb.shape[:2]
-    return PoseSequence(body[None], hands[None], face[None], w, h, 1.0)
+    warning = choice.warning(str(path))
+    return PoseSequence(body[None], hands[None], face[None], w, h, 1.0), [warning] if warning else []
+
+
+def reference_problem(path: Path, params: Params) -> str | None:
+    """What `run` would say about this reference photo, or None: `dh validate` runs the same
+    person choice and detector as the production will."""
+    try:
+        _extract_photo(Path(path), params, None)
+    except InputError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return None
 
 
 def detect_video(

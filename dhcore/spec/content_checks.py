@@ -176,6 +176,13 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         if spec.output.audio.source == "driving" and motion is not None and not probe(motion).has_audio:
             problems.append((("output", "audio", "source"), f"driving video {motion} has no audio track"))
         photo = loaded.files.get(("subject", "image"))
+        if photo is not None:
+            from dhcore.pose import extract
+
+            params = extract.Params(detector=spec.pose.detector, person=spec.subject.person)
+            if problem := _reference_pose_problem(photo, params):
+                where = ("subject", "person") if "subject.person" in problem else ("subject", "image")
+                problems.append((where, f"{photo}: {problem}"))
         if photo is not None and spec.face_stages_requested():
             from dhcore.face.reference import reference_face_problem
 
@@ -200,6 +207,17 @@ def _licence_problems(spec: Any) -> list[tuple[tuple[str | int, ...], str]]:
         return commercial_problems(spec)
     except ValidationError:  # bad backend params: reported above
         return []
+
+
+def _reference_pose_problem(photo: Path, params: Any) -> str | None:
+    """The run's own person choice and pose detector on the photo (a detector whose weights are
+    missing is reported by the model checks instead)."""
+    from dhcore.pose import extract
+
+    try:
+        return extract.reference_problem(photo, params)
+    except DhError:
+        return None
 
 
 def _message(err: Any) -> str:

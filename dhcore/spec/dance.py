@@ -15,6 +15,10 @@ from dhcore.spec.quality import QualitySpec
 
 class SubjectSpec(SpecModel):
     image: Path = Field(description="reference photo of the person (relative to the spec file)")
+    person: int | None = Field(
+        None, ge=0, description="which person of a group photo, numbered left to right from 0; "
+        "default: the largest, most central one",
+    )  # fmt: skip
 
 
 class VideoMotion(SpecModel):
@@ -66,9 +70,17 @@ class PoseSpec(SpecModel):
     smoothing: SmoothingSpec = SmoothingSpec()
 
 
+#: the longer side of a canvas that follows the photo's aspect
+CANVAS_SIDE = 512
+
+
 class _AnimateCommon(SpecModel):
-    width: int = Field(512, ge=64, le=4096)
-    height: int = Field(512, ge=64, le=4096)
+    width: int | None = Field(
+        None, ge=64, le=4096, description="output width; unset: follows the photo's aspect (longer side 512)"
+    )
+    height: int | None = Field(
+        None, ge=64, le=4096, description="output height; unset: follows the photo's aspect (longer side 512)"
+    )
     seed: int = Field(0, ge=0)
 
 
@@ -102,8 +114,8 @@ class DiffusionAnimate(_AnimateCommon):
 
     @field_validator("width", "height")
     @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value % 8:
+    def _multiple_of_8(cls, value: int | None) -> int | None:
+        if value is not None and value % 8:
             raise ValueError(
                 f"{value} is not a multiple of 8 (the VAE works on 8x8 blocks); use {nearest_multiples(value, 8)}"
             )
@@ -188,6 +200,25 @@ class DanceSpec(SpecModel):
 def _items(value: Any) -> list[tuple[Any, Any]]:
     """A mapping's items; nothing for a malformed value (the schema check reports it)."""
     return list(value.items()) if isinstance(value, dict) else []
+
+
+def canvas_size(spec: DanceSpec, photo_size: tuple[int, int]) -> tuple[int, int]:
+    """The output (width, height): what the spec sets, the rest from the photo's aspect
+    (longer side CANVAS_SIDE, multiples of 8), so a portrait photo is never cropped to its middle."""
+    width, height = spec.animate.width, spec.animate.height
+    pw, ph = photo_size
+    if width is not None and height is not None:
+        return width, height
+
+    def to8(v: float) -> int:
+        return max(64, int(round(v / 8)) * 8)
+
+    if width is not None:
+        return width, to8(width * ph / pw)
+    if height is not None:
+        return to8(height * pw / ph), height
+    longer = max(pw, ph)
+    return to8(CANVAS_SIDE * pw / longer), to8(CANVAS_SIDE * ph / longer)
 
 
 def _get(data: Any, *keys: str) -> Any:

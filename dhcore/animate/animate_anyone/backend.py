@@ -25,7 +25,7 @@ from dhcore.animate.animate_anyone.sampler import SamplerSettings
 from dhcore.animate.base import AnimateInputs
 from dhcore.errors import InputError
 from dhcore.media.frames import FrameWriter, iter_frames
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
@@ -127,7 +127,7 @@ def _read_image(path: Path, width: int, height: int) -> np.ndarray:
     if image is None:
         raise InputError(f"{path}: cannot read the reference image")
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return cover_fit(rgb.shape[1], rgb.shape[0], width, height).apply(rgb)
+    return photo_fit(rgb.shape[1], rgb.shape[0], width, height).apply(rgb)
 
 
 class AnimateAnyoneBackend:

@@ -25,7 +25,7 @@ from dhcore.animate.warp.rig import Rig, build_rig
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.pose.extract import read_image
 from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
@@ -134,7 +134,7 @@ class Puppet:
         if len(ref) == 0:
             raise InputError(f"{inputs.reference_pose}: reference pose has no frames")
         w, h = inputs.width, inputs.height
-        fit = cover_fit(photo.shape[1], photo.shape[0], w, h)
+        fit = photo_fit(photo.shape[1], photo.shape[0], w, h)
         photo = fit.apply(photo)
         joints = fit.to_output_normalized(ref.body[0, :, :2]).astype(np.float64) * (w, h)
         ok = (ref.body[0, :, 2] >= p.confidence) & np.isfinite(joints).all(axis=1)
@@ -144,14 +144,20 @@ class Puppet:
             raise InputError(f"{inputs.reference_pose}: {exc}") from exc
         scale = max(w, h) / 512
         alpha = person_alpha(photo, body, p.grabcut, round(p.edge_radius * scale))
+        alpha[fit.padding()] = 0.0  # replicated edge pixels are not the person
         if not (alpha >= 0.5).any():
             raise InputError(f"{inputs.reference_image}: no person found in the reference photo")
         hole = cv2.dilate(
             (alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=max(1, round(scale))
         )
-        background = inpaint(photo, hole > 0, p.inpaint)
+        background = inpaint(photo, (hole > 0) | fit.padding(), p.inpaint)
         rig = build_rig(photo, alpha, body, max(2.0, p.mesh_step * max(w, h)), p.feather * scale)
         puppet = cls(background, rig, Poser(joints, ok), p.confidence)
+        if fit.padded:
+            puppet.warnings.append(
+                f"{inputs.reference_image}: the photo ({fit.src_w}x{fit.src_h}) has another aspect than the "
+                f"{w}x{h} output; it is shown whole, the rest of the frame filled with background"
+            )
         missing = [n for n in ("r_arm", "l_arm", "r_leg", "l_leg") if n not in rig.layers]
         if missing:
             puppet.warnings.append(

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dhcore.errors import InputError
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.pose import align as A
 from dhcore.pose import skeleton_tree as T
 from dhcore.pose.keypoints import HAND_BONES, J, PoseSequence
@@ -39,7 +39,7 @@ def _common(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _ref_in_output(xy: np.ndarray, ref_size: tuple[int, int], out_size: tuple[int, int]) -> np.ndarray:
-    fit = cover_fit(ref_size[0], ref_size[1], out_size[0], out_size[1])
+    fit = photo_fit(ref_size[0], ref_size[1], out_size[0], out_size[1])
     return _common(fit.to_output_normalized(xy[None])[0].astype(np.float64), out_size)
 
 
@@ -263,7 +263,7 @@ def test_none_maps_the_driving_frame_like_a_photo() -> None:
     out, info = A.align(
         _pose(drv[:1], (512, 512)), _pose(drv, (640, 360)), A.Params(width=512, height=512, method="none")
     )
-    fit = cover_fit(640, 360, 512, 512)
+    fit = photo_fit(640, 360, 512, 512)
     d = T.flatten(_pose(drv, (640, 360)))
     vis = T.visible(d, 0.3)
     np.testing.assert_allclose(T.flatten(out)[vis, :2], fit.to_output_normalized(d[vis, :2]), atol=1e-6)
@@ -272,12 +272,12 @@ def test_none_maps_the_driving_frame_like_a_photo() -> None:
     assert info.scales == {}
 
 
-def test_reference_in_output_is_the_cover_fit_of_the_photo() -> None:
+def test_reference_in_output_is_the_photo_fit_of_the_photo() -> None:
     ref = PoseSequence.empty(1, 512, 600, 1.0)
     ref.body[0, NECK] = (0.5, 0.5, 1.0)
     ref.body[0, J["nose"]] = (0.25, 0.0, 1.0)
     mapped = A.reference_in_output(ref, 512, 512)
-    fit = cover_fit(512, 600, 512, 512)
+    fit = photo_fit(512, 600, 512, 512)
     assert mapped.body[0, NECK, :2] == pytest.approx((0.5, 0.5))
     assert mapped.body[0, J["nose"], :2] == pytest.approx(fit.to_output_normalized(np.array([0.25, 0.0])))
     assert np.isnan(mapped.body[0, J["r_hip"], :2]).all() and mapped.body[0, J["r_hip"], 2] == 0

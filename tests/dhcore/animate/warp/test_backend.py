@@ -13,7 +13,7 @@ from dhcore.animate.warp.body import measure_body
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.pose.keypoints import J
 from dhcore.stage import StageParams, no_progress
 
@@ -64,16 +64,17 @@ def test_half_body_portrait_head_follows_and_missing_legs_do_not_crash(scene, he
         assert best > 0.9 and abs(bx - expected[0]) <= 2 and abs(by - expected[1]) <= 2, (index, bx, by)
 
 
-def test_identity_reproduces_the_cover_fitted_photo_inside_the_person(scene, helpers, astronaut):
+def test_identity_reproduces_the_fitted_photo_inside_the_person(scene, helpers, astronaut):
     photo, ref = astronaut
-    w, h = 320, 240  # a wider output than the photo: cover-fit crops top and bottom
-    fit = cover_fit(512, 512, w, h)
+    w, h = 320, 240  # a wider output than the photo: the whole photo, padded left and right
+    fit = photo_fit(512, 512, w, h)
     target = fit.to_output_normalized(ref / 512) * (w, h)
     inputs = scene.inputs(
         photo, helpers.pose_sequence([ref], 512, 512), helpers.pose_sequence([target], w, h), w, h
     )
     out = scene.root / "out.nut"
-    WarpBackend().run(inputs, WarpParams(), out, no_progress)
+    result = WarpBackend().run(inputs, WarpParams(), out, no_progress)
+    assert any("shown whole" in w for w in result.warnings)
     frame = next(iter_frames(out))[0].astype(float)
     expected = fit.apply(photo)
     body = measure_body(target, np.isfinite(target).all(axis=1), max(w, h))
@@ -81,7 +82,9 @@ def test_identity_reproduces_the_cover_fitted_photo_inside_the_person(scene, hel
     assert inside.mean() > 0.3
     diff = (frame - expected) ** 2
     psnr_inside = 10 * np.log10(255.0**2 / max(1e-9, float(diff[inside].mean())))
-    psnr_all = 10 * np.log10(255.0**2 / max(1e-9, float(diff.mean())))  # edges meet the background fill
+    photo_area = ~fit.padding()  # the padding is filled background, not replicated edge pixels
+    assert 0.2 < 1 - photo_area.mean() < 0.3
+    psnr_all = 10 * np.log10(255.0**2 / max(1e-9, float(diff[photo_area].mean())))  # edges meet the fill
     assert psnr_inside >= 40 and psnr_all >= 30, (psnr_inside, psnr_all)
 
 
