@@ -82,11 +82,12 @@ def drawn_dance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_stage_scores_a_video_that_shows_its_target(drawn_dance: tuple[Path, Path], tmp_path: Path) -> None:
     video, truth = drawn_dance
-    result = P.run(video, truth, tmp_path / "detected.npz")
+    result = P.STAGE.call(tmp_path / "detected", frames=video, target=truth)
     assert result.metrics["pose_pck"] >= 0.9
     assert result.metrics["pose_pck_frames"] == 24 and len(result.series["pose_pck"]) == 24
     assert (
-        result.outputs["detected"].kind == "pose" and len(PoseSequence.load(tmp_path / "detected.npz")) == 24
+        result.outputs["detected"].kind == "pose"
+        and len(PoseSequence.load(result.outputs["detected"].path)) == 24
     )
 
 
@@ -98,7 +99,7 @@ def test_stage_scores_low_when_the_video_shows_another_pose(
     moved = truth.replace(body=truth.body.copy())
     moved.body[..., 0] += 0.15  # the same dance, 77 px to the right
     moved.save(tmp_path / "moved.npz")
-    assert P.run(video, tmp_path / "moved.npz", tmp_path / "d.npz").metrics["pose_pck"] < 0.2
+    assert P.STAGE.call(tmp_path / "d", frames=video, target=tmp_path / "moved.npz").metrics["pose_pck"] < 0.2
 
 
 def test_frame_count_mismatch_is_an_input_error(tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_frame_count_mismatch_is_an_input_error(tmp_path: Path) -> None:
     target = _target()
     target.save(tmp_path / "t.npz")
     with pytest.raises(InputError, match=r"short\.nut: has 3 frames but the target pose has 1"):
-        P.run(video, tmp_path / "t.npz", tmp_path / "d.npz")
+        P.STAGE.call(tmp_path / "d", frames=video, target=tmp_path / "t.npz")
 
 
 def test_joints_the_reference_photo_does_not_show_are_not_scored() -> None:
