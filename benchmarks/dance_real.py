@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ from dhcore.animate.base import AnimateInputs  # noqa: E402
 from dhcore.animate.warp.backend import WarpBackend, WarpParams  # noqa: E402
 from dhcore.demo.dance import make_dance  # noqa: E402
 from dhcore.face import refine, restore  # noqa: E402
-from dhcore.face.params import FaceParams  # noqa: E402
+from dhcore.face.params import FaceParams, RefineStageParams, RestoreStageParams  # noqa: E402
 from dhcore.media.frames import FrameWriter, iter_frames  # noqa: E402
 from dhcore.media.geometry import cover_fit  # noqa: E402
 from dhcore.metrics import pck  # noqa: E402
@@ -66,8 +67,8 @@ def driving_pose(pair: str, work: Path, frames: int) -> tuple[PoseSequence, Path
     if pair == "demo":
         return make_dance(seconds=8.0, fps=24, width=512, height=512), None
     clip = realdata.pedestrian_clip(work / "walker.nut", frames=frames)
-    extract.run(clip, work / "driver.npz", extract.Params(parts="body"))
-    return PoseSequence.load(work / "driver.npz"), clip
+    result = extract.STAGE.call(work / "driver", extract.Params(parts="body"), source=clip)
+    return PoseSequence.load(result.outputs["pose"].path), clip
 
 
 def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | float]:
@@ -80,13 +81,16 @@ def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | f
         seconds[name] = time.perf_counter() - started
         return result
 
-    timed("pose.extract(photo)", lambda: extract.run(photo, work / "ref.npz", extract.Params(parts="all")))
+    ref = timed("pose.extract(photo)", lambda: extract.STAGE.call(
+        work / "ref", extract.Params(parts="all"), source=photo))  # fmt: skip
+    shutil.copyfile(ref.outputs["pose"].path, work / "ref.npz")
     driver.save(work / "driver_raw.npz")
-    timed("pose.smooth", lambda: smooth.run(work / "driver_raw.npz", work / "driver_s.npz"))
-    timed("pose.align", lambda: align.run(
-        work / "ref.npz", work / "driver_s.npz", work / "target.npz",
-        align.Params(width=WIDTH, height=HEIGHT, method="musepose", align_frame="auto"),
+    smoothed = timed("pose.smooth", lambda: smooth.STAGE.call(work / "smooth", pose=work / "driver_raw.npz"))
+    aligned = timed("pose.align", lambda: align.STAGE.call(
+        work / "align", align.Params(width=WIDTH, height=HEIGHT, method="musepose", align_frame="auto"),
+        reference=work / "ref.npz", driving=smoothed.outputs["pose"].path,
     ))  # fmt: skip
+    shutil.copyfile(aligned.outputs["pose"].path, work / "target.npz")
     fps = Fraction(driver.fps).limit_denominator(1001)
     inputs = AnimateInputs(
         reference_image=photo, reference_pose=work / "ref.npz", target_pose=work / "target.npz",
@@ -95,15 +99,20 @@ def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | f
     warp = timed("animate.warp", lambda: WarpBackend().run(inputs, WarpParams(), work / "warp.nut", _quiet))
     face = FaceParams()
     frames = work / "warp.nut"
-    timed("face.restore", lambda: restore.run(frames, photo, work / "restore", face.restore, face.identity))
-    refined = timed("face.refine", lambda: refine.run(
-        work / "restore" / "frames.nut", photo, work / "refine", face.refine, face.identity, face.restore,
+    restored = timed("face.restore", lambda: restore.STAGE.call(
+        work / "restore", RestoreStageParams(restore=face.restore, identity=face.identity),
+        frames=frames, reference=photo,
+    ))  # fmt: skip
+    refined = timed("face.refine", lambda: refine.STAGE.call(
+        work / "refine", RefineStageParams(refine=face.refine, identity=face.identity, restore=face.restore),
+        frames=restored.outputs["frames"].path, reference=photo,
     ))  # fmt: skip
     delivered, report = refined.outputs["frames"].path, refined.outputs["report"].path
-    result = timed("evaluate.pose_pck", lambda: pck.run(
-        delivered, work / "target.npz", work / "detected.npz", reference_pose_path=work / "ref.npz",
-        face_report_path=report,
+    result = timed("evaluate.pose_pck", lambda: pck.STAGE.call(
+        work / "pck", frames=delivered, target=work / "target.npz", reference=work / "ref.npz",
+        face_report=report,
     ))  # fmt: skip
+    shutil.copyfile(result.outputs["detected"].path, work / "detected.npz")
     return {"frames": delivered, "metrics": result.metrics, "warnings": result.warnings,
             "seconds": seconds, "warp_fps": warp.metrics["render_fps"]}  # fmt: skip
 
@@ -194,8 +203,8 @@ def main() -> None:
             print("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items())
                   + f"; total {sum(secs.values()):.1f}; warp render {made['warp_fps']:.1f} frames/s")  # fmt: skip
             copy = still_copy(photo, len(driver), driver.fps, work / "still.nut")
-            still = pck.run(
-                copy, work / "target.npz", work / "still.npz", reference_pose_path=work / "ref.npz"
+            still = pck.STAGE.call(
+                work / "still_pck", frames=copy, target=work / "target.npz", reference=work / "ref.npz"
             )
             show(pair, "still copy", still.metrics, False)
             stills(photo, work, made["frames"], OUT / f"{pair}.png")

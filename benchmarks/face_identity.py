@@ -56,7 +56,9 @@ def main() -> None:
         runs = []
         for _ in range(3):
             with Timer() as t:
-                result = identity.run(clip, ref, folder / f"out_{backend}", IdentityParams(backend=backend))
+                result = identity.STAGE.call(
+                    folder / f"out_{backend}", IdentityParams(backend=backend), frames=clip, reference=ref
+                )
             runs.append(FRAMES / t.seconds)
         m = result.metrics
         print(
@@ -69,7 +71,12 @@ def main() -> None:
             ("vs Hopper", clip, hopper_path()),
         ):
             with Timer() as t:
-                r = identity.run(path, reference, folder / f"out2_{backend}", IdentityParams(backend=backend))
+                r = identity.STAGE.call(
+                    folder / f"out2_{backend}",
+                    IdentityParams(backend=backend),
+                    frames=path,
+                    reference=reference,
+                )
             m = r.metrics
             print(
                 f"{backend:9s} {name:12s}: {FRAMES / t.seconds:5.1f} frames/s; match rate vs Hopper "

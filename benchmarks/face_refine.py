@@ -20,7 +20,13 @@ from face_common import Timer, astronaut, hopper_path, machine_load, moving_fram
 
 from dhcore.face import refine, restore
 from dhcore.face.faces import box_iou, load_analyzer, read_image
-from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+from dhcore.face.params import (
+    IdentityParams,
+    RefineParams,
+    RefineStageParams,
+    RestoreParams,
+    RestoreStageParams,
+)
 from dhcore.face.reference import reference_face
 from dhcore.face.swap import LandmarkSwapper
 
@@ -66,9 +72,10 @@ def main() -> None:
         runs = []
         for _ in range(3):
             with Timer() as t:
-                result = refine.run(
-                    clip, hopper_path(), folder / "out", params, IdentityParams(), RestoreParams()
-                )
+                result = refine.STAGE.call(
+                    folder / "out", RefineStageParams(refine=params, identity=IdentityParams(), restore=RestoreParams()),
+                    frames=clip, reference=hopper_path(),
+                )  # fmt: skip
             runs.append(FRAMES / t.seconds)
         m = result.metrics
         print(
@@ -78,7 +85,10 @@ def main() -> None:
             f"{m['face_distance_mean']:.3f} (max after {m['face_distance_max']:.3f})"
         )
     with Timer() as t:
-        result = restore.run(clip, ref, folder / "restore", RestoreParams(), IdentityParams())
+        result = restore.STAGE.call(
+            folder / "restore", RestoreStageParams(restore=RestoreParams(), identity=IdentityParams()),
+            frames=clip, reference=ref,
+        )  # fmt: skip
     m = result.metrics
     print(
         f"face.restore classical: {FRAMES / t.seconds:.1f} frames/s; distance to the reference before "

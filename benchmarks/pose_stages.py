@@ -50,12 +50,12 @@ def main() -> None:
         for parts in ("all", "body"):
             _timed(
                 f"pose.extract mediapipe parts={parts} ({n} frames)", n,
-                lambda parts=parts: extract.run(video, work / f"p_{parts}.npz", extract.Params(parts=parts)),
+                lambda parts=parts: extract.STAGE.call(work / f"p_{parts}", extract.Params(parts=parts), source=video),
                 "target >= 25 frames/s",
             )  # fmt: skip
 
         long = make_dance(seconds=args.long_seconds)
-        ref = PoseSequence.load(work / "p_all.npz").slice(0, 1)  # a full-body reference frame
+        ref = PoseSequence.load(work / "p_all" / "pose.npz").slice(0, 1)  # a full-body reference frame
         ref.save(work / "ref.npz")
         m = len(long)
         for method in ("musepose", "unianimate"):
@@ -73,13 +73,13 @@ def main() -> None:
         long.save(work / "long.npz")
         _timed(
             f"pose.align stage run, files ({m} frames)", 0,
-            lambda: align.run(work / "ref.npz", work / "long.npz", work / "t.npz", align.Params(width=512, height=512)),
+            lambda: align.STAGE.call(work / "t", align.Params(width=512, height=512), reference=work / "ref.npz", driving=work / "long.npz"),
         )  # fmt: skip
 
         clip.save(work / "clip.npz")
         _timed(
             f"pose.render 512x512 to frames file ({n} frames)", n,
-            lambda: render.run(work / "clip.npz", work / "skel.nut"), "target >= 100 frames/s",
+            lambda: render.STAGE.call(work / "skel", pose=work / "clip.npz"), "target >= 100 frames/s",
         )  # fmt: skip
         _timed(
             f"render_frame only, 512x512 ({n} frames)",
@@ -89,7 +89,7 @@ def main() -> None:
         _timed(
             f"evaluate.pose_pck on the video ({n} frames)",
             n,
-            lambda: pck.run(video, work / "clip.npz", work / "d.npz"),
+            lambda: pck.STAGE.call(work / "d", frames=video, target=work / "clip.npz"),
         )
 
 

@@ -36,12 +36,19 @@ from dhcore.pose.keypoints import PoseSequence
 def prepare(root: Path, frames: int, size: int) -> AnimateInputs:
     photo = root / "astronaut.png"
     cv2.imwrite(str(photo), cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
-    extract.run(photo, root / "reference.npz")
+    reference = extract.STAGE.call(root / "reference", source=photo).outputs["pose"].path
     make_dance(seconds=frames / 24.0, fps=24.0, width=size, height=size).save(root / "dance.npz")
-    align.run(
-        root / "reference.npz", root / "dance.npz", root / "target.npz", align.Params(width=size, height=size)
+    target = (
+        align.STAGE.call(
+            root / "target",
+            align.Params(width=size, height=size),
+            reference=reference,
+            driving=root / "dance.npz",
+        )
+        .outputs["pose"]
+        .path
     )
-    return AnimateInputs(photo, root / "reference.npz", root / "target.npz", None, size, size, Fraction(24))
+    return AnimateInputs(photo, reference, target, None, size, size, Fraction(24))
 
 
 def main() -> int:

@@ -1,18 +1,86 @@
-"""Animation backends by name. Imports are lazy: the warp default never loads torch."""
+"""Animation backends by name: a torch-free table; implementations are imported on first use.
+
+To add a backend: put its Params in a module that does not import torch, and add one `Entry` to
+ENTRIES naming its implementation class (dhcore.animate.base.Backend) as "module:Class".
+"""
 
 from __future__ import annotations
 
-from dhcore.animate.base import Backend
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
-DIFFUSION = ("animate_anyone", "musepose", "champ")
-NAMES = ("warp", *DIFFUSION)
+from dhcore.animate.animate_anyone.params import AnimateAnyoneParams, ChampParams, MusePoseParams
+from dhcore.animate.stage import declare
+from dhcore.stage import Device, StageDef, StageParams
 
 
-def get_backend(name: str) -> Backend:
-    if name == "warp":
-        from dhcore.animate.warp import BACKENDS
-    elif name in DIFFUSION:
-        from dhcore.animate.animate_anyone.backend import BACKENDS  # type: ignore[assignment]
-    else:
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    version: str
+    Params: type[StageParams]
+    impl: str  # "module:Class"
+    #: cpu | cuda | auto, or a function of the backend's params
+    device: Device | Callable[[Any], Device] = "cpu"
+    model_ids: Callable[[Any], list[str]] | None = None
+    #: reads guidance streams (depth, normal, semantic_map) besides the skeleton
+    guidance: bool = False
+
+    def ids(self, params: StageParams) -> list[str]:
+        return self.model_ids(params) if self.model_ids else []
+
+    @cached_property
+    def stage(self) -> StageDef:
+        return declare(self.name, self.version, self.Params, device=self.device, model_ids=self.model_ids,
+                       guidance=self.guidance)  # fmt: skip
+
+
+def _release_ids(p: AnimateAnyoneParams) -> list[str]:
+    return [p.model, p.unet_config, p.vae, p.image_encoder]  # animate_anyone.components.ModelIds.all()
+
+
+def _warp_params() -> type[StageParams]:
+    from dhcore.animate.warp.backend import WarpParams  # no torch (numpy, OpenCV, MediaPipe)
+
+    return WarpParams
+
+
+_AA = "dhcore.animate.animate_anyone.backend"
+ENTRIES: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry("warp", "1", _warp_params(), "dhcore.animate.warp.backend:WarpBackend"),
+        Entry(
+            "animate_anyone",
+            "1",
+            AnimateAnyoneParams,
+            f"{_AA}:AnimateAnyoneBackend",
+            lambda p: p.device,
+            _release_ids,
+        ),
+        Entry("musepose", "1", MusePoseParams, f"{_AA}:MusePoseBackend", lambda p: p.device, _release_ids),
+        Entry(
+            "champ", "1", ChampParams, f"{_AA}:ChampBackend", lambda p: p.device, _release_ids, guidance=True
+        ),
+    )
+}
+NAMES = tuple(ENTRIES)
+
+
+def entry(name: str) -> Entry:
+    if name not in ENTRIES:
         raise KeyError(f"unknown animation backend {name!r} (known: {', '.join(NAMES)})")
-    return BACKENDS[name]()
+    return ENTRIES[name]
+
+
+def stage(name: str) -> StageDef:
+    return entry(name).stage
+
+
+def get_backend(name: str) -> Any:
+    """An instance of the backend's implementation class (imports torch for the diffusion ones)."""
+    module, _, cls = entry(name).impl.partition(":")
+    return getattr(importlib.import_module(module), cls)()

@@ -7,6 +7,7 @@ the dance and the beat are synthesized. Files are rewritten only when missing, s
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dhcore.demo.beat import write_beat
 from dhcore.demo.dance import draw_figure, make_dance
 from dhcore.media import assemble
 from dhcore.media.frames import FrameWriter
+from dhcore.stage import StageContext
 
 DANCE_SECONDS = 8.0
 FPS = 24.0
@@ -62,10 +64,16 @@ def _dancer_video(pose_seconds: float, beat: Path) -> Callable[[Path], None]:
         with FrameWriter(frames, FPS, 512, 512) as writer:
             for i in range(len(pose)):
                 writer.write(draw_figure(pose, i))
+        work = path.with_suffix(".work")
+        work.mkdir(exist_ok=True)
         try:
-            assemble.run(frames, path, assemble.Params(audio="file"), beat)
+            result = assemble.run(
+                {"frames": frames, "audio": beat}, assemble.Params(audio="file"), work, StageContext()
+            )
+            result.outputs["video"].path.replace(path)
         finally:
             frames.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
 
     return write
 

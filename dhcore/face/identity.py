@@ -15,22 +15,31 @@ from dhcore.face.params import IdentityParams
 from dhcore.face.reference import reference_face
 from dhcore.face.report import FrameIdentity, series, summarize, write_report
 from dhcore.face.track import FaceTracker
+from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import iter_frames, probe
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.identity"
 VERSION = "1"
 REPORT_NAME = "face_identity.json"
 
 
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    IdentityParams,
+    inputs=(port("frames", "frames"), port("reference", "image")),
+    outputs=(port("report", "json"),),
+    impl="dhcore.face.identity:run",
+    weights=lambda p, root: stage_weights_sha256(NAME, p, models_root=root),
+)
+
+
 def run(
-    frames: Path,
-    reference: Path,
-    out_dir: Path,
-    params: IdentityParams,
-    progress: Progress = no_progress,
-    models_root: Path | None = None,
+    inputs: dict[str, InputValue], params: IdentityParams, out_dir: Path, ctx: StageContext
 ) -> StageResult:
+    frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
+    progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(params.backend, models_root)
     ref = reference_face(reference, analyzer)
     info = probe(frames)

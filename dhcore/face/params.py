@@ -115,3 +115,18 @@ class FaceParams(StageParams):
         return (
             self.refine.threshold if self.refine.threshold is not None else self.identity.distance_threshold()
         )
+
+
+class RestoreStageParams(StageParams):
+    """face.restore: the restorer, and the identity backend that tracks and measures the face."""
+
+    restore: RestoreParams
+    identity: IdentityParams
+
+
+class RefineStageParams(StageParams):
+    """face.refine: the refiner, the identity it measures against, and the restorer it may run after."""
+
+    refine: RefineParams
+    identity: IdentityParams
+    restore: RestoreParams

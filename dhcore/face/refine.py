@@ -18,14 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from dhcore.face.faces import FaceAnalyzer, cosine_similarity, load_analyzer
-from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+from dhcore.face.params import IdentityParams, RefineParams, RefineStageParams
 from dhcore.face.reference import ReferenceFace, reference_face
 from dhcore.face.report import FrameIdentity, frames_meta, series, summarize, write_report
 from dhcore.face.restorers import Restorer, load_restorer
 from dhcore.face.swap import LandmarkSwapper, SwapResult
 from dhcore.face.track import FaceTracker, TrackedFace
+from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.refine"
 VERSION = "1"
@@ -84,16 +85,25 @@ def next_weight(weight: float, distance: float, threshold: float, release: float
     return weight
 
 
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    RefineStageParams,
+    inputs=(port("frames", "frames"), port("reference", "image")),
+    outputs=(port("frames", "frames"), port("report", "json")),
+    impl="dhcore.face.refine:run",
+    weights=lambda p, root: stage_weights_sha256(
+        NAME, p.identity, restore=p.restore, refine=p.refine, models_root=root
+    ),
+)
+
+
 def run(
-    frames: Path,
-    reference: Path,
-    out_dir: Path,
-    params: RefineParams,
-    identity: IdentityParams,
-    restore: RestoreParams,
-    progress: Progress = no_progress,
-    models_root: Path | None = None,
+    inputs: dict[str, InputValue], stage_params: RefineStageParams, out_dir: Path, ctx: StageContext
 ) -> StageResult:
+    frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
+    params, identity, restore = stage_params.refine, stage_params.identity, stage_params.restore
+    progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(identity.backend, models_root)
     ref = reference_face(reference, analyzer)
     threshold = params.threshold if params.threshold is not None else identity.distance_threshold()

@@ -13,28 +13,37 @@ from pathlib import Path
 import numpy as np
 
 from dhcore.face.faces import FaceAnalyzer, cosine_similarity, load_analyzer
-from dhcore.face.params import IdentityParams, RestoreParams
+from dhcore.face.params import RestoreStageParams
 from dhcore.face.reference import reference_face
 from dhcore.face.report import FrameIdentity, frames_meta, write_report
 from dhcore.face.restorers import load_restorer
 from dhcore.face.track import FaceTracker, TrackedFace
+from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.restore"
 VERSION = "2"
 REPORT_NAME = "face_restore.json"
 
 
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    RestoreStageParams,
+    inputs=(port("frames", "frames"), port("reference", "image")),
+    outputs=(port("frames", "frames"), port("report", "json")),
+    impl="dhcore.face.restore:run",
+    weights=lambda p, root: stage_weights_sha256(NAME, p.identity, restore=p.restore, models_root=root),
+)
+
+
 def run(
-    frames: Path,
-    reference: Path,
-    out_dir: Path,
-    params: RestoreParams,
-    identity: IdentityParams,
-    progress: Progress = no_progress,
-    models_root: Path | None = None,
+    inputs: dict[str, InputValue], stage_params: RestoreStageParams, out_dir: Path, ctx: StageContext
 ) -> StageResult:
+    frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
+    params, identity = stage_params.restore, stage_params.identity
+    progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(identity.backend, models_root)
     ref = reference_face(reference, analyzer)
     restorer = load_restorer(params, ref, models_root)

@@ -13,7 +13,7 @@ from dhcore.errors import InputError
 from dhcore.media.audio import choose_audio
 from dhcore.media.encode import EncodeParams, check_length, encode_mp4
 from dhcore.media.frames import DEFAULT_CHUNK, iter_frames, probe
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "assemble"
 VERSION = "1"
@@ -23,12 +23,20 @@ class Params(EncodeParams):
     """fps (None = keep), codec, crf, preset, audio mode."""
 
 
-def run(
-    frames: Path, out_path: Path, params: Params | None = None, audio: Path | None = None,
-    progress: Progress = no_progress,
-) -> StageResult:  # fmt: skip
-    """Encode `frames` (a frames file) with the soundtrack of `audio` (a video or audio file) to `out_path`."""
-    params = params or Params()
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("frames", "frames"), port("audio", "audio", "video", optional=True)),
+    outputs=(port("video", "video"),),
+    impl="dhcore.media.assemble:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Encode the frames with the soundtrack of `audio` (a video or audio file) to video.mp4."""
+    frames, audio, progress = Path(inputs["frames"]), inputs.get("audio"), ctx.progress
+    out_path = Path(out_dir) / "video.mp4"
     info = probe(frames)
     if not info.fps:
         raise InputError(f"{frames}: has no frame rate")

@@ -22,7 +22,7 @@ from dhcore.media.audio import choose_audio
 from dhcore.media.encode import EncodeParams, check_length, encode_mp4
 from dhcore.media.frames import DEFAULT_CHUNK, iter_frames, probe
 from dhcore.media.geometry import photo_fit
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "render.extras"
 VERSION = "1"
@@ -124,12 +124,25 @@ def _pairs(result: Path, skeleton: Path, frames: int, width: int, height: int) -
         skel_it.close()
 
 
-def run(
-    reference: Path, skeleton: Path, result: Path, out_dir: Path, params: Params | None = None,
-    audio: Path | None = None, progress: Progress = no_progress,
-) -> StageResult:  # fmt: skip
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(
+        port("reference", "image"),
+        port("skeleton", "frames"),
+        port("result", "frames"),
+        port("audio", "audio", "video", optional=True),
+    ),
+    outputs=(port(SIDE_BY_SIDE, "video", optional=True), port(SKELETON_OVERLAY, "video", optional=True)),
+    impl="dhcore.media.extras:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
     """Write the chosen extras as `out_dir/side_by_side.mp4` and `out_dir/skeleton_overlay.mp4`."""
-    params = params or Params()
+    reference, skeleton, result = Path(inputs["reference"]), Path(inputs["skeleton"]), Path(inputs["result"])
+    audio, progress = inputs.get("audio"), ctx.progress
     res_info, skel_info = probe(result), probe(skeleton)
     if not res_info.fps:
         raise InputError(f"{result}: has no frame rate")

@@ -31,7 +31,7 @@ from dhcore.errors import InputError
 from dhcore.metrics import faces, integrity, motion
 from dhcore.pose import extract
 from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
 VERSION = "3"
@@ -157,17 +157,30 @@ def score(
     return metrics, {"pose_pck": frames}, held
 
 
-def run(
-    frames_path: Path, target_pose_path: Path, out_path: Path, params: Params | None = None,
-    progress: Progress = no_progress, reference_pose_path: Path | None = None,
-    face_report_path: Path | None = None,
-) -> StageResult:  # fmt: skip
-    """Re-detect poses on `frames_path`, save them at `out_path`, and score them against the target.
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(
+        port("frames", "frames", "video"),
+        port("target", "pose"),
+        port("reference", "pose", optional=True),
+        port("face_report", "json", optional=True),
+    ),
+    outputs=(port("detected", "pose"),),
+    impl="dhcore.metrics.pck:run",
+)
 
-    `reference_pose_path` (the 1-frame pose of the photo) restricts scoring to joints the photo shows;
-    `face_report_path` (a face stage's report) adds the face rates over frames whose target shows a face.
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Re-detect poses on the frames, save them, and score them against the target.
+
+    The reference (the 1-frame pose of the photo) restricts scoring to joints the photo shows; a face
+    stage's report adds the face rates over frames whose target shows a face.
     """
-    params = params or Params()
+    frames_path, target_pose_path = Path(inputs["frames"]), Path(inputs["target"])
+    reference_pose_path, face_report_path = inputs.get("reference"), inputs.get("face_report")
+    progress, out_path = ctx.progress, Path(out_dir) / "detected.npz"
     target = PoseSequence.load(target_pose_path)
     shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
     detected, _ = extract.detect_video(

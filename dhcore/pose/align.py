@@ -40,7 +40,15 @@ from dhcore.errors import InputError
 from dhcore.media.geometry import photo_fit
 from dhcore.pose import skeleton_tree as tree
 from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "pose.align"
 VERSION = "1"
@@ -339,15 +347,27 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     return tree.unflatten(out, params.width, params.height, driving.fps), info
 
 
-def run(
-    reference_path: Path, driving_path: Path, out_path: Path, params: Params, progress: Progress = no_progress
-) -> StageResult:
-    """Align a driving PoseSequence file to a 1-frame reference PoseSequence file; save the result."""
-    reference, driving = PoseSequence.load(reference_path), PoseSequence.load(driving_path)
-    progress(0, len(driving))
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("reference", "pose"), port("driving", "pose")),
+    outputs=(port("pose", "pose"),),
+    impl="dhcore.pose.align:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Align the driving PoseSequence to the 1-frame reference PoseSequence."""
+    out_path = Path(out_dir) / "pose.npz"
+    reference, driving = (
+        PoseSequence.load(Path(inputs["reference"])),
+        PoseSequence.load(Path(inputs["driving"])),
+    )
+    ctx.progress(0, len(driving))
     target, info = align(reference, driving, params)
     target.save(out_path)
-    progress(len(driving), len(driving))
+    ctx.progress(len(driving), len(driving))
     metrics = {f"scale_{k}": v for k, v in info.scales.items() if k in MUSE_SEGMENTS or k == "body"}
     metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
     if params.method == "unianimate":

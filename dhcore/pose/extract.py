@@ -20,7 +20,17 @@ from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
 from dhcore.pose.extract_people import choose_person, detect_person, find_faces
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    Progress,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    no_progress,
+    port,
+)
 
 NAME = "pose.extract"
 VERSION = "1"
@@ -86,14 +96,22 @@ def shows_body(body: np.ndarray) -> bool:
     return int(((body[:, 2] >= VISIBLE) & np.isfinite(body[:, 0])).sum()) >= MIN_JOINTS
 
 
-def run(
-    source: Path, out_path: Path, params: Params | None = None, progress: Progress = no_progress,
-    *, models_root: Path | None = None,
-) -> StageResult:  # fmt: skip
-    """Detect poses in `source` (photo or video) and save them as a PoseSequence at `out_path`."""
-    source, out_path = Path(source), Path(out_path)
-    params = params or Params()
-    warnings = []
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("source", "image", "video"),),
+    outputs=(port("pose", "pose"),),
+    impl="dhcore.pose.extract:run",
+    model_ids=model_ids,
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Detect poses in the source (photo or video) and save them as a PoseSequence."""
+    source, out_path = Path(inputs["source"]), Path(out_dir) / "pose.npz"
+    progress, models_root = ctx.progress, ctx.models_root
+    warnings: list[str] = []
     if is_image(source):
         pose, warnings = _extract_photo(source, params, models_root)
         detected = [1.0]

@@ -24,7 +24,15 @@ from dhcore import limits
 from dhcore.errors import InputError
 from dhcore.pose.extract import shows_body
 from dhcore.pose.keypoints import N_BODY, N_FACE, N_HAND, PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "pose.import_openpose"
 VERSION = "1"
@@ -145,14 +153,22 @@ def read_folder(
     return PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), w, h, fps)
 
 
-def run(
-    folder: Path, out_path: Path, params: Params | None = None, progress: Progress = no_progress
-) -> StageResult:
-    """Read an OpenPose JSON folder and save it as a PoseSequence file at `out_path`."""
-    params = params or Params()
-    pose = read_folder(folder, params.width, params.height, params.fps)
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("folder", "openpose_dir"),),
+    outputs=(port("pose", "pose"),),
+    impl="dhcore.pose.openpose_json:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Read an OpenPose JSON folder and save it as a PoseSequence file."""
+    out_path = Path(out_dir) / "pose.npz"
+    pose = read_folder(Path(inputs["folder"]), params.width, params.height, params.fps)
     pose.save(out_path)
-    progress(len(pose), len(pose))
+    ctx.progress(len(pose), len(pose))
     detected = [1.0 if shows_body(b) else 0.0 for b in pose.body]
     meta = {"width": pose.width, "height": pose.height, "fps": pose.fps, "frames": len(pose)}
     return StageResult(

@@ -21,7 +21,15 @@ import numpy as np
 
 from dhcore.media.frames import FrameWriter
 from dhcore.pose.keypoints import BODY_LIMBS, HAND_BONES, PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "pose.render"
 VERSION = "1"
@@ -120,12 +128,20 @@ def overlay(image: np.ndarray, pose: PoseSequence, index: int, **kwargs: object)
     return out
 
 
-def run(
-    pose_path: Path, out_path: Path, params: Params | None = None, progress: Progress = no_progress
-) -> StageResult:
-    """Render every frame of a PoseSequence file into a frames file (FrameWriter) at `out_path`."""
-    params = params or Params()
-    pose = PoseSequence.load(pose_path)
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("pose", "pose"),),
+    outputs=(port("skeleton", "frames"),),
+    impl="dhcore.pose.render:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Render every frame of a PoseSequence file into a frames file (FrameWriter)."""
+    out_path, progress = Path(out_dir) / "skeleton.nut", ctx.progress
+    pose = PoseSequence.load(Path(inputs["pose"]))
     w, h = params.width or pose.width, params.height or pose.height
     n = len(pose)
     with FrameWriter(out_path, pose.fps, w, h) as writer:

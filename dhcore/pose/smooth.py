@@ -17,7 +17,15 @@ from pydantic import Field
 
 from dhcore.pose import skeleton_tree as tree
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "pose.smooth"
 VERSION = "1"
@@ -85,16 +93,24 @@ def jitter(pose: PoseSequence, min_confidence: float = 0.3) -> float:
     return float(acc[both].mean()) if both.any() else 0.0
 
 
-def run(
-    pose_path: Path, out_path: Path, params: Params | None = None, progress: Progress = no_progress
-) -> StageResult:
-    """Smooth a PoseSequence file; save the result at `out_path`."""
-    params = params or Params()
-    pose = PoseSequence.load(pose_path)
-    progress(0, len(pose))
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("pose", "pose"),),
+    outputs=(port("pose", "pose"),),
+    impl="dhcore.pose.smooth:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Smooth a PoseSequence file."""
+    out_path = Path(out_dir) / "pose.npz"
+    pose = PoseSequence.load(Path(inputs["pose"]))
+    ctx.progress(0, len(pose))
     smoothed = smooth(pose, params)
     smoothed.save(out_path)
-    progress(len(pose), len(pose))
+    ctx.progress(len(pose), len(pose))
     meta = {"width": pose.width, "height": pose.height, "fps": pose.fps, "frames": len(pose)}
     return StageResult(
         outputs={"pose": Output(path=Path(out_path), kind="pose", meta=meta)},

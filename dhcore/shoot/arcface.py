@@ -17,7 +17,7 @@ import numpy as np
 from dhcore.errors import InputError
 from dhcore.face.faces import read_image
 from dhcore.face.reference import MAX_SIDE
-from dhcore.stage import Output, Progress, StageResult, no_progress
+from dhcore.stage import InputValue, NoParams, Output, StageContext, StageDef, StageResult, port
 
 NAME = "shoot.arcface"
 VERSION = "1"
@@ -74,13 +74,24 @@ def arcface_identity(photos: Sequence[Path], models_root: Path | None = None) ->
     return (mean / max(1e-12, float(np.linalg.norm(mean)))).astype(np.float32)
 
 
-def run(
-    photos: Sequence[Path], out_path: Path, progress: Progress = no_progress, models_root: Path | None = None
-) -> StageResult:
-    """Write the identity's arc2face ArcFace vector to `out_path` (.npy float32 [512]).
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    NoParams,
+    inputs=(port("photo", "image", many=True),),
+    outputs=(port("embedding", "embedding"),),
+    impl="dhcore.shoot.arcface:run",
+    model_ids=lambda params: model_ids(),
+)
+
+
+def run(inputs: dict[str, InputValue], params: NoParams, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Write the identity's arc2face ArcFace vector to arcface.npy (float32 [512]).
 
     Pass the photos shoot.identity used (its embedding output's meta `used_paths`).
     """
+    photos, out_path = [Path(p) for p in inputs["photo"]], Path(out_dir) / "arcface.npy"
+    progress, models_root = ctx.progress, ctx.models_root
     vector = arcface_identity(photos, models_root)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,17 @@ from pydantic import Field
 from dhcore.errors import InputError
 from dhcore.face.faces import read_image
 from dhcore.media.geometry import cover_fit
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    Progress,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    no_progress,
+    port,
+)
 
 NAME = "shoot.contact_sheet"
 VERSION = "1"
@@ -38,6 +48,17 @@ TEXT = (30, 30, 30)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
+class Caption(StageParams):
+    """What a cell says about its image (the image itself is the stage's input at the same index)."""
+
+    look: str
+    index: int | None  # candidate index; None for a template original
+    status: Status
+    distance: float | None
+    similarity: float | None = None
+    threshold: float | None = None
+
+
 class Params(StageParams):
     thumb_width: int = Field(192, ge=64, le=1024)
     thumb_height: int | None = Field(
@@ -48,6 +69,7 @@ class Params(StageParams):
     )
     dim: float = Field(0.55, ge=0, le=1, description="how much failed candidates fade to grey")
     title: str | None = Field(None, max_length=200)
+    entries: list[Caption] = Field(default_factory=list, description="one caption per input image, in order")
 
 
 @dataclass(frozen=True)
@@ -136,15 +158,24 @@ def render(entries: Sequence[SheetEntry], params: Params, progress: Progress = n
     return sheet
 
 
-def run(
-    entries: Sequence[SheetEntry],
-    out_path: Path,
-    params: Params | None = None,
-    progress: Progress = no_progress,
-) -> StageResult:
-    """Write the contact sheet of `entries` as a PNG."""
-    params = params or Params()
-    sheet = render(entries, params, progress)
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("image", "image", many=True),),
+    outputs=(port("contact_sheet", "image"),),
+    impl="dhcore.shoot.contact_sheet:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Write the contact sheet of the images, captioned by `params.entries` (one per image), as a PNG."""
+    images = [Path(p) for p in inputs["image"]]
+    if len(images) != len(params.entries):
+        raise InputError(f"the contact sheet has {len(images)} images but {len(params.entries)} captions")
+    entries = [SheetEntry(path, **e.model_dump()) for path, e in zip(images, params.entries, strict=True)]
+    sheet = render(entries, params, ctx.progress)
+    out_path = Path(out_dir) / "contact_sheet.png"
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     ok, data = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))

@@ -18,7 +18,15 @@ from pydantic import Field
 from dhcore.errors import DhError
 from dhcore.face.faces import read_image
 from dhcore.media.geometry import cover_fit
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "shoot.deliver"
 VERSION = "1"
@@ -30,6 +38,7 @@ class Params(StageParams):
     height: int = Field(512, ge=16, le=4096)
     format: Format = "png"
     jpeg_quality: int = Field(95, ge=50, le=100)
+    file_name: str | None = Field(None, description="the delivered file's name (default: image.<format>)")
 
 
 def file_name(look: str, index: int, fmt: Format) -> str:
@@ -53,11 +62,20 @@ def write_image(image: np.ndarray, out_path: Path, fmt: Format = "png", jpeg_qua
     return out_path
 
 
-def run(
-    image: Path, out_path: Path, params: Params | None = None, progress: Progress = no_progress
-) -> StageResult:
-    """`image` at params.width x params.height in params.format, written to `out_path`."""
-    params = params or Params()
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("image", "image"),),
+    outputs=(port("image", "image"),),
+    impl="dhcore.shoot.deliver:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """The image at params.width x params.height in params.format."""
+    image, progress = Path(inputs["image"]), ctx.progress
+    out_path = Path(out_dir) / (params.file_name or f"image.{params.format}")
     rgb = read_image(Path(image))
     resized = rgb.shape[:2] != (params.height, params.width)
     if resized:

@@ -27,8 +27,25 @@ from pydantic import Field
 
 from dhcore.errors import DhError, InputError
 from dhcore.face.faces import cosine_similarity
-from dhcore.shoot.faces import default_threshold, find_faces, frontalness, shared_analyzer, sharpness
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.shoot.faces import (
+    default_threshold,
+    face_weights_sha256,
+    find_faces,
+    frontalness,
+    shared_analyzer,
+    sharpness,
+)
+from dhcore.stage import (
+    InputValue,
+    Output,
+    Progress,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    no_progress,
+    port,
+)
 
 NAME = "shoot.identity"
 VERSION = "1"
@@ -241,15 +258,20 @@ def identity_problems(
     return problems(analyse(photos, params, models_root=models_root))
 
 
-def run(
-    photos: Sequence[Path],
-    out_dir: Path,
-    params: Params | None = None,
-    progress: Progress = no_progress,
-    models_root: Path | None = None,
-) -> StageResult:
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("photo", "image", many=True),),
+    outputs=(port("embedding", "embedding"), port("report", "json")),
+    impl="dhcore.shoot.identity:run",
+    weights=lambda p, root: face_weights_sha256(p.backend, root),
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
     """identity.npy (the identity embedding) and identity.json (per photo: used or why not)."""
-    params = params or Params()
+    photos, progress, models_root = [Path(p) for p in inputs["photo"]], ctx.progress, ctx.models_root
     if not photos:
         raise InputError("the identity needs at least one photo")
     analysis = analyse(photos, params, progress, models_root)

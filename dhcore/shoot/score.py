@@ -19,9 +19,24 @@ from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.face.faces import FaceAnalyzer, cosine_similarity
-from dhcore.shoot.faces import default_threshold, find_faces, quality, shared_analyzer, sharpness
+from dhcore.shoot.faces import (
+    default_threshold,
+    face_weights_sha256,
+    find_faces,
+    quality,
+    shared_analyzer,
+    sharpness,
+)
 from dhcore.shoot.identity import FaceBackend
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "shoot.score"
 VERSION = "1"
@@ -82,16 +97,21 @@ def score_image(path: Path, identity: np.ndarray, analyzer: FaceAnalyzer, thresh
     )  # fmt: skip
 
 
-def run(
-    image: Path,
-    identity: Path,
-    out_path: Path,
-    params: Params | None = None,
-    progress: Progress = no_progress,
-    models_root: Path | None = None,
-) -> StageResult:
-    """Score `image` against `identity` (.npy from shoot.identity); writes the score as JSON."""
-    params = params or Params()
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("image", "image"), port("embedding", "embedding")),
+    outputs=(port("score", "json"),),
+    impl="dhcore.shoot.score:run",
+    weights=lambda p, root: face_weights_sha256(p.backend, root),
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Score the image against the identity embedding (.npy from shoot.identity); writes the score as JSON."""
+    image, identity, out_path = Path(inputs["image"]), Path(inputs["embedding"]), Path(out_dir) / "score.json"
+    progress, models_root = ctx.progress, ctx.models_root
     analyzer = shared_analyzer(params.backend, models_root)
     result = score_image(
         Path(image), load_identity(Path(identity), analyzer), analyzer, params.distance_threshold()

@@ -34,7 +34,15 @@ from dhcore.media.encode import Preset, encode_mp4
 from dhcore.media.ffmpeg import DEFAULT_CRF, DEFAULT_PRESET, EncodeOptions
 from dhcore.media.frames import DEFAULT_CHUNK
 from dhcore.media.geometry import cover_fit
-from dhcore.stage import Output, Progress, StageParams, StageResult, no_progress
+from dhcore.stage import (
+    InputValue,
+    Output,
+    StageContext,
+    StageDef,
+    StageParams,
+    StageResult,
+    port,
+)
 
 NAME = "shoot.video_portrait"
 VERSION = "1"
@@ -163,15 +171,20 @@ def load_images(paths: Sequence[Path], width: int, height: int) -> list[np.ndarr
     return out
 
 
-def run(
-    images: Sequence[Path],
-    out_path: Path,
-    params: Params | None = None,
-    music: Path | None = None,
-    progress: Progress = no_progress,
-) -> StageResult:
-    """Encode the video portrait of `images` (in delivery order) to `out_path` (.mp4)."""
-    params = params or Params()
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("image", "image", many=True), port("music", "audio", optional=True)),
+    outputs=(port("video", "video"),),
+    impl="dhcore.shoot.video_portrait:run",
+)
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Encode the video portrait of the images (in delivery order) to video_portrait.mp4."""
+    images, music, progress = [Path(p) for p in inputs["image"]], inputs.get("music"), ctx.progress
+    out_path = Path(out_dir) / "video_portrait.mp4"
     if not images:
         raise InputError("the video portrait needs at least one delivered image")
     soundtrack, warnings = choose_audio("file", Path(music)) if music is not None else (None, [])

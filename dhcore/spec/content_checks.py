@@ -233,17 +233,22 @@ def _backend_params_problems(
     from pydantic import ValidationError
 
     if loc[0] == "animate":
-        from dhcore.animate.registry import get_backend
+        from dhcore.animate.registry import entry as animate_entry
+
+        impl: Any = animate_entry(backend)  # the torch-free table: validating never loads torch
+        params_model, model_ids = impl.Params, impl.ids
     else:
-        from dhcore.shoot.registry import get_backend  # type: ignore[assignment]
+        from dhcore.shoot.registry import get_backend
+
+        impl = get_backend(backend)
+        params_model, model_ids = impl.Params, impl.model_ids
     from dhcore.models.registry import missing_problem
 
-    impl = get_backend(backend)
     try:
-        parsed = impl.Params(**params)
+        parsed = params_model(**params)
     except ValidationError as exc:
         return [((*loc, *err["loc"]), f"{_message(err)} (backend {backend})") for err in exc.errors()]
-    missing = [p for model_id in impl.model_ids(parsed) if (p := missing_problem(model_id))]
+    missing = [p for model_id in model_ids(parsed) if (p := missing_problem(model_id))]
     return [(loc[:1] + (("backend",) if loc[0] == "animate" else ()), m) for m in missing]
 
 

@@ -26,8 +26,8 @@ def astronaut_pose(tmp_path_factory: pytest.TempPathFactory) -> PoseSequence:
 
     folder = tmp_path_factory.mktemp("astronaut")
     cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
-    extract.run(folder / "a.png", folder / "a.npz")
-    return PoseSequence.load(folder / "a.npz")
+    extract.STAGE.call(folder / "a", source=folder / "a.png")
+    return PoseSequence.load(folder / "a" / "pose.npz")
 
 
 def test_shape_length_and_determinism(dance: PoseSequence) -> None:

@@ -29,7 +29,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) -> Pat
 def test_same_person_matches_every_frame_with_a_face(
     clip: Path, astronaut_path: Path, tmp_path: Path
 ) -> None:
-    result = identity.run(clip, astronaut_path, tmp_path, IdentityParams())
+    result = identity.STAGE.call(tmp_path, IdentityParams(), frames=clip, reference=astronaut_path)
     m = result.metrics
     assert result.frames == 15
     assert m["face_match_rate"] == 1.0
@@ -45,13 +45,15 @@ def test_same_person_matches_every_frame_with_a_face(
 
 
 def test_another_person_never_matches(clip: Path, hopper_path: Path, tmp_path: Path) -> None:
-    result = identity.run(clip, hopper_path, tmp_path, IdentityParams())
+    result = identity.STAGE.call(tmp_path, IdentityParams(), frames=clip, reference=hopper_path)
     assert result.metrics["face_match_rate"] == 0.0
     assert min(d for d in result.series["face_distance"] if d is not None) > 0.6
 
 
 def test_stride_samples_every_nth_frame(clip: Path, astronaut_path: Path, tmp_path: Path) -> None:
-    result = identity.run(clip, astronaut_path, tmp_path, IdentityParams(stride=4, threshold=0.5))
+    result = identity.STAGE.call(
+        tmp_path, IdentityParams(stride=4, threshold=0.5), frames=clip, reference=astronaut_path
+    )
     measured = [i for i, d in enumerate(result.series["face_distance"]) if d is not None]
     assert measured == [0, 4, 12]  # frames 8 is empty; tracking still runs on every frame
     assert result.metrics["face_detection_rate"] == pytest.approx(12 / 15)
@@ -62,7 +64,7 @@ def test_reference_without_a_face_is_an_input_error(clip: Path, tmp_path: Path) 
     wall = tmp_path / "wall.png"
     cv2.imwrite(str(wall), np.full((200, 200, 3), 200, np.uint8))
     with pytest.raises(InputError, match=r"wall\.png: no face found in the reference photo"):
-        identity.run(clip, wall, tmp_path / "out", IdentityParams())
+        identity.STAGE.call(tmp_path / "out", IdentityParams(), frames=clip, reference=wall)
 
 
 def test_insightface_backend_from_a_local_pack(models_root: Path, tmp_path: Path) -> None:
@@ -76,7 +78,9 @@ def test_insightface_backend_from_a_local_pack(models_root: Path, tmp_path: Path
     clip = write_frames(tmp_path / "clip.nut", frames)
     ref = tmp_path / "ref.png"
     cv2.imwrite(str(ref), frames[0])
-    result = identity.run(clip, ref, tmp_path / "out", IdentityParams(backend="insightface"))
+    result = identity.STAGE.call(
+        tmp_path / "out", IdentityParams(backend="insightface"), frames=clip, reference=ref
+    )
     assert result.metrics["face_detection_rate"] == 1.0
     assert result.metrics["face_match_rate"] == 1.0
     report = json.loads(result.outputs["report"].path.read_text())

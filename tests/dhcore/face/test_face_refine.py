@@ -14,7 +14,13 @@ from dhcore.errors import ModelError
 from dhcore.face import refine
 from dhcore.face.faces import box_iou
 from dhcore.face.insightface_backend import ArcFaceEmbedder
-from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+from dhcore.face.params import (
+    IdentityParams,
+    RefineParams,
+    RefineStageParams,
+    RestoreParams,
+    RestoreStageParams,
+)
 from dhcore.face.reference import reference_face
 from dhcore.face.swap import LandmarkSwapper
 from dhcore.models import registry
@@ -75,8 +81,11 @@ def test_refine_stage_restores_the_reference_identity(
 ) -> None:
     frames = np.concatenate([moving(astronaut, 10), np.full((1, 512, 512, 3), 30, np.uint8)])
     clip = write_frames(tmp_path / "clip.nut", frames)
-    result = refine.run(
-        clip, hopper_path, tmp_path / "out", RefineParams(), IdentityParams(), RestoreParams()
+    result = refine.STAGE.call(
+        tmp_path / "out",
+        RefineStageParams(refine=RefineParams(), identity=IdentityParams(), restore=RestoreParams()),
+        frames=clip,
+        reference=hopper_path,
     )
     m = result.metrics
     assert m["face_match_rate_raw"] == 0.0 and m["face_match_rate"] >= 0.95
@@ -110,7 +119,12 @@ def test_only_the_tracked_reference_face_is_refined(
     )  # the reference left, Hopper right
     clip = write_frames(tmp_path / "two.nut", frames)
     params = RefineParams(threshold=0.02, restore_after=False)  # force refinement of the tracked face
-    result = refine.run(clip, astronaut_path, tmp_path / "out", params, IdentityParams(), RestoreParams())
+    result = refine.STAGE.call(
+        tmp_path / "out",
+        RefineStageParams(refine=params, identity=IdentityParams(), restore=RestoreParams()),
+        frames=clip,
+        reference=astronaut_path,
+    )
     out = read_frames(result.outputs["frames"].path)
     assert result.metrics["face_refined_frames"] == 3
     assert np.array_equal(out[:, :, 512:], frames[:, :, 512:])  # the other person: untouched
@@ -134,7 +148,12 @@ def test_inswapper_path_maps_the_source_through_emap(
     emap, colour = tiny_swapper
     clip = write_frames(tmp_path / "clip.nut", moving(astronaut, 3))
     params = RefineParams(backend="inswapper", restore_after=False)
-    result = refine.run(clip, hopper_path, tmp_path / "out", params, IdentityParams(), RestoreParams())
+    result = refine.STAGE.call(
+        tmp_path / "out",
+        RefineStageParams(refine=params, identity=IdentityParams(), restore=RestoreParams()),
+        frames=clip,
+        reference=hopper_path,
+    )
     assert result.metrics["face_refined_frames"] == 3
     # expected output: 0.5 * target + latent @ colour, latent = unit(unit(ArcFace(reference)) @ emap)
     source = ArcFaceEmbedder(registry.resolve("buffalo_l") / "w600k_r50.onnx")(hopper.image, hopper.face.kps)
@@ -155,13 +174,13 @@ def test_inswapper_with_the_wrong_file_names_it(
     registry.add("inswapper_128", tiny_restorer(tmp_path / "x" / "inswapper_128.onnx", size=128))
     clip = write_frames(tmp_path / "clip.nut", moving(astronaut, 1))
     with pytest.raises(ModelError, match=r"inswapper_128\.onnx.*needs 2 input"):
-        refine.run(
-            clip,
-            hopper_path,
+        refine.STAGE.call(
             tmp_path / "o",
-            RefineParams(backend="inswapper"),
-            IdentityParams(),
-            RestoreParams(),
+            RefineStageParams(
+                refine=RefineParams(backend="inswapper"), identity=IdentityParams(), restore=RestoreParams()
+            ),
+            frames=clip,
+            reference=hopper_path,
         )
 
 
@@ -177,7 +196,12 @@ def test_landmark_swap_keeps_unrelated_pixels_with_restore_after(
 ) -> None:
     frame = astronaut.copy()
     clip = write_frames(tmp_path / "c.nut", frame[None])
-    result = refine.run(clip, hopper_path, tmp_path / "o", RefineParams(), IdentityParams(), RestoreParams())
+    result = refine.STAGE.call(
+        tmp_path / "o",
+        RefineStageParams(refine=RefineParams(), identity=IdentityParams(), restore=RestoreParams()),
+        frames=clip,
+        reference=hopper_path,
+    )
     out = read_frames(result.outputs["frames"].path)[0]
     changed = np.any(out != frame, axis=2)
     ys, xs = np.nonzero(changed)
@@ -194,8 +218,11 @@ def test_restore_also_leaves_other_faces_alone(
     other = read_image(hopper_path)[44:556]
     frames = np.stack([np.hstack([f, other]) for f in moving(astronaut, 2)])
     clip = write_frames(tmp_path / "two.nut", frames)
-    result = restore.run(
-        clip, astronaut_path, tmp_path / "out", RestoreParams(strength=1.0), IdentityParams()
+    result = restore.STAGE.call(
+        tmp_path / "out",
+        RestoreStageParams(restore=RestoreParams(strength=1.0), identity=IdentityParams()),
+        frames=clip,
+        reference=astronaut_path,
     )
     out = read_frames(result.outputs["frames"].path)
     assert result.metrics["face_restored_rate"] == 1.0

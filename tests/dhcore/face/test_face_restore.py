@@ -13,7 +13,7 @@ import pytest
 
 from dhcore.errors import ModelError
 from dhcore.face import restore
-from dhcore.face.params import IdentityParams, RestoreParams
+from dhcore.face.params import IdentityParams, RestoreParams, RestoreStageParams
 from dhcore.models import registry
 from tests.dhcore.face.face_helpers import moving, read_frames, tiny_restorer, write_frames
 
@@ -33,7 +33,12 @@ def degraded(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) ->
 def test_classical_restore_keeps_identity_and_touches_only_the_face(
     degraded: Path, astronaut_path: Path, astronaut: np.ndarray, dlib_faces, tmp_path: Path
 ) -> None:
-    result = restore.run(degraded, astronaut_path, tmp_path, RestoreParams(), IdentityParams())
+    result = restore.STAGE.call(
+        tmp_path,
+        RestoreStageParams(restore=RestoreParams(), identity=IdentityParams()),
+        frames=degraded,
+        reference=astronaut_path,
+    )
     m = result.metrics
     assert m["face_restored_rate"] == pytest.approx(8 / 9)
     # identity similarity is not lowered: the restored faces are at least as close to the reference
@@ -69,8 +74,7 @@ def test_gfpgan_path_with_a_tiny_model(
     models_root: Path, short_clip: Path, astronaut_path: Path, dlib_faces, tmp_path: Path
 ) -> None:
     registry.add("gfpgan_1.4", tiny_restorer(tmp_path / "src" / "gfpgan_1.4.onnx"))
-    result = restore.run(short_clip, astronaut_path, tmp_path / "out", RestoreParams(backend="gfpgan", strength=1.0),
-                         IdentityParams())  # fmt: skip
+    result = restore.STAGE.call(tmp_path / 'out', RestoreStageParams(restore=RestoreParams(backend='gfpgan', strength=1.0), identity=IdentityParams()), frames=short_clip, reference=astronaut_path)  # fmt: skip
     before, after = read_frames(short_clip), read_frames(result.outputs["frames"].path)
     for b, a in zip(before, after, strict=True):
         face = dlib_faces.detect(b)[0]
@@ -89,8 +93,7 @@ def test_codeformer_feeds_the_fidelity_weight(
     cx, cy = dlib_faces.detect(frame)[0].kps[2].astype(int)
     for fidelity, expect in ((0.0, np.full(3, 127.5)), (1.0, frame[cy, cx].astype(float))):
         params = RestoreParams(backend="codeformer", strength=1.0, fidelity=fidelity)
-        out = read_frames(restore.run(short_clip, astronaut_path, tmp_path / f"o{fidelity}", params,
-                                      IdentityParams()).outputs["frames"].path)[0]  # fmt: skip
+        out = read_frames(restore.STAGE.call(tmp_path / f'o{fidelity}', RestoreStageParams(restore=params, identity=IdentityParams()), frames=short_clip, reference=astronaut_path).outputs["frames"].path)[0]  # fmt: skip
         assert np.abs(out[cy, cx].astype(float) - expect).max() < 12  # x * weight in [-1, 1] space
 
 
@@ -99,8 +102,11 @@ def test_wrong_input_shape_names_the_file(
 ) -> None:
     registry.add("gfpgan_1.4", tiny_restorer(tmp_path / "src" / "gfpgan_1.4.onnx", size=256))
     with pytest.raises(ModelError) as info:
-        restore.run(
-            short_clip, astronaut_path, tmp_path / "out", RestoreParams(backend="gfpgan"), IdentityParams()
+        restore.STAGE.call(
+            tmp_path / "out",
+            RestoreStageParams(restore=RestoreParams(backend="gfpgan"), identity=IdentityParams()),
+            frames=short_clip,
+            reference=astronaut_path,
         )
     msg = str(info.value)
     assert str(models_root / "gfpgan_1.4" / "gfpgan_1.4.onnx") in msg
@@ -111,8 +117,11 @@ def test_hash_mismatch_and_missing_model_name_the_file(
     models_root: Path, short_clip: Path, astronaut_path: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(ModelError, match="dh models add codeformer"):
-        restore.run(
-            short_clip, astronaut_path, tmp_path / "a", RestoreParams(backend="codeformer"), IdentityParams()
+        restore.STAGE.call(
+            tmp_path / "a",
+            RestoreStageParams(restore=RestoreParams(backend="codeformer"), identity=IdentityParams()),
+            frames=short_clip,
+            reference=astronaut_path,
         )
     folder = registry.add("gfpgan_1.4", tiny_restorer(tmp_path / "src" / "gfpgan_1.4.onnx"))
     target = folder / "gfpgan_1.4.onnx"
@@ -121,6 +130,9 @@ def test_hash_mismatch_and_missing_model_name_the_file(
     target.write_bytes(bytes(data))
     os.utime(target, ns=(1, 1))
     with pytest.raises(ModelError, match=rf"{target}.*corrupt or wrong file"):
-        restore.run(
-            short_clip, astronaut_path, tmp_path / "b", RestoreParams(backend="gfpgan"), IdentityParams()
+        restore.STAGE.call(
+            tmp_path / "b",
+            RestoreStageParams(restore=RestoreParams(backend="gfpgan"), identity=IdentityParams()),
+            frames=short_clip,
+            reference=astronaut_path,
         )

@@ -42,15 +42,15 @@ def test_ntsc_odd_size_with_short_audio_padded_with_silence(media, tmp_path: Pat
     frames = media.frames(60, width=67, height=45, fps=fps)  # 2.002 s
     tone = media.tone(1.0, rate=44100)
     seen: list[tuple[int, int | None]] = []
-    result = stage.run(
-        frames,
-        tmp_path / "out.mp4",
+    result = stage.STAGE.call(
+        tmp_path / "out",
         Params(audio="file"),
-        audio=tone,
         progress=lambda d, t: seen.append((d, t)),
+        frames=frames,
+        audio=tone,
     )
     out = result.outputs["video"]
-    assert out.kind == "video" and out.path == tmp_path / "out.mp4"
+    assert out.kind == "video" and out.path == tmp_path / "out" / "video.mp4"
     facts = _stream_facts(out.path)
     assert facts["codec"] == "h264" and facts["pix_fmt"] == "yuv420p"
     assert facts["size"] == (68, 46)
@@ -77,7 +77,12 @@ def test_ntsc_odd_size_with_short_audio_padded_with_silence(media, tmp_path: Pat
 
 def test_long_audio_is_trimmed_and_frames_survive_encoding(media, tmp_path: Path) -> None:
     frames = media.frames(48, width=64, height=48, fps=Fraction(24))
-    result = stage.run(frames, tmp_path / "out.mp4", Params(audio="file"), audio=media.tone(5.0, rate=48000))
+    result = stage.STAGE.call(
+        tmp_path / "out",
+        Params(audio="file"),
+        frames=frames,
+        audio=media.tone(5.0, rate=48000),
+    )
     facts = _stream_facts(result.outputs["video"].path)
     assert facts["frames"] == 48
     assert abs(facts["audio_seconds"] - 2.0) <= AAC_FRAME / 48000
@@ -91,7 +96,7 @@ def test_long_audio_is_trimmed_and_frames_survive_encoding(media, tmp_path: Path
 def test_frame_rate_conversion_keeps_audio_in_step(media, tmp_path: Path) -> None:
     clip = media.clip(30, Fraction(30), 3.0)  # driving video with a longer soundtrack
     frames = media.frames(30, fps=Fraction(30))
-    result = stage.run(frames, tmp_path / "out.mp4", Params(audio="driving", fps=24), audio=clip)
+    result = stage.STAGE.call(tmp_path / "out", Params(audio="driving", fps=24), frames=frames, audio=clip)
     facts = _stream_facts(result.outputs["video"].path)
     assert facts["fps"] == 24 and facts["frames"] == 24
     assert abs(facts["audio_seconds"] - 1.0) <= AAC_FRAME / 44100
@@ -99,7 +104,7 @@ def test_frame_rate_conversion_keeps_audio_in_step(media, tmp_path: Path) -> Non
 
 def test_driving_video_without_sound_gets_a_silent_track_and_a_warning(media, tmp_path: Path) -> None:
     clip = media.clip(24, Fraction(24), None)
-    result = stage.run(media.frames(24), tmp_path / "out.mp4", Params(audio="driving"), audio=clip)
+    result = stage.STAGE.call(tmp_path / "out", Params(audio="driving"), frames=media.frames(24), audio=clip)
     assert result.outputs["video"].meta["has_audio"] is True
     assert len(result.warnings) == 1 and "no audio track" in result.warnings[0]
     samples, _ = media.decoded_audio(result.outputs["video"].path)
@@ -109,7 +114,7 @@ def test_driving_video_without_sound_gets_a_silent_track_and_a_warning(media, tm
 def test_audio_none_and_auto_without_source_write_no_audio(media, tmp_path: Path) -> None:
     frames = media.frames(12)
     for mode in ("none", "auto"):
-        result = stage.run(frames, tmp_path / f"{mode}.mp4", Params(audio=mode), audio=None)
+        result = stage.STAGE.call(tmp_path / f"{mode}", Params(audio=mode), frames=frames, audio=None)
         assert probe(result.outputs["video"].path).has_audio is False
 
 
@@ -117,19 +122,19 @@ def test_unreadable_audio_file_is_an_input_error_naming_it(media, tmp_path: Path
     bad = tmp_path / "song.m4a"
     bad.write_bytes(b"not audio at all" * 20)
     with pytest.raises(InputError, match="song.m4a"):
-        stage.run(media.frames(12), tmp_path / "out.mp4", Params(audio="file"), audio=bad)
-    assert not (tmp_path / "out.mp4").exists()
+        stage.STAGE.call(tmp_path / "out", Params(audio="file"), frames=media.frames(12), audio=bad)
+    assert not (tmp_path / "out" / "video.mp4").exists()
 
 
 def test_empty_or_too_short_frames_are_input_errors(media, tmp_path: Path) -> None:
     empty = tmp_path / "empty.nut"
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="empty.nut"):
-        stage.run(empty, tmp_path / "out.mp4")
+        stage.STAGE.call(tmp_path / "out", frames=empty)
     with pytest.raises(InputError, match="x.nut: has no frames"):
         check_length(Path("x.nut"), 0, Fraction(24), None)
     with pytest.raises(InputError, match="one.nut: 1 frame"):
-        stage.run(media.frames(1, name="one"), tmp_path / "out.mp4", Params(fps=5))
+        stage.STAGE.call(tmp_path / "out", Params(fps=5), frames=media.frames(1, name="one"))
 
 
 def test_a_failed_encode_leaves_no_output(tmp_path: Path) -> None:
@@ -152,7 +157,7 @@ def test_a_failed_encode_leaves_no_output(tmp_path: Path) -> None:
 
 
 def test_h265_when_the_binary_has_libx265(media, tmp_path: Path) -> None:
-    result = stage.run(media.frames(12), tmp_path / "out.mp4", Params(codec="h265", audio="none"))
+    result = stage.STAGE.call(tmp_path / "out", Params(codec="h265", audio="none"), frames=media.frames(12))
     assert _stream_facts(result.outputs["video"].path)["codec"] == "hevc"
 
 
@@ -179,6 +184,14 @@ def test_params() -> None:
 
 def test_same_inputs_give_the_same_bytes(media, tmp_path: Path) -> None:
     frames, tone = media.frames(24), media.tone(1.0)
-    a = stage.run(frames, tmp_path / "a.mp4", Params(audio="file"), audio=tone).outputs["video"].path
-    b = stage.run(frames, tmp_path / "b.mp4", Params(audio="file"), audio=tone).outputs["video"].path
+    a = (
+        stage.STAGE.call(tmp_path / "a", Params(audio="file"), frames=frames, audio=tone)
+        .outputs["video"]
+        .path
+    )
+    b = (
+        stage.STAGE.call(tmp_path / "b", Params(audio="file"), frames=frames, audio=tone)
+        .outputs["video"]
+        .path
+    )
     assert a.read_bytes() == b.read_bytes()

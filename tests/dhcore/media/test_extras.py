@@ -90,10 +90,7 @@ def test_render_extras_writes_both_videos(inputs: tuple[Path, Path, Path], media
     reference, skeleton, result = inputs
     tone = media.tone(1.0, channels=1)
     seen: list[tuple[int, int | None]] = []
-    res = stage.run(
-        reference, skeleton, result, tmp_path / "out", Params(labels=False, audio="file"), audio=tone,
-        progress=lambda d, t: seen.append((d, t)),
-    )  # fmt: skip
+    res = stage.STAGE.call(tmp_path / 'out', Params(labels=False, audio='file'), progress=lambda d, t: seen.append((d, t)), reference=reference, skeleton=skeleton, result=result, audio=tone)  # fmt: skip
     assert set(res.outputs) == {SIDE_BY_SIDE, SKELETON_OVERLAY}
     assert res.frames == 20 and res.warnings == []
     assert seen[-1] == (40, 40)
@@ -125,7 +122,13 @@ def test_skeleton_of_another_size_and_length_is_fitted_with_a_warning(
 ) -> None:
     reference, _, result = inputs
     big = _write(tmp_path / "big.nut", [_skeleton_frame(i, 2 * W, 2 * H) for i in range(12)])
-    res = stage.run(reference, big, result, tmp_path / "out", Params(side_by_side=False, audio="none"))
+    res = stage.STAGE.call(
+        tmp_path / "out",
+        Params(side_by_side=False, audio="none"),
+        reference=reference,
+        skeleton=big,
+        result=result,
+    )
     assert set(res.outputs) == {SKELETON_OVERLAY}
     assert res.frames == 12 and "12 frames" in res.warnings[0]
     info = probe(res.outputs[SKELETON_OVERLAY].path)
@@ -137,7 +140,7 @@ def test_unreadable_reference_is_an_input_error(inputs: tuple[Path, Path, Path],
     bad = tmp_path / "photo.jpg"
     bad.write_bytes(b"not an image")
     with pytest.raises(InputError, match="photo.jpg: not a readable image"):
-        stage.run(bad, skeleton, result, tmp_path / "out")
+        stage.STAGE.call(tmp_path / "out", reference=bad, skeleton=skeleton, result=result)
 
 
 def test_params() -> None:

@@ -83,7 +83,7 @@ def drawn_dance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_stage_scores_a_video_that_shows_its_target(drawn_dance: tuple[Path, Path], tmp_path: Path) -> None:
     video, truth = drawn_dance
-    result = P.run(video, truth, tmp_path / "detected.npz")
+    result = P.STAGE.call(tmp_path / "detected", frames=video, target=truth)
     m = result.metrics
     # a drawn cartoon figure: MediaPipe puts its ankles at the drawn feet, so the whole body scores lower
     assert m["pose_pck_upper"] >= 0.9 and m["pose_pck"] >= 0.8 and m["pose_pck_joints"] == 18
@@ -92,7 +92,8 @@ def test_stage_scores_a_video_that_shows_its_target(drawn_dance: tuple[Path, Pat
     assert 0.0 <= m["pose_pck_r_wrist"] <= 1.0 and "motion_follow_r_wrist" in m
     assert result.metrics["pose_pck_frames"] == 24 and len(result.series["pose_pck"]) == 24
     assert (
-        result.outputs["detected"].kind == "pose" and len(PoseSequence.load(tmp_path / "detected.npz")) == 24
+        result.outputs["detected"].kind == "pose"
+        and len(PoseSequence.load(result.outputs["detected"].path)) == 24
     )
 
 
@@ -104,7 +105,7 @@ def test_stage_scores_low_when_the_video_shows_another_pose(
     moved = truth.replace(body=truth.body.copy())
     moved.body[..., 0] += 0.15  # the same dance, 77 px to the right
     moved.save(tmp_path / "moved.npz")
-    assert P.run(video, tmp_path / "moved.npz", tmp_path / "d.npz").metrics["pose_pck"] < 0.2
+    assert P.STAGE.call(tmp_path / "d", frames=video, target=tmp_path / "moved.npz").metrics["pose_pck"] < 0.2
 
 
 def test_a_still_copy_scores_low_and_its_moving_joints_are_held(
@@ -115,7 +116,7 @@ def test_a_still_copy_scores_low_and_its_moving_joints_are_held(
     still = tmp_path / "still.nut"
     with FrameWriter(still, 24, first.shape[2], first.shape[1]) as w:
         w.write(np.repeat(first, 24, axis=0))
-    result = P.run(still, truth, tmp_path / "d.npz")
+    result = P.STAGE.call(tmp_path / "d", frames=still, target=truth)
     m = result.metrics
     assert m["motion_follow"] < 0.2 and m["pose_pck_limbs"] < 0.3 and m["pose_pck"] < 0.8
     assert m["pose_held_joints"] >= 2 and "held still" in result.warnings[0]
@@ -129,7 +130,7 @@ def test_frame_count_mismatch_is_an_input_error(tmp_path: Path) -> None:
     target = _target()
     target.save(tmp_path / "t.npz")
     with pytest.raises(InputError, match=r"short\.nut: has 3 frames but the target pose has 1"):
-        P.run(video, tmp_path / "t.npz", tmp_path / "d.npz")
+        P.STAGE.call(tmp_path / "d", frames=video, target=tmp_path / "t.npz")
 
 
 def test_joints_the_reference_photo_does_not_show_are_not_scored() -> None:

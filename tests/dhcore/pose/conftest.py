@@ -24,9 +24,8 @@ def astronaut_pose(astronaut_png: Path, tmp_path_factory: pytest.TempPathFactory
     """The astronaut's pose as MediaPipe detects it (the demo's reference pose)."""
     from dhcore.pose import extract
 
-    out = tmp_path_factory.mktemp("ref") / "ref.npz"
-    extract.run(astronaut_png, out)
-    return PoseSequence.load(out)
+    result = extract.STAGE.call(tmp_path_factory.mktemp("ref"), source=astronaut_png)
+    return PoseSequence.load(result.outputs["pose"].path)
 
 
 @pytest.fixture(scope="session")

@@ -320,10 +320,14 @@ def test_stage_run_writes_output_frame_poses(tmp_path: Path, astronaut_pose: Pos
     astronaut_pose.save(ref_path)
     make_dance(seconds=1.0, fps=24).save(drv_path)
     seen: list[tuple[int, int | None]] = []
-    result = A.run(
-        ref_path, drv_path, out_path, A.Params(width=384, height=512), lambda d, t: seen.append((d, t))
+    result = A.STAGE.call(
+        out_path.with_suffix(""),
+        A.Params(width=384, height=512),
+        progress=lambda d, t: seen.append((d, t)),
+        reference=ref_path,
+        driving=drv_path,
     )
-    target = PoseSequence.load(out_path)
+    target = PoseSequence.load(result.outputs["pose"].path)
     assert (target.width, target.height, target.fps, len(target)) == (384, 512, 24.0, 24)
     assert result.outputs["pose"].kind == "pose" and result.frames == 24
     assert result.metrics["scale_body"] > 1  # the astronaut is much larger in frame than the dancer

@@ -189,15 +189,15 @@ def test_stage_runs_on_a_photo_and_a_video(models_root: Path, tmp_path: Path) ->
     photo = tmp_path / "dot.png"
     cv2.imwrite(str(photo), _dot_image(210, 120))
     params = extract.Params(detector="dwpose")
-    extract.run(photo, tmp_path / "photo.npz", params, models_root=models_root)
-    pose = PoseSequence.load(tmp_path / "photo.npz")
+    extract.STAGE.call(tmp_path / "photo", params, models_root=models_root, source=photo)
+    pose = PoseSequence.load(tmp_path / "photo" / "pose.npz")
     assert len(pose) == 1 and pose.body[0, J["nose"], :2] == pytest.approx((210 / 400, 120 / 300), abs=0.006)
     video = tmp_path / "dot.nut"
     xs = [160, 190, 220, 250]
     with FrameWriter(video, 24, IMAGE_W, IMAGE_H) as writer:
         writer.write(np.stack([_dot_image(x, 150) for x in xs]))
-    result = extract.run(video, tmp_path / "video.npz", params, models_root=models_root)
-    pose = PoseSequence.load(tmp_path / "video.npz")
+    result = extract.STAGE.call(tmp_path / "video", params, models_root=models_root, source=video)
+    pose = PoseSequence.load(tmp_path / "video" / "pose.npz")
     assert result.metrics["detected_rate"] == 1.0
     np.testing.assert_allclose(pose.body[:, J["l_wrist"], 0] * IMAGE_W, xs, atol=2.0)
 

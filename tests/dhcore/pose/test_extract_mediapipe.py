@@ -18,8 +18,8 @@ from dhcore.pose.keypoints import J, PoseSequence
 
 
 def test_photo_gives_one_frame_in_the_dh_layout(astronaut_png: Path, tmp_path: Path) -> None:
-    result = extract.run(astronaut_png, tmp_path / "ref.npz")
-    pose = PoseSequence.load(tmp_path / "ref.npz")
+    result = extract.STAGE.call(tmp_path / "ref", source=astronaut_png)
+    pose = PoseSequence.load(tmp_path / "ref" / "pose.npz")
     assert (len(pose), pose.width, pose.height) == (1, 512, 512)
     assert result.outputs["pose"].kind == "pose" and result.metrics["detected_rate"] == 1.0
     b = pose.body[0]
@@ -75,8 +75,10 @@ def test_video_is_tracked_and_matches_the_drawn_keypoints(
 ) -> None:
     truth, video = dance_video
     seen: list[tuple[int, int | None]] = []
-    result = extract.run(video, tmp_path / "drv.npz", extract.Params(), lambda d, t: seen.append((d, t)))
-    pose = PoseSequence.load(tmp_path / "drv.npz")
+    result = extract.STAGE.call(
+        tmp_path / "drv", extract.Params(), progress=lambda d, t: seen.append((d, t)), source=video
+    )
+    pose = PoseSequence.load(tmp_path / "drv" / "pose.npz")
     assert (len(pose), pose.width, pose.height, pose.fps) == (len(truth), 512, 512, 24.0)
     assert result.metrics["detected_rate"] == 1.0 and result.series["pose_detected"] == [1.0] * len(truth)
     assert seen[-1] == (len(truth), len(truth)) and len(seen) == -(-len(truth) // extract.CHUNK)
@@ -102,7 +104,7 @@ def test_one_warm_detector_per_run(
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(mp_extract.MediaPipeDetector, "__init__", counting)
-    extract.run(dance_video[1], tmp_path / "p.npz", extract.Params(parts="body"))
+    extract.STAGE.call(tmp_path / "p", extract.Params(parts="body"), source=dance_video[1])
     assert len(made) == 1
 
 
@@ -110,15 +112,15 @@ def test_blank_photo_is_no_person(tmp_path: Path) -> None:
     path = tmp_path / "wall.png"
     cv2.imwrite(str(path), np.full((256, 256, 3), 200, np.uint8))
     with pytest.raises(InputError, match=r"wall\.png: no person found in the reference photo"):
-        extract.run(path, tmp_path / "out.npz")
-    assert not (tmp_path / "out.npz").exists()
+        extract.STAGE.call(tmp_path / "out", source=path)
+    assert not (tmp_path / "out" / "pose.npz").exists()
 
 
 def test_unreadable_photo(tmp_path: Path) -> None:
     path = tmp_path / "broken.jpg"
     path.write_text("not an image")
     with pytest.raises(InputError, match=r"broken\.jpg: not a readable image"):
-        extract.run(path, tmp_path / "out.npz")
+        extract.STAGE.call(tmp_path / "out", source=path)
 
 
 def test_video_without_a_body(tmp_path: Path) -> None:
@@ -126,7 +128,7 @@ def test_video_without_a_body(tmp_path: Path) -> None:
     with FrameWriter(path, 24, 128, 128) as writer:
         writer.write(np.full((6, 128, 128, 3), 90, np.uint8))
     with pytest.raises(InputError, match=r"empty_room\.nut: no visible body in any of its 6 frames"):
-        extract.run(path, tmp_path / "out.npz")
+        extract.STAGE.call(tmp_path / "out", source=path)
 
 
 def test_video_without_frames(tmp_path: Path) -> None:
@@ -138,14 +140,14 @@ def test_video_without_frames(tmp_path: Path) -> None:
         stream.width, stream.height, stream.pix_fmt = 64, 64, "yuvj420p"
         container.start_encoding()
     with pytest.raises(InputError, match=r"nothing\.avi: the video has no frames"):
-        extract.run(path, tmp_path / "out.npz")
+        extract.STAGE.call(tmp_path / "out", source=path)
 
 
 def test_not_a_video(tmp_path: Path) -> None:
     path = tmp_path / "notes.mp4"
     path.write_text("hello")
     with pytest.raises(InputError, match=r"notes\.mp4"):
-        extract.run(path, tmp_path / "out.npz")
+        extract.STAGE.call(tmp_path / "out", source=path)
 
 
 def test_params_and_model_ids() -> None:

@@ -58,8 +58,8 @@ def test_person_out_of_range_and_a_single_person_photo(group_photo, astronaut_pn
 
 
 def test_extract_run_warns_and_follows_subject_person(group_photo, tmp_path):
-    result = extract.run(group_photo, tmp_path / "p.npz", extract.Params(parts="body", person=0))
-    pose = PoseSequence.load(tmp_path / "p.npz")
+    result = extract.STAGE.call(tmp_path, extract.Params(parts="body", person=0), source=group_photo)
+    pose = PoseSequence.load(result.outputs["pose"].path)
     face = find_faces(extract.read_image(group_photo))[0]
     assert abs(pose.body[0, J["nose"], 0] - face.centre_x) < face.w / 2
     assert any("animating person 0" in w for w in result.warnings)

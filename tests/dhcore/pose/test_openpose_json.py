@@ -104,6 +104,10 @@ def test_folder_errors(tmp_path: Path) -> None:
 def test_stage_run(tmp_path: Path) -> None:
     for i in range(3):
         _write(tmp_path / "op", f"{i:04d}.json", {"people": [_person(offset=i)]})
-    result = O.run(tmp_path / "op", tmp_path / "pose.npz", O.Params(width=640, height=480, fps=25))
-    assert len(PoseSequence.load(tmp_path / "pose.npz")) == 3
+    result = O.STAGE.call(
+        tmp_path / "pose",
+        O.Params(width=640, height=480, fps=25),
+        folder=tmp_path / "op",
+    )
+    assert len(PoseSequence.load(result.outputs["pose"].path)) == 3
     assert result.outputs["pose"].kind == "pose" and result.metrics["detected_rate"] == 1.0

@@ -89,12 +89,14 @@ def test_stage_streams_every_frame(tmp_path: Path) -> None:
     src, out = tmp_path / "pose.npz", tmp_path / "skeleton.nut"
     pose.save(src)
     calls: list[tuple[int, int | None]] = []
-    result = R.run(src, out, R.Params(face=True), lambda d, n: calls.append((d, n)))
-    info = probe(out)
+    result = R.STAGE.call(
+        out.with_suffix(""), R.Params(face=True), progress=lambda d, n: calls.append((d, n)), pose=src
+    )
+    info = probe(result.outputs["skeleton"].path)
     assert (info.width, info.height, info.frames) == (256, 192, 20)
     assert result.outputs["skeleton"].kind == "frames" and result.frames == 20
     assert calls[-1] == (20, 20)
-    frames = np.concatenate(list(iter_frames(out)))
+    frames = np.concatenate(list(iter_frames(result.outputs["skeleton"].path)))
     for i in (0, 7, 19):
         np.testing.assert_array_equal(frames[i], R.render_frame(pose, i, face=True))
 
@@ -103,5 +105,8 @@ def test_stage_streams_every_frame(tmp_path: Path) -> None:
 def test_stage_can_render_at_another_size(tmp_path: Path, size: tuple[int, int]) -> None:
     pose = _pose({"neck": (0.5, 0.5), "nose": (0.5, 0.3)})
     pose.save(tmp_path / "p.npz")
-    R.run(tmp_path / "p.npz", tmp_path / "s.nut", R.Params(width=size[0], height=size[1]))
-    assert (probe(tmp_path / "s.nut").width, probe(tmp_path / "s.nut").height) == size
+    R.STAGE.call(tmp_path / "s", R.Params(width=size[0], height=size[1]), pose=tmp_path / "p.npz")
+    assert (
+        probe(tmp_path / "s" / "skeleton.nut").width,
+        probe(tmp_path / "s" / "skeleton.nut").height,
+    ) == size

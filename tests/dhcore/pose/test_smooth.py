@@ -76,7 +76,7 @@ def test_stage_run(tmp_path: Path) -> None:
     noisy = 256 + np.random.default_rng(1).normal(0, 2.0, (48, 2))
     src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
     _track(noisy).save(src)
-    result = S.run(src, dst, S.Params(min_cutoff=0.5, beta=0.1))
-    assert PoseSequence.load(dst).body.shape == (48, 18, 3)
+    result = S.STAGE.call(dst.with_suffix(""), S.Params(min_cutoff=0.5, beta=0.1), pose=src)
+    assert PoseSequence.load(result.outputs["pose"].path).body.shape == (48, 18, 3)
     assert result.outputs["pose"].kind == "pose"
     assert result.metrics["jitter_after_px"] < result.metrics["jitter_before_px"]

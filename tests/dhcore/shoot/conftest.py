@@ -21,7 +21,7 @@ def shoot_assets(tmp_path_factory: pytest.TempPathFactory) -> ShootAssets:
 @pytest.fixture(scope="session")
 def hopper_identity(shoot_assets: ShootAssets, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """identity.npy of the four Hopper photos (dlib)."""
-    result = identity.run(shoot_assets["identity"], tmp_path_factory.mktemp("identity"))
+    result = identity.STAGE.call(tmp_path_factory.mktemp("identity"), photo=list(shoot_assets["identity"]))
     return result.outputs["embedding"].path
 
 

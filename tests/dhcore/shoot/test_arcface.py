@@ -43,7 +43,7 @@ def _bright_square(tmp_path: Path, name: str, colour: tuple[int, int, int], at: 
 def test_missing_models_name_the_ids(models_root: Path, tmp_path: Path) -> None:
     photo = _bright_square(tmp_path, "p.png", (250, 200, 180), 64)
     with pytest.raises(ModelError, match="arc2face_arcface") as err:
-        arcface.run([photo], tmp_path / "id.npy")
+        arcface.STAGE.call(tmp_path / "id", photo=[photo])
     assert "dh models add arc2face_arcface" in str(err.value)
     assert arcface.model_ids() == ["buffalo_l", "arc2face_arcface"]
 
@@ -52,9 +52,9 @@ def test_unit_mean_embedding_of_the_photos(models_root: Path, tmp_path: Path) ->
     _install(tmp_path)
     a = _bright_square(tmp_path, "a.png", (250, 200, 180), 64)
     b = _bright_square(tmp_path, "b.png", (240, 210, 170), 96)
-    result = arcface.run([a, b], tmp_path / "out" / "identity_arcface")
+    result = arcface.STAGE.call(tmp_path / "out", photo=[a, b])
     path = result.outputs["embedding"].path
-    assert path.name == "identity_arcface" and path.is_file()  # no .npy appended
+    assert path.name == "arcface.npy" and path.is_file()
     vector = np.load(path, allow_pickle=False)
     assert vector.shape == (512,) and vector.dtype == np.float32
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)

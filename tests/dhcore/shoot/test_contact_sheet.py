@@ -32,8 +32,11 @@ def test_captions_say_score_and_verdict(entries) -> None:
 
 def test_layout_one_row_per_look_template_first(entries, tmp_path: Path) -> None:
     params = cs.Params(thumb_width=128)
-    result = cs.run(entries, tmp_path / "sheet.png", params)
-    sheet = read_rgb(tmp_path / "sheet.png")
+    captions = [cs.Caption(**{k: v for k, v in vars(e).items() if k != "path"}) for e in entries]
+    result = cs.STAGE.call(
+        tmp_path, params.model_copy(update={"entries": captions}), image=[e.path for e in entries]
+    )
+    sheet = read_rgb(result.outputs["contact_sheet"].path)
     meta = result.outputs["contact_sheet"].meta
     assert sheet.shape[:2] == (meta["height"], meta["width"])
     assert (meta["cells"], meta["delivered"], meta["failed"], meta["template"]) == (5, 1, 2, 1)
@@ -74,4 +77,4 @@ def test_title_and_explicit_columns(entries, tmp_path: Path) -> None:
 
 def test_no_entries_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="at least one image"):
-        cs.run([], tmp_path / "x.png")
+        cs.STAGE.call(tmp_path, image=[])

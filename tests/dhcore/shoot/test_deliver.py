@@ -17,7 +17,9 @@ def _image(tmp_path: Path, w: int, h: int) -> Path:
 
 def test_png_same_size_is_lossless(tmp_path: Path) -> None:
     src = _image(tmp_path, 64, 80)
-    result = deliver.run(src, tmp_path / "out" / "a_00.png", deliver.Params(width=64, height=80))
+    result = deliver.STAGE.call(
+        tmp_path / "out", deliver.Params(width=64, height=80, file_name="a_00.png"), image=src
+    )
     out = result.outputs["image"]
     assert out.kind == "image" and out.meta == {"width": 64, "height": 80, "format": "png", "resized": False}
     assert np.array_equal(read_rgb(out.path), read_rgb(src))
@@ -26,8 +28,10 @@ def test_png_same_size_is_lossless(tmp_path: Path) -> None:
 def test_jpg_resized_and_deterministic(tmp_path: Path) -> None:
     src = _image(tmp_path, 100, 100)
     params = deliver.Params(width=48, height=64, format="jpg", jpeg_quality=90)
-    a = deliver.run(src, tmp_path / "a.jpg", params).outputs["image"]
-    deliver.run(src, tmp_path / "b.jpg", params)
+    a = deliver.STAGE.call(tmp_path, params.model_copy(update={"file_name": "a.jpg"}), image=src).outputs[
+        "image"
+    ]
+    deliver.STAGE.call(tmp_path, params.model_copy(update={"file_name": "b.jpg"}), image=src)
     assert a.path.read_bytes()[:3] == b"\xff\xd8\xff" and a.meta["resized"]
     assert read_rgb(a.path).shape == (64, 48, 3)
     assert (tmp_path / "a.jpg").read_bytes() == (tmp_path / "b.jpg").read_bytes()

@@ -25,7 +25,7 @@ def astronaut_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_hopper_and_variants_are_one_identity(shoot_assets, tmp_path: Path) -> None:
-    result = identity.run(shoot_assets["identity"], tmp_path)
+    result = identity.STAGE.call(tmp_path, photo=list(shoot_assets["identity"]))
     vector = np.load(result.outputs["embedding"].path, allow_pickle=False)
     meta = result.outputs["embedding"].meta
     assert vector.shape == (128,) and vector.dtype == np.float32
@@ -51,7 +51,7 @@ def _face(faces, path: Path):
 
 def test_a_different_person_is_reported_and_left_out(shoot_assets, astronaut_path, tmp_path: Path) -> None:
     photos = [*shoot_assets["identity"][:3], astronaut_path]
-    result = identity.run(photos, tmp_path)
+    result = identity.STAGE.call(tmp_path, photo=list(photos))
     report = json.loads(result.outputs["report"].path.read_text())
     statuses = [p["status"] for p in report["photos"]]
     assert statuses == ["used", "used", "used", "different_person"]
@@ -60,7 +60,7 @@ def test_a_different_person_is_reported_and_left_out(shoot_assets, astronaut_pat
     assert result.outputs["embedding"].meta["used"] == [0, 1, 2]
     assert any("photo 3" in w and "different person" in w for w in result.warnings)
     # the embedding is Hopper's alone: same as without the astronaut
-    alone = identity.run(photos[:3], tmp_path / "alone").outputs["embedding"].path
+    alone = identity.STAGE.call(tmp_path / "alone", photo=list(photos[:3])).outputs["embedding"].path
     assert np.allclose(np.load(result.outputs["embedding"].path), np.load(alone), atol=1e-6)
 
 
@@ -84,7 +84,7 @@ def test_no_usable_photo_is_an_input_error_naming_each(faceless, tmp_path: Path)
     with pytest.raises(
         InputError, match=r"no usable identity photo: photo 0 .*no face.*photo 1 .*not a readable"
     ):
-        identity.run([faceless, unreadable], tmp_path / "out")
+        identity.STAGE.call(tmp_path / "out", photo=[faceless, unreadable])
     assert identity_problems([faceless, unreadable]) == {
         0: "no face found (face backend dlib)",
         1: "not a readable image",
@@ -163,11 +163,14 @@ def test_insightface_backend_gives_a_unit_512_identity(
     image[80:176, 80:176] = np.random.default_rng(0).integers(180, 256, (96, 96, 3), dtype=np.uint8)
     photo = write_rgb(tmp_path / "square.png", image)
     photos = [photo, write_rgb(tmp_path / "mirrored.png", image[:, ::-1])]
-    result = identity.run(photos, tmp_path / "out", identity.Params(backend="insightface"))
+    result = identity.STAGE.call(tmp_path / "out", identity.Params(backend="insightface"), photo=list(photos))
     vector = np.load(result.outputs["embedding"].path)
     assert vector.shape == (512,) and np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
     assert result.outputs["embedding"].meta["distance"] == "cosine (1 - cos)"
-    scored = score.run(
-        photos[0], result.outputs["embedding"].path, tmp_path / "s.json", score.Params(backend="insightface")
+    scored = score.STAGE.call(
+        tmp_path / "s",
+        score.Params(backend="insightface"),
+        image=photos[0],
+        embedding=result.outputs["embedding"].path,
     )
     assert scored.metrics["identity_pass"] == 1.0 and scored.metrics["identity_distance"] < 0.6

@@ -53,18 +53,18 @@ def test_hopper_onto_every_template_passes_and_the_originals_fail(
     templates = shoot_assets["templates"]
     assert list(templates) == ["astronaut", *(f"t1_face{i}" for i in range(6))]
     for name, template in templates.items():
-        original = score.run(template, hopper_identity, tmp_path / f"{name}_original.json")
+        original = score.STAGE.call(tmp_path / f"{name}_original", image=template, embedding=hopper_identity)
         assert original.metrics["identity_pass"] == 0.0 and original.metrics["identity_distance"] > THRESHOLD
         out = tmp_path / f"{name}.png"
         result = _generate(shoot_assets, template, 7, out)
         assert read_rgb(out).shape == (H, W, 3)
         assert result.outputs["image"].meta["template_faces"] == 1
-        scored = score.run(out, hopper_identity, tmp_path / f"{name}.json")
+        scored = score.STAGE.call(tmp_path / f"{name}", image=out, embedding=hopper_identity)
         assert scored.metrics["identity_pass"] == 1.0, (name, scored.metrics)
         assert scored.metrics["identity_distance"] < THRESHOLD < original.metrics["identity_distance"]
         assert scored.metrics["identity_similarity"] > original.metrics["identity_similarity"]
         assert 0 < scored.metrics["quality"] <= 1
-        record = json.loads((tmp_path / f"{name}.json").read_text())
+        record = json.loads(scored.outputs["score"].path.read_text())
         assert record["passed"] and record["backend"] == "dlib"
 
 
@@ -165,17 +165,21 @@ def test_identity_photo_without_a_face_names_the_photo(shoot_assets, faceless, t
 def test_score_of_a_faceless_image_fails_without_a_distance(
     hopper_identity, faceless, tmp_path: Path
 ) -> None:
-    result = score.run(faceless, hopper_identity, tmp_path / "s.json")
+    result = score.STAGE.call(tmp_path / "s", image=faceless, embedding=hopper_identity)
     assert result.metrics["face_found"] == 0 and result.metrics["identity_pass"] == 0
     assert "identity_distance" not in result.metrics and result.warnings
-    assert json.loads((tmp_path / "s.json").read_text())["distance"] is None
+    assert json.loads(result.outputs["score"].path.read_text())["distance"] is None
 
 
 def test_score_refuses_an_embedding_of_another_backend(shoot_assets, tmp_path: Path) -> None:
     wrong = tmp_path / "arcface.npy"
     np.save(wrong, np.ones(512, np.float32))
     with pytest.raises(InputError, match="has 512 values but face backend dlib embeds 128"):
-        score.run(shoot_assets["templates"]["astronaut"], wrong, tmp_path / "s.json")
+        score.STAGE.call(
+            tmp_path / "s",
+            image=shoot_assets["templates"]["astronaut"],
+            embedding=wrong,
+        )
 
 
 def test_output_keeps_the_requested_size_for_odd_aspects(shoot_assets, tmp_path: Path) -> None:

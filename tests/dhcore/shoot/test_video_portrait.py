@@ -93,8 +93,8 @@ def test_encoded_video_with_music_trimmed_and_padded(tmp_path: Path) -> None:
     for seconds in (1.5, 9.0):  # shorter than the film (padded with silence), longer (trimmed)
         music = write_beat(tmp_path / f"beat_{seconds}.wav", seconds=seconds)
         params = vp.Params(width=W, height=H, fps=12, seconds_per_image=1.0, crossfade=0.25, duration=4)
-        out = tmp_path / f"portrait_{seconds}.mp4"
-        result = vp.run(paths, out, params, music=music)
+        out = tmp_path / f"portrait_{seconds}" / "video_portrait.mp4"
+        result = vp.STAGE.call(out.parent, params, image=list(paths), music=music)
         info = probe(out, count_frames=True)
         assert (info.width, info.height, info.frames, info.codec) == (W, H, 48, "h264")
         assert info.has_audio and info.audio_codec == "aac"
@@ -107,8 +107,8 @@ def test_encoded_crossfade_is_a_blend_and_no_music_means_no_audio(tmp_path: Path
     a, b = flat((220, 60, 20)), flat((20, 100, 220))
     paths = [write_rgb(tmp_path / "a.png", a), write_rgb(tmp_path / "b.png", b)]
     params = vp.Params(width=W, height=H, fps=10, seconds_per_image=1.0, crossfade=0.4, motion="none", crf=10)
-    out = tmp_path / "p.mp4"
-    vp.run(paths, out, params)
+    out = tmp_path / "p" / "video_portrait.mp4"
+    vp.STAGE.call(out.parent, params, image=list(paths))
     info = probe(out)
     assert not info.has_audio and info.frames == 20
     frames = np.concatenate(list(iter_frames(out))).astype(np.float32)
@@ -120,16 +120,25 @@ def test_encoded_crossfade_is_a_blend_and_no_music_means_no_audio(tmp_path: Path
 def test_other_sizes_are_cover_fitted_and_long_crossfades_clamped(tmp_path: Path) -> None:
     path = write_rgb(tmp_path / "big.png", np.zeros((300, 400, 3), np.uint8))
     params = vp.Params(width=W, height=H, fps=5, seconds_per_image=1.0, crossfade=0.8)
-    result = vp.run([path, path], tmp_path / "p.mp4", params)
+    result = vp.STAGE.call(tmp_path / "p", params, image=[path, path])
     assert any("using 0.5 s" in w for w in result.warnings)
-    assert probe(tmp_path / "p.mp4").width == W
+    assert probe(tmp_path / "p" / "video_portrait.mp4").width == W
 
 
 def test_bad_inputs(tmp_path: Path) -> None:
     path = write_rgb(tmp_path / "a.png", flat((1, 2, 3)))
     with pytest.raises(InputError, match="at least one delivered image"):
-        vp.run([], tmp_path / "p.mp4")
-    silent = tmp_path / "silent.mp4"
-    vp.run([path], silent, vp.Params(width=W, height=H, fps=5, seconds_per_image=1.0))
+        vp.STAGE.call(tmp_path / "p", image=[])
+    silent = tmp_path / "silent" / "video_portrait.mp4"
+    vp.STAGE.call(
+        silent.parent,
+        vp.Params(width=W, height=H, fps=5, seconds_per_image=1.0),
+        image=[path],
+    )
     with pytest.raises(InputError, match="has no audio track"):
-        vp.run([path], tmp_path / "q.mp4", vp.Params(width=W, height=H, fps=5), music=silent)
+        vp.STAGE.call(
+            tmp_path / "q",
+            vp.Params(width=W, height=H, fps=5),
+            image=[path],
+            music=silent,
+        )

@@ -1,0 +1,1 @@
+"""Pure plans per production kind (see dhcore.plan)."""

@@ -1,0 +1,38 @@
+"""Walk a plan's calls: submit each with its inputs bound; wait unless the call may overlap later ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dhcore.catalog.repo import AssetRef
+from dhcore.plan import Binding, Call, Plan
+from dhcore.runner import StepOutcome
+from tasks.production import register_input
+from tasks.step import RunContext, stage_task
+
+
+def register_inputs(ctx: RunContext, plan: Plan) -> dict[str, AssetRef]:
+    return {i.role: register_input(ctx, i.path, i.kind, i.role) for i in plan.inputs}
+
+
+def _bind(value: Binding, refs: dict[str, AssetRef], done: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return [_bind(v, refs, done) for v in value]
+    if value is None:
+        return None
+    return refs[value.role] if value.call is None else (done[value.call], value.role)
+
+
+def walk(ctx: RunContext, calls: tuple[Call, ...] | list[Call], refs: dict[str, AssetRef],
+         done: dict[str, Any] | None = None) -> dict[str, StepOutcome]:  # fmt: skip
+    """Run `calls` in order (inputs from `refs` and from `done`, earlier outcomes by call id)."""
+    done = dict(done or {})
+    for call in calls:
+        inputs = {role: _bind(v, refs, done) for role, v in call.inputs.items()}
+        future = stage_task(call.stage, call.params).submit(ctx, call.stage, call.params, inputs)
+        done[call.id] = future.result() if call.wait else future
+    return {k: v if isinstance(v, StepOutcome) else v.result() for k, v in done.items()}
+
+
+def deliverables(plan: Plan, outcomes: dict[str, StepOutcome]) -> dict[str, AssetRef]:
+    return {role: outcomes[ref.call].out(ref.role) for role, ref in plan.outputs.items() if ref.call}
