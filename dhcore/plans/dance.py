@@ -109,7 +109,9 @@ def plan_dance(loaded: Any) -> Plan:
     spec: DanceSpec = loaded.spec
     inputs = _inputs(loaded)
     # unset width/height follow the photo's aspect, so a portrait photo is never cropped to its middle
-    w, h = canvas_size(spec, extract.read_image(loaded.files[("subject", "image")]).shape[1::-1])
+    w, h = spec.animate.width, spec.animate.height
+    if w is None or h is None:
+        w, h = canvas_size(spec, extract.read_image(loaded.files[("subject", "image")]).shape[1::-1])
     calls, target = _pose_calls(spec, w, h)
     animate = animate_stage(spec.animate.backend)
     params = animate.Params(

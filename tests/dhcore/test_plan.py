@@ -20,6 +20,7 @@ def _loaded(**changes: Any) -> LoadedSpec:
     data: dict[str, Any] = {
         "version": 1, "kind": "dance_video", "name": "p", "subject": {"image": "astronaut.png"},
         "motion": {"type": "video", "path": "dancer.mp4"},
+        "animate": {"width": 512, "height": 512},  # a set canvas: the plan reads no photo
         "output": {"crf": 18, "extras": {"side_by_side": True}},
     }  # fmt: skip
     for dotted, value in changes.items():
