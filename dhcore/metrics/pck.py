@@ -137,13 +137,14 @@ def score(
     frames = per_frame(mask, hits)
     metrics = {
         "pose_pck": mean_pck(frames),
-        "pose_pck_limbs": mean_pck(per_frame(mask, hits, motion.LIMBS)),
-        "pose_pck_upper": mean_pck(per_frame(mask, hits, UPPER_BODY)),
         "pose_pck_frames": float(sum(v is not None for v in frames)),
         "pose_pck_body_size_px": size,
         "pose_pck_joints": float(mask.any(axis=0).sum()),
         "pose_held_joints": float(len(held)),
     }
+    for name, joints in (("pose_pck_limbs", motion.LIMBS), ("pose_pck_upper", UPPER_BODY)):
+        if mask[:, list(joints)].any():  # a head-and-shoulders photo has no limb to score
+            metrics[name] = mean_pck(per_frame(mask, hits, joints))
     for j in np.flatnonzero(mask.any(axis=0)):
         metrics[f"pose_pck_{BODY_NAMES[j]}"] = float((hits[:, j] & mask[:, j]).sum() / mask[:, j].sum())
     for name, m in moves.items():
