@@ -171,13 +171,14 @@ def run(
     params = params or Params()
     target = PoseSequence.load(target_pose_path)
     shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
+    segmenting = integrity.SegmentingDetector()
     detected, _ = extract.detect_video(
-        Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress
+        Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress, detector=segmenting
     )
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
     metrics, series, held = score(target, detected, params, shown)
-    whole = integrity.per_frame(Path(frames_path))
+    whole = segmenting.whole()
     metrics["body_integrity"] = float(np.mean(whole)) if whole else 0.0
     series["body_whole"] = [float(v) for v in whole]
     if face_report_path is not None:
