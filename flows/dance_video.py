@@ -42,6 +42,7 @@ PRODUCTION_METRICS = (
     "face_match_rate_raw",
     "face_detection_rate",
     "face_threshold",
+    "face_frames_expected",
 )
 
 
@@ -148,6 +149,9 @@ def _deliver(
 def _production_metrics(steps: list[StepOutcome]) -> dict[str, float]:
     # later steps win: evaluate.pose_pck's face rates count the frames where the target shows a face
     metrics = {k: v for s in steps for k, v in s.metrics.items() if k in PRODUCTION_METRICS}
+    if metrics.get("face_frames_expected") == 0:  # the target never shows a face: there is none to match
+        for name in ("face_match_rate", "face_match_rate_raw", "face_detection_rate"):
+            metrics.pop(name, None)
     if "face_match_rate" in metrics:  # without refinement, the delivered frames are the raw ones
         metrics.setdefault("face_match_rate_raw", metrics["face_match_rate"])
     return metrics
