@@ -5,8 +5,9 @@ Pairs (tests/realdata.py says where each file comes from):
   walker_arms_front the basketball player (both arms held in front of the torso), same walker
   walker_half_body  Grace Hopper (head and shoulders), same walker
   demo              the astronaut and the demo's procedural dance (specs/examples/dance.yaml's inputs)
-and, per pair, a control: a still copy of the photo (the cover-fitted photo in every frame), which
-must score low on motion_follow and PCK.
+and, per pair, two controls: a still copy of the photo (the cover-fitted photo in every frame), which
+must score low on motion_follow and PCK, and, for the walker, the real driving clip scored against
+its own smoothed poses, which must score high (a real person making exactly the target's motion).
 
 The stages run directly from dhcore (no Prefect, no catalog): pose.extract -> pose.smooth ->
 pose.align (musepose) -> animate.warp -> face.restore -> face.refine -> evaluate.pose_pck, so the
@@ -178,7 +179,7 @@ def main() -> None:
             work = Path(args.work or tmp, pair)
             work.mkdir(parents=True, exist_ok=True)
             photo = realdata.write_photo(PAIRS[pair], work / "photo.png")
-            driver, _ = driving_pose(pair, work, args.frames)
+            driver, clip = driving_pose(pair, work, args.frames)
             made = produce(photo, driver, work)
             metrics = made["metrics"]
             face_expected = "face_frames_expected" in metrics and metrics["face_frames_expected"] > 0
@@ -186,13 +187,18 @@ def main() -> None:
             show(pair, "animated", metrics, face_expected)
             limbs = {k.removeprefix("pose_pck_"): v for k, v in metrics.items()
                      if k.startswith("pose_pck_") and k.removeprefix("pose_pck_") in _JOINTS}  # fmt: skip
-            print("  per joint PCK: " + ", ".join(f"{k} {v:.2f}" for k, v in limbs.items()))
+            print(
+                "  per joint PCK: "
+                + (", ".join(f"{k} {v:.2f}" for k, v in limbs.items()) or "no limb joint scored")
+            )
             follow = {
                 k.removeprefix("motion_follow_"): v
                 for k, v in metrics.items()
                 if k.startswith("motion_follow_")
             }
             print("  per joint follow: " + ", ".join(f"{k} {v:.2f}" for k, v in follow.items()))
+            print(f"  faces: {metrics.get('face_frames_expected', 0):.0f} frames should show one; found in "
+                  f"{metrics.get('face_detection_rate', 0):.2f} of them")  # fmt: skip
             for w in made["warnings"]:
                 print(f"  warning: {w}")
             verdict = judge(metrics, DEFAULT_QUALITY)
@@ -207,6 +213,9 @@ def main() -> None:
                 work / "still_pck", frames=copy, target=work / "target.npz", reference=work / "ref.npz"
             )
             show(pair, "still copy", still.metrics, False)
+            if clip is not None:
+                real = pck.run(clip, work / "driver_s.npz", work / "clip_detected.npz")
+                show(pair, "real clip", real.metrics, False)
             stills(photo, work, made["frames"], OUT / f"{pair}.png")
             print(f"  stills: {OUT / f'{pair}.png'}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")

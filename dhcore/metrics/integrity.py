@@ -18,8 +18,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dhcore.media.frames import iter_frames
-
 PIECE = 0.03
 MIN_AREA = 0.01
 AREA_RANGE = (0.5, 2.0)
@@ -43,17 +41,38 @@ def whole_frames(masks_pieces: list[int], areas: list[float]) -> list[bool]:
     ]
 
 
+class SegmentingDetector:
+    """The re-detection's MediaPipe body detector, also judging each frame's person mask on the way,
+    so PCK and integrity share one pass over the frames."""
+
+    name = "mediapipe"
+
+    def __init__(self) -> None:
+        from dhcore.pose.extract_mediapipe import MediaPipeDetector
+
+        self._inner = MediaPipeDetector(video=True, parts="body", segment=True)
+        self.pieces: list[int] = []
+        self.areas: list[float] = []
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        found = self._inner.detect(rgb)
+        prob = self._inner.mask
+        mask = prob >= 0.5 if prob is not None else np.zeros(rgb.shape[:2], bool)
+        self.pieces.append(pieces(mask))  # no person recognised: an empty mask, 0 pieces
+        self.areas.append(float(mask.mean()))
+        return found
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def whole(self) -> list[bool]:
+        return whole_frames(self.pieces, self.areas)
+
+
 def per_frame(frames: Path) -> list[bool]:
     """Whether each frame of a video (or frames file) shows one whole person."""
-    import mediapipe as mp  # ~1 s to import; only a run needs it
+    from dhcore.pose import extract
 
-    counts, areas = [], []
-    graph = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=True)
-    with graph:
-        for chunk in iter_frames(frames):
-            for rgb in chunk:
-                prob = graph.process(np.ascontiguousarray(rgb)).segmentation_mask
-                mask = prob >= 0.5 if prob is not None else np.zeros(rgb.shape[:2], bool)
-                counts.append(pieces(mask))  # no person recognised: an empty mask, 0 pieces
-                areas.append(float(mask.mean()))
-    return whole_frames(counts, areas)
+    detector = SegmentingDetector()
+    extract.detect_video(frames, extract.Params(parts="body"), detector=detector)
+    return detector.whole()

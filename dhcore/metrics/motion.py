@@ -8,7 +8,8 @@ measured by PCK), in output pixels, over frames where the joint is scored and fo
   whole motion; 0.3: a third of it; 0: still, or moving in an unrelated way (jitter and mirrored
   swings do not count as following). A joint found in fewer than half its scored frames follows 0.
 - motion_follow = the mean follow of the limb joints (elbows, wrists, knees, ankles) the target
-  moves by at least MOVING x body size (RMS); joints the target keeps still say nothing about it.
+  moves by at least MOVING x body size (RMS, PCK's tolerance); joints the target keeps still say
+  nothing about it.
 - held: a scored joint the target moves that way while the output's RMS motion stays under HELD of
   the target's: the animator did not move it (e.g. an arm it could not cut free of the torso).
 """
@@ -22,8 +23,9 @@ from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
 LIMBS = tuple(
     J[n] for n in ("r_elbow", "r_wrist", "l_elbow", "l_wrist", "r_knee", "r_ankle", "l_knee", "l_ankle")
 )
-#: a target joint "moves" when its RMS motion around its mean reaches this share of the body size
-MOVING = 0.05
+#: a target joint "moves" when its RMS motion around its mean reaches this share of the body size: PCK's
+#: own tolerance (alpha 0.1), below which a joint kept still can still be scored correct
+MOVING = 0.1
 #: a moving target joint is "held" when the output's RMS motion stays under this share of the target's
 HELD = 0.25
 

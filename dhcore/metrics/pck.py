@@ -137,13 +137,14 @@ def score(
     frames = per_frame(mask, hits)
     metrics = {
         "pose_pck": mean_pck(frames),
-        "pose_pck_limbs": mean_pck(per_frame(mask, hits, motion.LIMBS)),
-        "pose_pck_upper": mean_pck(per_frame(mask, hits, UPPER_BODY)),
         "pose_pck_frames": float(sum(v is not None for v in frames)),
         "pose_pck_body_size_px": size,
         "pose_pck_joints": float(mask.any(axis=0).sum()),
         "pose_held_joints": float(len(held)),
     }
+    for name, joints in (("pose_pck_limbs", motion.LIMBS), ("pose_pck_upper", UPPER_BODY)):
+        if mask[:, list(joints)].any():  # a head-and-shoulders photo has no limb to score
+            metrics[name] = mean_pck(per_frame(mask, hits, joints))
     for j in np.flatnonzero(mask.any(axis=0)):
         metrics[f"pose_pck_{BODY_NAMES[j]}"] = float((hits[:, j] & mask[:, j]).sum() / mask[:, j].sum())
     for name, m in moves.items():
@@ -183,13 +184,14 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     progress, out_path = ctx.progress, Path(out_dir) / "detected.npz"
     target = PoseSequence.load(target_pose_path)
     shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
+    segmenting = integrity.SegmentingDetector()
     detected, _ = extract.detect_video(
-        Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress
+        Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress, detector=segmenting
     )
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
     metrics, series, held = score(target, detected, params, shown)
-    whole = integrity.per_frame(Path(frames_path))
+    whole = segmenting.whole()
     metrics["body_integrity"] = float(np.mean(whole)) if whole else 0.0
     series["body_whole"] = [float(v) for v in whole]
     if face_report_path is not None:

@@ -29,6 +29,7 @@ PRODUCTION_METRICS = (
     "face_match_rate_raw",
     "face_detection_rate",
     "face_threshold",
+    "face_frames_expected",
 )
 #: the previews' own (faster) encoding, so changing the deliverable's crf re-encodes only it
 PREVIEW_CRF, PREVIEW_PRESET = 23, "superfast"

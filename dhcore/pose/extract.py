@@ -160,16 +160,18 @@ def reference_problem(path: Path, params: Params) -> str | None:
 
 
 def detect_video(
-    path: Path, params: Params, progress: Progress = no_progress, models_root: Path | None = None
-) -> tuple[PoseSequence, list[float]]:
+    path: Path, params: Params, progress: Progress = no_progress, models_root: Path | None = None,
+    detector: Detector | None = None,
+) -> tuple[PoseSequence, list[float]]:  # fmt: skip
     """Poses of every frame of a video (or frames file) with one warm detector, streamed in chunks;
-    also whether each frame shows a body. Used for driving videos and to re-detect output frames."""
+    also whether each frame shows a body. Used for driving videos and to re-detect output frames
+    (the metrics pass their own `detector`, which also segments the person; it is closed here)."""
     info = probe(path)
     fps = float(info.fps) if info.fps else 0.0
     if fps <= 0:
         raise InputError(f"{path}: the video has no frame rate")
     bodies, hands, faces, detected = [], [], [], []
-    detector = open_detector(params, video=True, models_root=models_root)
+    detector = detector or open_detector(params, video=True, models_root=models_root)
     try:
         for chunk in iter_frames(path, chunk=CHUNK):
             for rgb in chunk:

@@ -59,11 +59,17 @@ class MediaPipeDetector:
     name = "mediapipe"
 
     def __init__(
-        self, video: bool, parts: Literal["all", "body"] = "all", min_detection: float = 0.5
+        self,
+        video: bool,
+        parts: Literal["all", "body"] = "all",
+        min_detection: float = 0.5,
+        segment: bool = False,
     ) -> None:
+        """`segment` (body only): also keep the person's segmentation mask of the last frame in `mask`."""
         import mediapipe as mp
 
         self.parts = parts
+        self.mask: np.ndarray | None = None
         common = dict(
             static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
             min_detection_confidence=min_detection, min_tracking_confidence=0.5,
@@ -71,7 +77,7 @@ class MediaPipeDetector:
         if parts == "all":
             self._graph = mp.solutions.holistic.Holistic(refine_face_landmarks=False, **common)
         else:
-            self._graph = mp.solutions.pose.Pose(enable_segmentation=False, **common)
+            self._graph = mp.solutions.pose.Pose(enable_segmentation=segment, **common)
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Body [18,3], hands [2,21,3] (left, right), face [68,3]; normalized; missing = NaN, conf 0."""
@@ -80,6 +86,7 @@ class MediaPipeDetector:
         face = np.full((N_FACE, 3), np.nan, np.float32)
         body[:, 2] = hands[..., 2] = face[:, 2] = 0.0
         res = self._graph.process(np.ascontiguousarray(rgb))
+        self.mask = getattr(res, "segmentation_mask", None)
         if res.pose_landmarks is None:
             return body, hands, face
         p33 = _landmarks(res.pose_landmarks, 33)

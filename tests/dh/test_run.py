@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dh.cli import main
+from dh.commands.run_cmd import exit_code
 from dhcore.catalog.repo import Catalog
 
 SPEC = """\
@@ -36,11 +37,13 @@ def spec(folder: Path, name: str, motion: str = "assets/dance.pose.npz", size: i
 def test_run_json_contract_on_a_driving_video(
     prefect_api: None, demo_assets: Path, dh_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--json", str(spec(demo_assets, "from-video", motion="assets/dancer.mp4"))]) == 0
+    code = main(["run", "--json", str(spec(demo_assets, "from-video", motion="assets/dancer.mp4"))])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])
-    assert result["status"] == "succeeded" and len(result["production_id"]) == 32
+    assert result["status"] in ("succeeded", "needs_review") and len(result["production_id"]) == 32
+    assert code == (0 if result["status"] == "succeeded" else 3)
+    assert (result["error"] is None) == (result["status"] == "succeeded")
     video = Path(result["outputs"]["video"])
     assert video.is_absolute() and video.is_file()
     for name in ("pose_pck", "face_match_rate"):
@@ -49,6 +52,12 @@ def test_run_json_contract_on_a_driving_video(
     names = [s["name"] for s in result["stages"]]
     assert names.count("pose.extract") == 2  # the photo and the driving video
     assert result["timings"]["prefect_startup_seconds"] is not None
+
+
+def test_exit_code_is_the_worst_status() -> None:
+    assert exit_code({"succeeded"}) == 0
+    assert exit_code({"succeeded", "needs_review"}) == 3
+    assert exit_code({"needs_review", "failed"}) == 1 and exit_code({"crashed"}) == 1
 
 
 def test_failed_production_exits_1_and_reports_json(
@@ -103,14 +112,15 @@ def test_kill_during_animation_then_rerun_resumes_from_cache(
     rerun = subprocess.run(
         [dh, "run", "--json", str(path)], env=env, capture_output=True, text=True, timeout=300
     )
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.returncode in (0, 3), rerun.stderr[-3000:]
     result = json.loads(rerun.stdout)
+    assert rerun.returncode == (0 if result["status"] == "succeeded" else 3)
     crashed = catalog.show_production(dead["production_id"])
     assert crashed["status"] == "crashed"
     assert [s["status"] for s in crashed["stages"] if s["name"] == "animate.warp"] == ["crashed"]
     hits = {s["name"]: s["cache_hit"] for s in result["stages"]}
     assert hits["pose.extract"] and hits["pose.align"] and hits["pose.render"]
-    assert not hits["animate.warp"] and result["status"] == "succeeded"
+    assert not hits["animate.warp"] and result["status"] in ("succeeded", "needs_review")
     assert Path(result["outputs"]["video"]).is_file()
 
 

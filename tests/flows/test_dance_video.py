@@ -10,6 +10,7 @@ import pytest
 
 from dhcore.catalog.repo import Catalog
 from dhcore.media.frames import probe
+from dhcore.quality import DEFAULT_QUALITY, judge
 
 SPEC = """\
 version: 1
@@ -54,7 +55,8 @@ def test_production_delivers_video_with_audio_and_lineage(
     assert out["state"].is_completed(), out["state"].message
     catalog = Catalog()
     info = catalog.show_production(out["result"]["production_id"])
-    assert info["status"] == "succeeded" and info["name"] == "short"
+    assert info["name"] == "short"
+    _assert_judged(info)
 
     video = Path(info["outputs"]["video"]["path"])
     meta = probe(video)
@@ -84,6 +86,15 @@ def test_production_delivers_video_with_audio_and_lineage(
     assert info["metrics"]["face_match_rate"] >= 0.95 and "face_match_rate_raw" in info["metrics"]
 
 
+def _assert_judged(info: dict) -> None:
+    """The production's status is its quality gates' verdict, with the reasons as its error."""
+    verdict = judge(info["metrics"], DEFAULT_QUALITY)
+    assert info["status"] == verdict.status and verdict.status in ("succeeded", "needs_review")
+    assert info["error"] == ("quality gates: " + "; ".join(verdict.reasons) if verdict.reasons else None)
+    for name in ("pose_pck", "pose_pck_limbs", "motion_follow", "body_integrity", "head_in_frame"):
+        assert 0.0 <= info["metrics"][name] <= 1.0, name
+
+
 def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
     prefect_api: None, demo_assets: Path, home: Path
 ) -> None:
@@ -99,6 +110,23 @@ def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
     stages = catalog.show_production(changed["production_id"])["stages"]
     rerun = [s["name"] for s in stages if not s["cache_hit"]]
     assert rerun == ["assemble"]
+
+    # the quality block judges the figures; changing it re-runs nothing
+    figures = catalog.show_production(first["production_id"])
+    strict = {"output:": "quality: {enforce: fail, pose_pck: 1.0, body_integrity: 1.0}\noutput:"}
+    failed = catalog.show_production(
+        run(write_spec(demo_assets, "strict", **strict))["result"]["production_id"]
+    )
+    assert all(s["cache_hit"] for s in failed["stages"])
+    below = [n for n in ("pose_pck", "body_integrity") if figures["metrics"][n] < 1.0]
+    assert failed["status"] == ("failed" if below else "succeeded")
+    assert all(f"{n} " in (failed["error"] or "") for n in below)
+    lenient = {"output:": "quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, "
+               "body_integrity: null, head_in_frame: null, face_match_rate: null}\noutput:"}  # fmt: skip
+    passed = catalog.show_production(
+        run(write_spec(demo_assets, "lenient", **lenient))["result"]["production_id"]
+    )
+    assert passed["status"] == "succeeded" and passed["error"] is None
 
 
 def test_no_person_in_the_photo_fails_the_production_with_the_reason(
@@ -136,5 +164,28 @@ def test_production_on_a_postgresql_catalog(
     out = run(write_spec(demo_assets, "on-postgres"))
     assert out["state"].is_completed(), out["state"].message
     info = Catalog(postgres_database).show_production(out["result"]["production_id"])
-    assert info["status"] == "succeeded" and Path(info["outputs"]["video"]["path"]).is_file()
+    assert (
+        info["status"] in ("succeeded", "needs_review") and Path(info["outputs"]["video"]["path"]).is_file()
+    )
     assert not (home / "catalog.db").exists()  # nothing went to the default SQLite file
+
+
+def test_the_evaluation_face_rates_win_and_none_are_reported_when_no_face_is_asked_for() -> None:
+    from flows.dance_video import _production_metrics
+    from tasks.step import StepOutcome
+
+    def step(stage: str, metrics: dict[str, float]) -> StepOutcome:
+        return StepOutcome(stage=stage, step_run_id=1, cache_key="k", cache_hit=False, seconds=0.0, frames=1,
+                           outputs={}, metrics=metrics)  # fmt: skip
+
+    refine = step(
+        "face.refine", {"face_match_rate": 1.0, "face_match_rate_raw": 0.5, "face_detection_rate": 0.1}
+    )
+    asked = step("evaluate.pose_pck", {"pose_pck": 0.9, "face_frames_expected": 10.0, "face_match_rate": 0.2,
+                                       "face_match_rate_raw": 0.1, "face_detection_rate": 0.3})  # fmt: skip
+    m = _production_metrics([refine, asked])
+    assert (m["face_match_rate"], m["face_match_rate_raw"], m["face_detection_rate"]) == (0.2, 0.1, 0.3)
+    never = step("evaluate.pose_pck", {"pose_pck": 0.9, "face_frames_expected": 0.0})
+    assert not {"face_match_rate", "face_match_rate_raw", "face_detection_rate"} & set(
+        _production_metrics([refine, never])
+    )

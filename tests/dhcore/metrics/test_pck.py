@@ -148,3 +148,35 @@ def test_joints_the_reference_photo_does_not_show_are_not_scored() -> None:
     assert P.pck(target, wrong_wrist, params, shown) == [pytest.approx(12 / 13)]
     reference.body[0, J["l_wrist"], 2] = 0.35  # the animator moves joints from 0.3 up: scored
     assert P.shown_by(reference, params)[J["l_wrist"]]
+
+
+def _moving_target(frames: int = 30) -> PoseSequence:
+    """_target()'s body for `frames` frames, its right wrist swinging 40 px sideways and back."""
+    one = _target()
+    pose = one.replace(body=np.repeat(one.body, frames, axis=0), hands=np.repeat(one.hands, frames, axis=0),
+                       face=np.repeat(one.face, frames, axis=0))  # fmt: skip
+    pose.body[:, J["r_wrist"], 0] += 0.1 * np.sin(np.linspace(0, 2 * np.pi, frames))
+    return pose
+
+
+def test_a_held_joint_is_a_miss_even_where_it_happens_to_be_close() -> None:
+    target = _moving_target()
+    held = target.replace(body=target.body.copy())
+    held.body[:, J["r_wrist"], 0] = target.body[0, J["r_wrist"], 0]  # never moves
+    metrics, _, names = P.score(target, held, P.Params())
+    assert names == ["r_wrist"] and metrics["pose_held_joints"] == 1
+    assert metrics["pose_pck_r_wrist"] == 0.0 and metrics["motion_follow_r_wrist"] == 0.0
+    assert metrics["pose_pck"] == pytest.approx(13 / 14) and metrics["pose_pck_limbs"] == pytest.approx(3 / 4)
+    same, _, none_held = P.score(target, target, P.Params())
+    assert none_held == [] and same["pose_pck"] == 1.0 and same["motion_follow"] == 1.0
+
+
+def test_head_and_shoulders_have_no_limb_figure_and_the_head_must_stay_in_frame() -> None:
+    target = _moving_target()
+    for name in ("r_elbow", "l_elbow", "r_wrist", "l_wrist"):
+        target.body[:, J[name], 2] = 0.0
+    gone = target.replace(body=target.body.copy())
+    gone.body[15:, J["nose"], 1] = -0.05  # the output's head leaves the frame halfway
+    metrics, _, _ = P.score(target, gone, P.Params())
+    assert "pose_pck_limbs" not in metrics and "motion_follow" not in metrics
+    assert metrics["head_in_frame"] == pytest.approx(0.5) and "pose_pck_upper" in metrics

@@ -14,7 +14,7 @@ from dhcore.media.frames import FrameWriter
 from dhcore.metrics.pck import mean_pck, pck
 from dhcore.pose import extract
 from dhcore.pose import extract_mediapipe as mp_extract
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import UPPER_BODY, J, PoseSequence
 
 
 def test_photo_gives_one_frame_in_the_dh_layout(astronaut_png: Path, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_video_is_tracked_and_matches_the_drawn_keypoints(
     assert (len(pose), pose.width, pose.height, pose.fps) == (len(truth), 512, 512, 24.0)
     assert result.metrics["detected_rate"] == 1.0 and result.series["pose_detected"] == [1.0] * len(truth)
     assert seen[-1] == (len(truth), len(truth)) and len(seen) == -(-len(truth) // extract.CHUNK)
-    assert mean_pck(pck(truth, pose)) > 0.9
+    assert mean_pck(pck(truth, pose, joints=UPPER_BODY)) > 0.9  # the drawn figure's feet are not ankles
     face_err = np.linalg.norm((pose.face[..., :2] - truth.face[..., :2]) * 512, axis=-1)
     assert np.nanmedian(face_err) < 6.0  # px: the drawn face's 68 points are found again
     # holistic's left hand is the person's left: a found hand sits at the matching wrist

@@ -234,3 +234,16 @@ def test_backend_params_and_missing_models_are_validation_errors(
     assert (
         "animate.params.mesh_step: should be less than or equal to 0.2 (backend warp)" in errors_of(warp)[0]
     )
+
+
+def test_quality_block_has_defaults_and_located_errors(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, VALID)).spec
+    assert spec.quality.enforce == "review" and spec.quality.thresholds()["pose_pck"] == 0.8
+    custom = load_spec(
+        write(tmp_path, VALID + "quality: {enforce: fail, face_match_rate: null}\n", "q.yaml")
+    ).spec
+    assert custom.quality.enforce == "fail" and "face_match_rate" not in custom.quality.thresholds()
+    path = write(tmp_path, VALID + "quality:\n  pose_pck: 1.5\n  motion: 0.5\n", "bad.yaml")
+    errors = errors_of(path)
+    assert errors[0].startswith(f"{path}:9:13: quality.pose_pck: ")
+    assert errors[1].startswith(f"{path}:10:3: quality.motion: unknown field 'motion'")
