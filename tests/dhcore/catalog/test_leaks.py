@@ -85,3 +85,17 @@ def test_ffmpeg_dies_with_its_parent() -> None:
     parent.wait()
     gone, alive = psutil.wait_procs(children, timeout=2)
     assert not alive
+
+
+def test_stage_errors_name_the_users_file_not_the_store_copy(tmp_path: Path) -> None:
+    from dhcore.catalog.repo import Catalog
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}", AssetStore(tmp_path / "store"))
+    user_file = tmp_path / "my dance.mp4"
+    user_file.write_bytes(b"not really a video")
+    ref = catalog.register_input(user_file, "video", "motion")
+    assert ref.path != str(user_file)
+    shown = catalog.name_user_files(InputError(f"{ref.path}: cannot decode frame 93"), {"motion": ref})
+    assert type(shown) is InputError and str(shown) == f"{user_file}: cannot decode frame 93"
+    bug = ValueError(f"{ref.path}: a bug")
+    assert catalog.name_user_files(bug, {"motion": ref}) is bug
