@@ -33,6 +33,8 @@ def test_ingest_folder_refuses_links_out_of_the_folder_and_special_files(tmp_pat
     with pytest.raises(InputError, match="a FIFO"):
         store.ingest_folder(folder)
     assert not any(p.is_file() for p in (tmp_path / "store").rglob("*"))
+    with pytest.raises(InputError, match="a FIFO"):
+        store.ingest(folder / "002.json", move=False)
     (folder / "002.json").unlink()
     (folder / "003.json").symlink_to(folder / "000.json")  # inside the folder: fine
     stored = store.ingest_folder(folder)
