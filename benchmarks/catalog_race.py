@@ -34,8 +34,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--url", default="", help="a URL with {round}; default: a new SQLite file per round")
+    ap.add_argument(
+        "--code", type=Path, default=Path(__file__).resolve().parents[1], help="dh checkout to test"
+    )
     args = ap.parse_args()
-    repo = Path(__file__).resolve().parents[1]
+    repo = args.code
     env = {**os.environ, "PYTHONPATH": str(repo)}
     failures, errors = 0, set()
     started = time.perf_counter()

@@ -5,11 +5,13 @@
 Starts a `prefect server` (so each run costs seconds, not Prefect's ~20 s ephemeral start), writes
 the demo's inputs (a --seconds dance), and then, per kill: varies the spec (animate seed, crf or
 smoothing, so some stages recompute and others are cache hits), starts `dh run`, kills it with
-SIGKILL at a random moment of a typical run, and checks what the next run must guarantee:
+SIGKILL at a random moment of an uninterrupted run's length. Each run is also the "next run" of
+the one killed before it; after each kill it checks (not counting the run just killed):
 - lost: catalogued assets whose file is missing or whose sha256 differs (target 0);
-- stuck: productions or step runs still `running` after the next run started (target 0);
-- leftover: scratch folders of dead processes after the next run started (target 0);
-- a final uninterrupted run succeeds and leaves no scratch folder.
+- stuck: productions or step runs still `running` (target 0: the next run marks them crashed);
+- leftover: scratch folders of dead processes (target 0: the next run removes them);
+and every --complete-every kills, and at the end, a complete run must succeed and leave nothing.
+Face stages are off to make each run short; the kill points cover pose, animation and assembly.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ subject: {{image: assets/astronaut.png}}
 motion: {{type: keypoints, path: assets/dance.pose.npz}}
 pose: {{smoothing: {{min_cutoff: {cutoff}}}}}
 animate: {{backend: warp, width: 256, height: 256, seed: {seed}}}
-output: {{crf: {crf}}}
+face: {{identity: {{enabled: false}}, restore: {{backend: none}}, refine: {{backend: none}}}}
+output: {{crf: {crf}, audio: {{source: none}}}}
 """
 
 
@@ -65,8 +68,11 @@ def start_server(home: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     raise SystemExit("prefect server did not start in 180 s")
 
 
-def audit(home: Path) -> tuple[int, int, int]:
-    """(lost assets, running rows, scratch folders) of the catalog and store in `home`."""
+def audit(home: Path, killed: int | None = None) -> tuple[int, int, int]:
+    """(lost assets, running rows, scratch folders) in `home`, not counting the process `killed` just now.
+
+    The rows and the scratch folder of the run killed last are the next run's to clean up.
+    """
     from sqlalchemy import create_engine, text
 
     from dhcore.catalog.store import sha256_path
@@ -75,18 +81,14 @@ def audit(home: Path) -> tuple[int, int, int]:
     with engine.connect() as conn:
         assets = conn.execute(text("SELECT uri, sha256 FROM asset")).all()
         running = conn.execute(
-            text("SELECT (SELECT count(*) FROM production WHERE status='running') + "
-                 "(SELECT count(*) FROM step_run WHERE status='running')")
+            text("SELECT (SELECT count(*) FROM production WHERE status='running' AND pid != :p) + "
+                 "(SELECT count(*) FROM step_run WHERE status='running' AND pid != :p)"), {"p": killed or -1},
         ).scalar()  # fmt: skip
     engine.dispose()
-    lost = 0
-    for uri, digest in assets:
-        path = Path(uri.removeprefix("file://"))
-        if not path.exists() or sha256_path(path) != digest:
-            lost += 1
+    lost = sum(1 for uri, digest in assets if not Path(uri).exists() or sha256_path(Path(uri)) != digest)
     tmp = home / "assets" / "tmp"
-    scratch = len(list(tmp.iterdir())) if tmp.is_dir() else 0
-    return lost, int(running or 0), scratch
+    scratch = [p for p in tmp.iterdir() if f"_{killed}_" not in p.name] if tmp.is_dir() else []
+    return lost, int(running or 0), len(scratch)
 
 
 def main() -> None:
@@ -94,6 +96,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=1.5, help="length of the demo dance")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--complete-every", type=int, default=5, help="a complete run after every N kills")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     repo = Path(__file__).resolve().parents[1]
@@ -115,27 +118,40 @@ def main() -> None:
             print(
                 f"uninterrupted run: exit {first.returncode} in {full:.1f} s (kills land in 0-{full:.1f} s)"
             )
-            totals = {"lost": 0, "stuck": 0, "leftover": 0, "rerun_failed": 0}
+            totals = {"lost": 0, "stuck": 0, "leftover": 0, "completed_runs_failed": 0}
             for k in range(args.kills):
                 spec.write_text(SPEC.format(
                     seed=rng.randrange(3), crf=rng.choice((18, 20, 22)), cutoff=rng.choice((1.0, 1.5)),
                 ))  # fmt: skip
+                # this run also cleans up after the one killed before it: crashed rows, its scratch
                 proc = subprocess.Popen(
                     [*dh, str(spec)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
                 at = rng.uniform(0.5, full)
                 time.sleep(at)
+                finished = proc.poll() is not None
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-                # the next run: resumes, marks the dead run crashed, sweeps its scratch
-                nxt = subprocess.run([*dh, str(spec)], env=env, capture_output=True, text=True, check=False)
-                lost, stuck, leftover = audit(home)
+                note = " (had finished)" if finished else ""
+                if (k + 1) % args.complete_every == 0:
+                    done = subprocess.run(
+                        [*dh, str(spec)], env=env, capture_output=True, text=True, check=False
+                    )
+                    totals["completed_runs_failed"] += done.returncode != 0
+                    note += f"; a complete run after it: exit {done.returncode}"
+                    lost, stuck, leftover = audit(home)
+                else:
+                    lost, stuck, leftover = audit(home, killed=proc.pid)
                 totals["lost"] += lost
                 totals["stuck"] += stuck
                 totals["leftover"] += leftover
-                totals["rerun_failed"] += nxt.returncode != 0
-                print(f"kill {k + 1:3d} at {at:5.1f} s: next run exit {nxt.returncode}; lost {lost}, "
-                      f"running rows {stuck}, scratch folders {leftover}", flush=True)  # fmt: skip
+                print(f"kill {k + 1:3d} at {at:5.1f} s{note}: lost {lost}, stuck rows {stuck}, "
+                      f"leftover scratch folders {leftover}", flush=True)  # fmt: skip
+            done = subprocess.run([*dh, str(spec)], env=env, capture_output=True, text=True, check=False)
+            lost, stuck, leftover = audit(home)
+            print(
+                f"final run: exit {done.returncode}; lost {lost}, stuck rows {stuck}, scratch folders {leftover}"
+            )
             print(f"{args.kills} kills: {totals}")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
