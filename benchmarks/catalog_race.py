@@ -48,7 +48,11 @@ def main() -> None:
             go = Path(tmp) / f"go-{r}"
             procs = [
                 subprocess.Popen(
-                    [sys.executable, "-c", CHILD, url, str(go)], env=env, stderr=subprocess.PIPE, text=True
+                    [sys.executable, "-c", CHILD, url, str(go)],
+                    env=env,
+                    cwd=repo,
+                    stderr=subprocess.PIPE,
+                    text=True,
                 )
                 for _ in range(args.procs)
             ]
