@@ -148,7 +148,10 @@ def _run_step(
             step_id, stored, result.metrics, result.series, result.frames, seconds, result.warnings
         )
     except BaseException as exc:
-        catalog.fail_step(step_id, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        shown = catalog.name_user_files(exc, flat)  # the user's file, not the store copy
+        catalog.fail_step(step_id, f"{type(shown).__name__}: {shown}", time.perf_counter() - started)
+        if shown is not exc:
+            raise shown from exc
         raise
     finally:
         catalog.store.discard(scratch)

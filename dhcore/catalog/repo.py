@@ -34,6 +34,7 @@ from dhcore.catalog.models import (
     utcnow,
 )
 from dhcore.catalog.store import AssetStore, StoredFile
+from dhcore.errors import DhError
 
 HOST = socket.gethostname()
 
@@ -227,6 +228,30 @@ class Catalog:
                 s.add(row)
                 s.flush()
             return AssetRef.of(row)
+
+    def name_user_files(self, exc: BaseException, inputs: dict[str, AssetRef]) -> BaseException:
+        """`exc` with the store copies of the user's input files named by the user's own paths.
+
+        "…/assets/3f/3f9a….mp4: cannot decode frame 93" means nothing to the person who wrote
+        `motion: {path: dance.mp4}`. Only dh's own errors (DhError) are rewritten, same type.
+        """
+        if not isinstance(exc, DhError) or not inputs:
+            return exc
+        with session_scope(self.url) as s:
+            rows = s.execute(
+                select(Asset.uri, Asset.source_path).where(
+                    Asset.id.in_([r.id for r in inputs.values()]), Asset.source_path.is_not(None)
+                )
+            ).all()
+        message = str(exc)
+        for uri, source in rows:
+            message = message.replace(uri, source)
+        if message == str(exc):
+            return exc
+        try:
+            return type(exc)(message)
+        except TypeError:  # a subclass with another signature: keep it
+            return exc
 
     def find_cached(self, stage: str, cache_key: str) -> CachedStep | None:
         """The newest succeeded run with this key whose output files are all still intact."""

@@ -121,6 +121,8 @@ class AssetStore:
     def ingest(self, path: Path, move: bool = True) -> StoredFile:
         """Put a finished file in the store (moved, or copied when `move` is False)."""
         path = Path(path)
+        if problem := limits.special_file_problem(path):  # a FIFO would block the copy forever
+            raise InputError(f"{path}: {problem}")
         digest = sha256_path(path)
         suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".pose.npz") else path.suffix
         final = self.path_for(digest, suffix)

@@ -1,7 +1,8 @@
 """The model registry: which weights dh knows, where they live, and how they are verified.
 
 Nothing is downloaded. A model is a folder DH_MODELS_DIR/<id>/ holding the declared files.
-`dh models add ID PATH` copies them in and records their sha256 in DH_MODELS_DIR/lock.json;
+`dh models add ID PATH` checks each file's format (dhcore.models.formats), copies them in and
+records their sha256 in DH_MODELS_DIR/lock.json;
 where the public file's hash is known it must match. Every load goes through `resolve`,
 which re-checks the hash whenever the file's size or mtime changed since the last check,
 so a corrupt or swapped file is a hash error, never a crash inside a runtime.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from dhcore import config
 from dhcore.errors import ModelError
+from dhcore.models.formats import format_problem
 
 LOCK_NAME = "lock.json"
 
@@ -35,6 +37,10 @@ class ModelSpec:
     commercial: bool = False
     #: file -> sha256 of the public release, where it is known
     sha256: dict[str, str] = field(default_factory=dict)
+    #: ONNX file -> input names it must have, where the public export's are known
+    onnx_inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: safetensors/torch file -> the tensor names of its manifest, where one is declared
+    keys: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 REGISTRY: dict[str, ModelSpec] = {}
@@ -133,6 +139,8 @@ def add(model_id: str, source: Path, root: Path | None = None) -> Path:
         raise ModelError(f"{model_id}: {source} does not exist")
     entries: dict[str, dict[str, object]] = {}
     for src, rel in pairs:
+        if problem := format_problem(src, rel, spec.onnx_inputs.get(rel), spec.keys.get(rel)):
+            raise ModelError(f"{model_id}: {src} {problem}; nothing was added")
         digest = sha256_file(src)
         if (want := spec.sha256.get(rel)) and want != digest:
             raise ModelError(f"{model_id}: {src} has sha256 {digest}, the public {rel} has {want}")

@@ -262,6 +262,10 @@ def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]
         (("identity", "photos", i), f"{photos[i]}: {msg}")
         for i, msg in identity_problems(photos, backend).items()
     ]
+    flagged = {loc[2] for loc, _ in problems}
+    for i, photo in enumerate(photos):
+        if i not in flagged and (problem := group_photo_problem(photo, backend)):
+            problems.append((("identity", "photos", i), f"{photo}: {problem}"))
     for i, look in enumerate(spec.looks):
         template = files.get(("looks", i, "template"))
         if problem := look_problem(spec.backend, look.template is not None, look.prompt is not None):
@@ -272,3 +276,34 @@ def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]
     if spec.backend == "template_swap":
         params = {"face_backend": spec.identity.face_backend, **params}
     return problems + _backend_params_problems(spec.backend, params, ("backend_params",))
+
+
+#: the largest face must be this many times wider than the next to be taken as the identity
+DOMINANT = 1.5
+
+
+def group_photo_problem(path: Path, backend: str) -> str | None:
+    """An identity photo showing several faces of similar size: which one is meant is a guess.
+
+    A 6-person group photo used to become "the identity" (an average of strangers) and the shoot
+    then delivered nothing; one clearly larger face (a portrait with people behind) is fine.
+    """
+    from dhcore.shoot.faces import CONFIDENT_SHARE, find_faces, shared_analyzer
+
+    try:
+        found = find_faces(path, shared_analyzer(backend))
+    except DhError:
+        return None  # unreadable or faceless: identity_problems reports it
+    best = max((f.score for f in found.faces), default=0.0)
+    faces = sorted((f for f in found.faces if f.score >= CONFIDENT_SHARE * best), key=lambda f: -f.size)
+    if len(faces) < 2 or faces[0].size >= DOMINANT * faces[1].size:
+        return None
+    height, width = found.image.shape[:2]
+    where = ", ".join(
+        f"({100 * (f.box[0] + f.box[2]) / 2 / width:.0f}%, {100 * (f.box[1] + f.box[3]) / 2 / height:.0f}%)"
+        for f in faces[:8]
+    )
+    return (
+        f"{len(faces)} faces of similar size (centres at {where} of the width, height); which one is the "
+        "identity? Crop the photo to that person"
+    )

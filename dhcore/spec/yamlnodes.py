@@ -10,6 +10,7 @@ recursion) bounds the nesting depth and the number of values after alias expansi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ def check_structure(text: str, max_depth: int, max_nodes: int) -> None:
     Each collection's size counts its values with aliases expanded; an alias adds the size of
     the anchored value, so the total is known without expanding anything.
     """
+    _check_flow_depth(text, max_depth)
     sizes: dict[str, int] = {}
     stack: list[list] = []  # [size so far, anchor]
     total = 0
@@ -70,6 +72,38 @@ def check_structure(text: str, max_depth: int, max_nodes: int) -> None:
             raise StructureError(
                 f"expands to more than {max_nodes} values (aliases expanded; DH_MAX_YAML_NODES)", here
             )
+
+
+_FLOW = re.compile(r"[\[\]{}\"'#\n]")
+
+
+def _check_flow_depth(text: str, max_depth: int) -> None:
+    """Bracket nesting found by a quick scan, before PyYAML's scanner (quadratic in it) sees it.
+
+    Quoted scalars (opened where YAML opens them) and comments are skipped; escapes are not
+    followed, which can only make this stricter on brackets inside strings.
+    """
+    depth, quote, comment, line, line_start = 0, "", False, 1, 0
+    for m in _FLOW.finditer(text):
+        ch = m.group()
+        if ch == "\n":
+            comment, line, line_start = False, line + 1, m.end()
+            continue
+        if comment:
+            continue
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch if m.start() == 0 or text[m.start() - 1] in " \t\n[{,:-?" else ""
+        elif ch == "#":
+            comment = m.start() == 0 or text[m.start() - 1] in " \t\n"
+        elif ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                where = Located(line, m.start() - line_start + 1)
+                raise StructureError(f"nested deeper than {max_depth} levels (DH_MAX_YAML_DEPTH)", where)
+        else:
+            depth = max(0, depth - 1)
 
 
 def _mark(node: yaml.Node) -> Located:

@@ -33,6 +33,8 @@ def test_ingest_folder_refuses_links_out_of_the_folder_and_special_files(tmp_pat
     with pytest.raises(InputError, match="a FIFO"):
         store.ingest_folder(folder)
     assert not any(p.is_file() for p in (tmp_path / "store").rglob("*"))
+    with pytest.raises(InputError, match="a FIFO"):
+        store.ingest(folder / "002.json", move=False)
     (folder / "002.json").unlink()
     (folder / "003.json").symlink_to(folder / "000.json")  # inside the folder: fine
     stored = store.ingest_folder(folder)
@@ -85,3 +87,17 @@ def test_ffmpeg_dies_with_its_parent() -> None:
     parent.wait()
     gone, alive = psutil.wait_procs(children, timeout=2)
     assert not alive
+
+
+def test_stage_errors_name_the_users_file_not_the_store_copy(tmp_path: Path) -> None:
+    from dhcore.catalog.repo import Catalog
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}", AssetStore(tmp_path / "store"))
+    user_file = tmp_path / "my dance.mp4"
+    user_file.write_bytes(b"not really a video")
+    ref = catalog.register_input(user_file, "video", "motion")
+    assert ref.path != str(user_file)
+    shown = catalog.name_user_files(InputError(f"{ref.path}: cannot decode frame 93"), {"motion": ref})
+    assert type(shown) is InputError and str(shown) == f"{user_file}: cannot decode frame 93"
+    bug = ValueError(f"{ref.path}: a bug")
+    assert catalog.name_user_files(bug, {"motion": ref}) is bug

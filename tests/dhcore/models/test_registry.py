@@ -19,13 +19,13 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DH_MODELS_DIR", str(root))
     monkeypatch.setitem(
         registry.REGISTRY, "tiny_net",
-        ModelSpec(id="tiny_net", files=("net.onnx",), format="onnx", license="MIT", source="tests"),
+        ModelSpec(id="tiny_net", files=("net.dat",), format="folder", license="MIT", source="tests"),
     )  # fmt: skip
     known = hashlib.sha256(b"public bytes").hexdigest()
     monkeypatch.setitem(
         registry.REGISTRY, "pinned",
-        ModelSpec(id="pinned", files=("p.onnx",), format="onnx", license="MIT", source="tests",
-                  sha256={"p.onnx": known}),
+        ModelSpec(id="pinned", files=("p.dat",), format="folder", license="MIT", source="tests",
+                  sha256={"p.dat": known}),
     )  # fmt: skip
     return root
 
@@ -35,17 +35,17 @@ def test_missing_model_error_names_id_path_and_command(models: Path) -> None:
         registry.resolve("tiny_net")
     msg = str(info.value)
     assert (
-        "tiny_net" in msg and str(models / "tiny_net" / "net.onnx") in msg and "dh models add tiny_net" in msg
+        "tiny_net" in msg and str(models / "tiny_net" / "net.dat") in msg and "dh models add tiny_net" in msg
     )
 
 
 def test_add_then_resolve_and_detect_corruption(models: Path, tmp_path: Path) -> None:
-    src = tmp_path / "net.onnx"
+    src = tmp_path / "net.dat"
     src.write_bytes(b"weights v1")
     folder = registry.add("tiny_net", src)
-    assert registry.resolve("tiny_net") == folder and (folder / "net.onnx").read_bytes() == b"weights v1"
+    assert registry.resolve("tiny_net") == folder and (folder / "net.dat").read_bytes() == b"weights v1"
     digest = registry.weights_sha256("tiny_net")
-    target = folder / "net.onnx"
+    target = folder / "net.dat"
     target.write_bytes(b"weights v2")  # same size, new content
     os.utime(target, ns=(1, 1))
     with pytest.raises(ModelError, match="corrupt or wrong file"):
@@ -55,14 +55,14 @@ def test_add_then_resolve_and_detect_corruption(models: Path, tmp_path: Path) ->
 
 
 def test_known_public_hash_is_enforced_on_add(models: Path, tmp_path: Path) -> None:
-    wrong = tmp_path / "p.onnx"
+    wrong = tmp_path / "p.dat"
     wrong.write_bytes(b"something else")
-    with pytest.raises(ModelError, match="the public p.onnx has"):
+    with pytest.raises(ModelError, match="the public p.dat has"):
         registry.add("pinned", wrong)
     assert not (models / "pinned").exists()
     wrong.write_bytes(b"public bytes")
     registry.add("pinned", wrong)
-    assert registry.verify("pinned", force=True) == {"p.onnx": hashlib.sha256(b"public bytes").hexdigest()}
+    assert registry.verify("pinned", force=True) == {"p.dat": hashlib.sha256(b"public bytes").hexdigest()}
 
 
 def test_unknown_id_lists_known_ids(models: Path) -> None:

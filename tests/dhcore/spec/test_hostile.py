@@ -226,3 +226,15 @@ def test_truncated_video_is_an_error_or_a_warning_with_the_count(
     monkeypatch.setenv("DH_MAX_MISSING_FRAMES", "0.9")
     [warning] = load_spec(path).warnings
     assert warning.startswith(f"motion.path: {video}: only ") and "of the 48 frames" in warning
+
+
+def test_a_group_photo_as_the_identity_asks_which_face(tmp_path: Path) -> None:
+    import shutil
+
+    import insightface
+
+    images = Path(insightface.__file__).parent / "data" / "images"
+    shutil.copy(images / "t1.jpg", tmp_path / "group.jpg")  # six people, faces of about one size
+    path = write(tmp_path, SHOOT.replace("photos: [person.png]", "photos: [group.jpg]"))
+    [msg] = [m for m in issues_of(path) if ": identity.photos.0: " in m]
+    assert "6 faces of similar size" in msg and "which one is the identity?" in msg and "group.jpg" in msg
