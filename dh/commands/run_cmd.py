@@ -19,6 +19,7 @@ from dh.commands.validate_cmd import load_all
 from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.errors import DhError
+from dhcore.routing import run_tags
 from dhcore.spec.loader import LoadedSpec
 
 
@@ -73,7 +74,10 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     flow = flow_for_kind(loaded.kind)
     called_at, started = time.time(), time.perf_counter()
     try:
-        state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
+        from prefect import tags
+
+        with tags(*run_tags(loaded.spec)):
+            state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
         return _not_started(loaded, catalog, production_id, exc)
     wall = time.perf_counter() - started
@@ -205,7 +209,7 @@ def handle_submit(args: argparse.Namespace) -> int:
         try:
             run = run_deployment(
                 name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,
-                tags=[f"kind:{spec.kind}"],
+                tags=run_tags(spec.spec),
             )  # fmt: skip
         except ObjectNotFound as exc:
             raise DhError(

@@ -99,6 +99,8 @@ class Asset(Base):
     #: for inputs: the file the user named
     source_path: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: when retention (`dh gc`) deleted the file; the row and its lineage stay
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     producer: Mapped[StepRun | None] = relationship(back_populates="outputs", foreign_keys=[produced_by])
 
@@ -135,3 +137,13 @@ class ProductionOutput(Base):
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"))
 
     asset: Mapped[Asset] = relationship()
+
+
+class RejectedSpec(Base):
+    """An invalid spec file the batch has reported (by the sha256 of its bytes), so it is reported once."""
+
+    __tablename__ = "rejected_spec"
+    file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -52,7 +52,9 @@ def test_scheduled_batch_runs_are_created_and_executed(prefect_server, tmp_path:
     def two_completed() -> bool:
         return sum(state == "COMPLETED" for state, _ in _batch_runs(prefect_server.api_url)) >= 2
 
-    prefect_server.wait_for(two_completed, 150, "two scheduled batch runs to complete")
+    prefect_server.wait_for(two_completed, 300, "two scheduled batch runs to complete")
     runs = _batch_runs(prefect_server.api_url)
     assert not [r for r in runs if r[0] in ("FAILED", "CRASHED")], runs
     assert (tmp_path / "inbox").is_dir()  # created by the batch on the worker, from DH_INBOX of the pool
+    assert (home / "catalog.db").is_file()  # the batch reconciled the catalog in the pool's DH_HOME
+    assert all(name.startswith("batch-inbox-") for _, name in runs)  # named after the inbox and time
