@@ -181,6 +181,7 @@ class _ProductionProgress:
     stage: str = ""
     stage_started: float = 0.0
     last_update: float = 0.0
+    text: str = ""
 
 
 _progress: dict[str, _ProductionProgress] = {}
@@ -208,7 +209,7 @@ def progress_for(production_id: str, stage: str, name: str | None = None) -> Pro
             state.last_update = now
             elapsed = now - state.stage_started
             eta = f", ETA {elapsed / done * (total - done):.0f} s" if 0 < done < total else ""
-            text = f"{stage}: {done}/{total} frames{eta}"
+            text = state.text = f"{stage}: {done}/{total} frames{eta}"
             pct = round(100.0 * done / total, 1)
             try:
                 if state.artifact_id is None:
@@ -223,9 +224,9 @@ def progress_for(production_id: str, stage: str, name: str | None = None) -> Pro
 
 
 def progress_text(production_id: str) -> str | None:
-    """The current stage of a production's progress in this process (for `dh run`'s display)."""
+    """The latest progress line of a production running in this process (`dh run`'s display)."""
     state = _progress.get(production_id)
-    return state.stage if state else None
+    return state.text if state else None
 
 
 #: per-frame series the report shows (face identity before and after refinement)

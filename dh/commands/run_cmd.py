@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+from dh.commands.progress import RunProgress
 from dh.commands.validate_cmd import load_all
 from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
@@ -25,11 +26,15 @@ from dhcore.spec.loader import LoadedSpec
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run specs locally as Prefect flow runs")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument(
+        "specs", nargs="+", metavar="SPEC", help="spec files (YAML); all are validated before any runs"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per spec on stdout")
     p.set_defaults(handler=handle_run)
     s = sub.add_parser("submit", help="submit specs to the Prefect deployments (needs a server and a worker)")
-    s.add_argument("specs", nargs="+", metavar="SPEC")
+    s.add_argument(
+        "specs", nargs="+", metavar="SPEC", help="spec files (YAML), each sent to its CPU or GPU deployment"
+    )
     s.set_defaults(handler=handle_submit)
 
 
@@ -76,7 +81,7 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     try:
         from prefect import tags
 
-        with tags(*run_tags(loaded.spec)):
+        with tags(*run_tags(loaded.spec)), RunProgress(production_id, catalog):
             state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
         return _not_started(loaded, catalog, production_id, exc)

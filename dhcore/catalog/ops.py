@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from dhcore.catalog.db import session_scope
-from dhcore.catalog.models import Production, RejectedSpec, SpecRow, StepRun, utcnow
+from dhcore.catalog.models import Asset, Production, RejectedSpec, SpecRow, StepRun, utcnow
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,18 @@ def note_rejected(file_sha256: str, path: str, error: str, url: str | None = Non
             return False
         s.add(RejectedSpec(file_sha256=file_sha256, path=path, error=error))
         return True
+
+
+def production_sizes(production_ids: list[str], url: str | None = None) -> dict[str, tuple[int, int]]:
+    """(bytes in the store, bytes pruned) of the files each production's own steps wrote."""
+    sizes = {pid: (0, 0) for pid in production_ids}
+    with session_scope(url) as s:
+        rows = s.execute(
+            select(StepRun.production_id, Asset.size, Asset.pruned_at)
+            .join(Asset, Asset.produced_by == StepRun.id)
+            .where(StepRun.production_id.in_(production_ids))
+        )
+        for pid, size, pruned_at in rows:
+            kept, pruned = sizes[pid]
+            sizes[pid] = (kept, pruned + size) if pruned_at else (kept + size, pruned)
+    return sizes
