@@ -146,20 +146,28 @@ def output_link(info: dict[str, Any]) -> str:
     if role is None:
         return ""
     path = outputs[role]["path"]
+    if path.startswith("s3://"):
+        from dhcore.catalog.objstore import ObjectStore
+
+        return ObjectStore(path.rsplit("/", 1)[0]).link(path)
     return path if "://" in path else f"file://{path}"
 
 
 def contact_sheet_jpeg(info: dict[str, Any], tiles: int = 4, width: int = 640) -> bytes | None:
     """A small JPEG of the output: `tiles` frames of the video side by side, or the first image.
 
-    Reads local files only (the store path); None when the output is not readable here.
+    Reads the stored file (downloaded first from object storage); None when it cannot be read.
     """
     outputs = info.get("outputs") or {}
+    from dhcore.catalog.objstore import local_path
+
     if "video" in outputs:
-        frames = _video_frames(Path(outputs["video"]["path"]), tiles)
+        frames = _video_frames(local_path(outputs["video"]["path"]), tiles)
     else:
         images = [outputs[r]["path"] for r in sorted(outputs) if outputs[r].get("kind") == "image"]
-        frames = [img for img in (cv2.imread(images[0]),) if img is not None] if images else []
+        frames = (
+            [img for img in (cv2.imread(str(local_path(images[0]))),) if img is not None] if images else []
+        )
     if not frames:
         return None
     h = min(f.shape[0] for f in frames)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +26,8 @@ from prefect.context import FlowRunContext
 
 from dhcore import config
 from dhcore.catalog import ops
+from dhcore.catalog.objstore import ObjectStore, open_store
 from dhcore.catalog.repo import AssetRef, Catalog
-from dhcore.catalog.store import AssetStore
 from dhcore.report import contact_sheet_jpeg, name_user_files, output_link, production_markdown
 from dhcore.spec.loader import LoadedSpec
 from dhcore.stage import Progress
@@ -37,7 +38,7 @@ from tasks.step import RunContext, retry_transient
       retry_condition_fn=retry_transient)  # fmt: skip
 def open_production(loaded: LoadedSpec, production_id: str | None) -> RunContext:
     """Record the spec and a running production row; mark rows of dead earlier runs crashed."""
-    catalog = Catalog(config.database_url(), AssetStore())
+    catalog = Catalog(config.database_url(), open_store())
     crashed = catalog.mark_crashed()
     if crashed:
         get_run_logger().warning("marked %d production(s) of dead processes as crashed", crashed)
@@ -237,8 +238,8 @@ def publish_report(info: dict[str, Any], series: dict[str, list[float | None]] |
     """The markdown report (with a contact sheet of the output and its link) and the stage table.
 
     Prefect image artifacts need an http(s) URL the browser can load, and a local store has none:
-    the contact sheet is embedded in the report as a small inline JPEG instead; where the output
-    has an http(s) URL (an object store), an image artifact points at it as well.
+    the contact sheet is embedded in the report as a small inline JPEG; on object storage it is
+    also uploaded and an image artifact points at its (presigned) URL.
     """
     slug = _slug(info["name"])
     try:
@@ -250,8 +251,14 @@ def publish_report(info: dict[str, Any], series: dict[str, list[float | None]] |
         key=f"dh-report-{slug}",
         description=f"dh production {info['production_id']}",
     )
-    if (link := output_link(info)).startswith(("http://", "https://")) and link.endswith((".png", ".jpg")):
-        create_image_artifact(link, key=f"dh-output-{slug}", description=f"output of {info['production_id']}")
+    store = open_store()
+    if thumbnail and isinstance(store, ObjectStore):  # a URL the browser can load: the sheet on the store
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "contact_sheet.jpg").write_bytes(thumbnail)
+            uri = store.ingest(Path(tmp) / "contact_sheet.jpg").path
+        create_image_artifact(
+            store.link(uri), key=f"dh-output-{slug}", description=f"output of {info['production_id']}"
+        )
     rows = [
         {"stage": s["name"], "status": s["status"], "cache_hit": s["cache_hit"],
          "seconds": round(s["seconds"] or 0.0, 3), "frames": s["frames"]}

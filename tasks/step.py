@@ -24,8 +24,8 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict
 
 from dhcore.cache import cache_key, canonical_json
+from dhcore.catalog.objstore import open_store
 from dhcore.catalog.repo import AssetRef, Catalog
-from dhcore.catalog.store import AssetStore
 from dhcore.errors import InputError, ModelError, TransientError
 from dhcore.stage import Progress, StageResult
 
@@ -39,7 +39,7 @@ class RunContext(BaseModel):
     store_root: str
 
     def catalog(self) -> Catalog:
-        return Catalog(self.database_url, AssetStore(Path(self.store_root)))
+        return Catalog(self.database_url, open_store(self.store_root))
 
 
 class StepOutcome(BaseModel):
