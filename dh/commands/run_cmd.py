@@ -210,7 +210,7 @@ def handle_submit(args: argparse.Namespace) -> int:
     from dhcore.routing import deployment_for
 
     for spec in loaded:
-        name = deployment_for(spec)
+        name = deployment_for(spec.spec)
         try:
             run = run_deployment(
                 name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,

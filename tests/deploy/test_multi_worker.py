@@ -19,8 +19,8 @@ SPEC = """\
 version: 1
 kind: dance_video
 name: multi-{n}
-subject: {{image: assets/astronaut.png}}
-motion: {{type: keypoints, path: assets/dance.pose.npz}}
+subject: {{image: {up}assets/astronaut.png}}
+motion: {{type: keypoints, path: {up}assets/dance.pose.npz}}
 animate: {{backend: warp, width: {size}, height: {size}}}
 face: {{identity: {{enabled: false}}, restore: {{backend: none}}, refine: {{backend: none}}}}
 """
@@ -44,7 +44,7 @@ def test_six_productions_on_two_workers_share_one_catalog_and_store(
     specs = []
     for n in range(6):  # three sizes, two productions each: same stage keys meet on two workers
         specs.append(demo_assets / f"multi_{n}.yaml")
-        specs[-1].write_text(SPEC.format(n=n, size=128 + 32 * (n % 3)))
+        specs[-1].write_text(SPEC.format(n=n, size=128 + 32 * (n % 3), up=""))
     started = time.monotonic()
     out = prefect_server.run([sys.executable, "-m", "dh.cli", "submit", *map(str, specs)])
     assert out.count("submitted flow run") == 6 and "dance-video/dance-video" in out
@@ -67,3 +67,14 @@ def test_six_productions_on_two_workers_share_one_catalog_and_store(
         assert "Completed()" in text, f"{name} ran nothing"  # both workers took a share
         assert "database is locked" not in text and "deadlock" not in text.lower(), name
     print(f"six productions on two workers: {wall:.0f} s")
+
+    # the batch deployment in `workers` mode: a produced spec is skipped, a new one runs as a deployment run
+    inbox = demo_assets / "inbox_multi"
+    inbox.mkdir()
+    (inbox / "old.yaml").write_text(SPEC.format(n=0, size=128, up="../"))
+    (inbox / "new.yaml").write_text(SPEC.format(n=6, size=112, up="../"))
+    out = prefect_server.run([sys.executable, "-m", "prefect", "deployment", "run", "batch-inbox/batch-inbox",
+                              "--param", f"inbox={inbox}", "--watch", "--watch-timeout", "400"], timeout=450)  # fmt: skip
+    assert "COMPLETED" in out.upper(), out[-2000:]
+    rows = {r["name"]: r["status"] for r in catalog.list_productions()}
+    assert len(rows) == 7 and rows["multi-6"] == "succeeded"  # multi-0 was not produced twice
