@@ -5,6 +5,7 @@ DH_DATABASE_URL    SQLAlchemy URL of the catalog (default: SQLite file in DH_HOM
 DH_MODELS_DIR      local model folder (default: DH_HOME/models)
 DH_ALLOWED_ROOTS   extra folders specs may reference, os.pathsep-separated
 DH_INBOX           folder the batch deployment reads specs from (default: DH_HOME/inbox)
+DH_STORE_URL       asset store: a folder or s3://bucket/prefix (dhcore.catalog.objstore)
 """
 
 from __future__ import annotations

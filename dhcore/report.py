@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
+
+import cv2
+import numpy as np
 
 #: metrics shown first, with a line on what they mean
 EXPLAINED = {
@@ -21,12 +26,22 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
-def production_markdown(info: dict[str, Any], series: dict[str, list[float | None]] | None = None) -> str:
+def production_markdown(
+    info: dict[str, Any], series: dict[str, list[float | None]] | None = None, thumbnail: bytes | None = None
+) -> str:
+    """The report; `thumbnail` (a small JPEG) is embedded inline so it shows without a file server."""
     lines = [
         f"# {info['name']}",
         "",
         f"Production `{info['production_id']}` — **{info['status']}**",
     ]
+    if link := output_link(info):
+        lines += ["", f"Output: [{link.rsplit('/', 1)[-1]}]({link})"]
+    if thumbnail:
+        lines += [
+            "",
+            f"![contact sheet of the output](data:image/jpeg;base64,{base64.b64encode(thumbnail).decode()})",
+        ]
     if info.get("error"):
         lines += ["", f"> {info['error']}"]
     if info.get("warnings"):
@@ -141,3 +156,71 @@ def _passes(values: list[float], threshold: float | None) -> int:
 
 def _mean_max(values: list[float]) -> str:
     return f"{sum(values) / len(values):.3f} / {max(values):.3f}" if values else "no face"
+
+
+def output_link(info: dict[str, Any]) -> str:
+    """Where to look at a production's result: its main output (video, else the first) as a URL."""
+    outputs = info.get("outputs") or {}
+    role = "video" if "video" in outputs else next(iter(sorted(outputs)), None)
+    if role is None:
+        return ""
+    path = outputs[role]["path"]
+    if path.startswith("s3://"):
+        from dhcore.catalog.objstore import ObjectStore
+
+        return ObjectStore(path.rsplit("/", 1)[0]).link(path)
+    return path if "://" in path else f"file://{path}"
+
+
+def contact_sheet_jpeg(info: dict[str, Any], tiles: int = 4, width: int = 640) -> bytes | None:
+    """A small JPEG of the output: `tiles` frames of the video side by side, or the first image.
+
+    Reads the stored file (downloaded first from object storage); None when it cannot be read.
+    """
+    outputs = info.get("outputs") or {}
+    from dhcore.catalog.objstore import local_path
+
+    if "video" in outputs:
+        frames = _video_frames(local_path(outputs["video"]["path"]), tiles)
+    else:
+        images = [outputs[r]["path"] for r in sorted(outputs) if outputs[r].get("kind") == "image"]
+        frames = (
+            [img for img in (cv2.imread(str(local_path(images[0]))),) if img is not None] if images else []
+        )
+    if not frames:
+        return None
+    h = min(f.shape[0] for f in frames)
+    row = np.concatenate([cv2.resize(f, (round(f.shape[1] * h / f.shape[0]), h)) for f in frames], axis=1)
+    scale = min(1.0, width / row.shape[1])
+    row = cv2.resize(
+        row,
+        (max(1, round(row.shape[1] * scale)), max(1, round(row.shape[0] * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
+    ok, encoded = cv2.imencode(".jpg", row, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    return encoded.tobytes() if ok else None
+
+
+def _video_frames(path: Path, count: int) -> list[np.ndarray]:
+    """`count` BGR frames spread evenly over a video (middle of each segment)."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        frames = []
+        for i in range(count if total > 0 else 0):
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int((i + 0.5) * total / count))
+            ok, frame = cap.read()
+            if ok:
+                frames.append(frame)
+        return frames
+    finally:
+        cap.release()
+
+
+def name_user_files(message: str, info: dict[str, Any]) -> str:
+    """An error message that names the user's files: store paths of inputs become the paths in the spec."""
+    for a in info.get("inputs", []):
+        if a.get("source") and a.get("path"):
+            message = message.replace(str(a["path"]), str(a["source"]))
+    spec = (info.get("spec") or {}).get("source_path")
+    return f"{spec}: {message}" if spec and not message.startswith(spec) else message

@@ -43,3 +43,13 @@ def pool_for(spec: Any) -> Pool:
 
 def deployment_for(spec: Any) -> str:
     return DEPLOYMENTS[(spec.kind, pool_for(spec))]
+
+
+def backend_name(spec: Any) -> str:
+    return spec.animate.backend if spec.kind == "dance_video" else spec.backend
+
+
+def run_tags(spec: Any, batch: str | None = None) -> list[str]:
+    """Prefect tags of a production's flow run: filter the UI by kind, backend and batch."""
+    found = ["dh", f"kind:{spec.kind}", f"backend:{backend_name(spec)}"]
+    return [*found, f"batch:{batch}"] if batch else found

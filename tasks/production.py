@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_image_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from dhcore import config
+from dhcore.catalog import ops
+from dhcore.catalog.objstore import ObjectStore, open_store
 from dhcore.catalog.repo import AssetRef, Catalog
-from dhcore.catalog.store import AssetStore
-from dhcore.report import production_markdown
+from dhcore.report import contact_sheet_jpeg, name_user_files, output_link, production_markdown
 from dhcore.spec.loader import LoadedSpec
+from dhcore.stage import Progress
 from tasks.step import RunContext, retry_transient
 
 
@@ -24,7 +38,7 @@ from tasks.step import RunContext, retry_transient
       retry_condition_fn=retry_transient)  # fmt: skip
 def open_production(loaded: LoadedSpec, production_id: str | None) -> RunContext:
     """Record the spec and a running production row; mark rows of dead earlier runs crashed."""
-    catalog = Catalog(config.database_url(), AssetStore())
+    catalog = Catalog(config.database_url(), open_store())
     crashed = catalog.mark_crashed()
     if crashed:
         get_run_logger().warning("marked %d production(s) of dead processes as crashed", crashed)
@@ -89,11 +103,136 @@ def production_guard(ctx: RunContext) -> Iterator[None]:
 def fail_production(ctx: RunContext, error: BaseException) -> None:
     """Mark the production failed with the reason (and publish the report of what ran)."""
     catalog = ctx.catalog()
-    catalog.finish_production(ctx.production_id, "failed", f"{type(error).__name__}: {error}")
+    message = f"{type(error).__name__}: {error}"
+    try:
+        message = name_user_files(message, catalog.show_production(ctx.production_id))
+    except KeyError:
+        pass
+    catalog.finish_production(ctx.production_id, "failed", message)
     try:
         publish_report(catalog.show_production(ctx.production_id))
     except Exception:  # noqa: BLE001 - the report is best effort on the error path
         pass
+
+
+#: a running production whose flow run the server does not know (e.g. recorded by an ephemeral API)
+#: is called lost only after this long
+LOST_AFTER = timedelta(hours=24)
+
+
+@task(name="reconcile-lost-productions", cache_policy=NO_CACHE)
+def reconcile_lost() -> list[str]:
+    """Mark crashed the `running` productions whose flow run has ended: one line per production.
+
+    host+pid catches dead processes on this host only; the flow run's state in Prefect also
+    covers a worker host that never came back (its run ends Crashed/Failed/Cancelled).
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    dead = Catalog().mark_crashed()
+    lines = [f"{dead} production(s) of dead processes on this host marked crashed"] if dead else []
+    now = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        for prod in ops.running_productions():
+            if not prod.flow_run_id:
+                continue
+            try:
+                state = client.read_flow_run(UUID(prod.flow_run_id)).state
+            except ObjectNotFound:
+                created = prod.created_at if prod.created_at.tzinfo else prod.created_at.replace(tzinfo=UTC)
+                if now - created < LOST_AFTER:
+                    continue
+                reason = f"flow run {prod.flow_run_id} is unknown to the Prefect server"
+            else:
+                if state is None or not state.is_final():
+                    continue
+                reason = f"flow run {prod.flow_run_id} ended {state.type.value}" + (
+                    f" ({state.message})" if state.message else ""
+                )
+            reason += f" while the production was running on {prod.host} (pid {prod.pid})"
+            if ops.mark_lost(prod.production_id, reason):
+                lines.append(f"production {prod.production_id} marked crashed: {reason}")
+    return lines
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "production"
+
+
+def publish_batch_summary(batch: str, inbox: Path, results: list[dict[str, Any]]) -> None:
+    """One table artifact per batch run: spec, status, reason, production and its output."""
+    catalog = Catalog()
+    rows = []
+    for r in results:
+        output = ""
+        if r.get("production_id") and r["status"] in ("succeeded", "skipped", "needs_review"):
+            try:
+                output = output_link(catalog.show_production(r["production_id"]))
+            except KeyError:
+                output = ""
+        reason = (r.get("error") or "").strip().splitlines()
+        rows.append({
+            "spec": Path(r["spec"]).name, "status": r["status"], "reason": " | ".join(reason)[:500],
+            "production": r.get("production_id") or "", "output": output,
+        })  # fmt: skip
+    create_table_artifact(
+        rows, key=f"dh-batch-{_slug(inbox.name)}", description=f"{batch}: every inbox spec and its outcome"
+    )
+
+
+@dataclass
+class _ProductionProgress:
+    artifact_id: Any = None
+    stage: str = ""
+    stage_started: float = 0.0
+    last_update: float = 0.0
+    text: str = ""
+
+
+_progress: dict[str, _ProductionProgress] = {}
+_progress_lock = threading.Lock()
+
+
+def progress_for(production_id: str, stage: str, name: str | None = None) -> Progress:
+    """The frame-progress callback of one stage, feeding ONE progress artifact per production.
+
+    The artifact shows the current stage, frames done/total and an ETA for the stage; it is
+    updated at most twice a second. Stages call it from their worker threads; progress is best
+    effort and never fails a stage. (Wiring: the step runner passes this to each stage's work.)
+    """
+
+    def report(done: int, total: int | None) -> None:
+        if not total:
+            return
+        now = time.monotonic()
+        with _progress_lock:
+            state = _progress.setdefault(production_id, _ProductionProgress())
+            if state.stage != stage:
+                state.stage, state.stage_started, state.last_update = stage, now, 0.0
+            if done < total and now - state.last_update < 0.5:
+                return
+            state.last_update = now
+            elapsed = now - state.stage_started
+            eta = f", ETA {elapsed / done * (total - done):.0f} s" if 0 < done < total else ""
+            text = state.text = f"{stage}: {done}/{total} frames{eta}"
+            pct = round(100.0 * done / total, 1)
+            try:
+                if state.artifact_id is None:
+                    key = f"dh-progress-{_slug(name or production_id)}"
+                    state.artifact_id = create_progress_artifact(pct, key=key, description=text)
+                elif state.artifact_id != "disabled":
+                    update_progress_artifact(state.artifact_id, pct, description=text)
+            except Exception:  # noqa: BLE001 - progress is best effort; the stage must not fail on it
+                state.artifact_id = state.artifact_id or "disabled"
+
+    return report
+
+
+def progress_text(production_id: str) -> str | None:
+    """The latest progress line of a production running in this process (`dh run`'s display)."""
+    state = _progress.get(production_id)
+    return state.text if state else None
 
 
 #: per-frame series the report shows (face identity before and after refinement)
@@ -101,12 +240,30 @@ REPORT_SERIES = ("face_distance", "face_distance_raw", "face_refined")
 
 
 def publish_report(info: dict[str, Any], series: dict[str, list[float | None]] | None = None) -> None:
-    slug = "".join(c if c.isalnum() else "-" for c in info["name"].lower()).strip("-")[:40] or "production"
+    """The markdown report (with a contact sheet of the output and its link) and the stage table.
+
+    Prefect image artifacts need an http(s) URL the browser can load, and a local store has none:
+    the contact sheet is embedded in the report as a small inline JPEG; on object storage it is
+    also uploaded and an image artifact points at its (presigned) URL.
+    """
+    slug = _slug(info["name"])
+    try:
+        thumbnail = contact_sheet_jpeg(info)
+    except Exception:  # noqa: BLE001 - a report without a picture beats no report
+        thumbnail = None
     create_markdown_artifact(
-        production_markdown(info),
+        production_markdown(info, series, thumbnail),
         key=f"dh-report-{slug}",
         description=f"dh production {info['production_id']}",
     )
+    store = open_store()
+    if thumbnail and isinstance(store, ObjectStore):  # a URL the browser can load: the sheet on the store
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "contact_sheet.jpg").write_bytes(thumbnail)
+            uri = store.ingest(Path(tmp) / "contact_sheet.jpg").path
+        create_image_artifact(
+            store.link(uri), key=f"dh-output-{slug}", description=f"output of {info['production_id']}"
+        )
     rows = [
         {"stage": s["name"], "status": s["status"], "cache_hit": s["cache_hit"],
          "seconds": round(s["seconds"] or 0.0, 3), "frames": s["frames"]}

@@ -6,22 +6,20 @@ Prefect's own result cache is off (NO_CACHE): a second cache that could disagree
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict
 
 from dhcore import stages
+from dhcore.catalog.objstore import open_store
 from dhcore.catalog.repo import Catalog
-from dhcore.catalog.store import AssetStore
 from dhcore.errors import InputError, ModelError, TransientError
 from dhcore.runner import StepOutcome, run_step
-from dhcore.stage import Progress, StageContext, StageParams
+from dhcore.stage import StageContext, StageParams
+from tasks.gpu import gpu_slot
 
 
 class RunContext(BaseModel):
@@ -33,7 +31,7 @@ class RunContext(BaseModel):
     store_root: str
 
     def catalog(self) -> Catalog:
-        return Catalog(self.database_url, AssetStore(Path(self.store_root)))
+        return Catalog(self.database_url, open_store(self.store_root))
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -49,30 +47,6 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
             return False
         return type(exc).__name__ in {"OperationalError", "InterfaceError", "DisconnectionError"}
     return False
-
-
-def _progress_reporter(stage: str, production_id: str) -> Progress:
-    """A Prefect progress artifact for frame-level stages, updated at most every half second."""
-    state: dict[str, Any] = {"id": None, "last": 0.0}
-
-    def report(done: int, total: int | None) -> None:
-        if not total:
-            return
-        now = time.monotonic()
-        if done < total and now - state["last"] < 0.5:
-            return
-        state["last"] = now
-        pct = round(100.0 * done / total, 1)
-        try:
-            if state["id"] is None:
-                key = f"progress-{stage.replace('.', '-')}-{production_id[:8]}".lower()
-                state["id"] = create_progress_artifact(pct, key=key, description=f"{stage}: frames done")
-            else:
-                update_progress_artifact(state["id"], pct)
-        except Exception:  # noqa: BLE001 - progress is best effort; the stage must not fail on it
-            state["id"] = state["id"] or "disabled"
-
-    return report
 
 
 def stage_task(stage: str, params: StageParams) -> Any:
@@ -94,11 +68,14 @@ def _resolve(value: Any) -> Any:
 @task(name="stage", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient,
       persist_result=False)  # fmt: skip
 def run_stage(ctx: RunContext, stage: str, params: StageParams, inputs: dict[str, Any]) -> StepOutcome:
-    """Run one declared stage through the catalog (a hit costs a lookup)."""
+    """Run one declared stage through the catalog (a hit costs a lookup); GPU stages hold their GPU's slot."""
+    from tasks.production import progress_for  # the production's one progress artifact (imports this module)
+
     task_ctx = TaskRunContext.get()
-    return run_step(
-        ctx.catalog(), ctx.production_id, stages.get(stage), params,
-        {role: _resolve(v) for role, v in inputs.items()},
-        StageContext(progress=_progress_reporter(stage, ctx.production_id), log=get_run_logger()),  # type: ignore[arg-type]
-        str(task_ctx.task_run.id) if task_ctx else None,
-    )  # fmt: skip
+    declared = stages.get(stage)
+    with gpu_slot(declared.device_for(params)):
+        return run_step(
+            ctx.catalog(), ctx.production_id, declared, params, {role: _resolve(v) for role, v in inputs.items()},
+            StageContext(progress=progress_for(ctx.production_id, stage), log=get_run_logger()),  # type: ignore[arg-type]
+            str(task_ctx.task_run.id) if task_ctx else None,
+        )  # fmt: skip

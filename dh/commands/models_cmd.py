@@ -15,14 +15,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list, add and verify local model weights")
     msub = p.add_subparsers(dest="models_command", required=True)
     ls = msub.add_parser("list", help="declared models and whether they are installed")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ls.set_defaults(handler=handle_list)
     add = msub.add_parser("add", help="copy a model file (or folder) into DH_MODELS_DIR and pin its sha256")
-    add.add_argument("model_id")
-    add.add_argument("path", type=Path)
+    add.add_argument("model_id", help="a declared model id (see `dh models list`)")
+    add.add_argument("path", type=Path, help="the weights file or release folder to copy in")
     add.set_defaults(handler=handle_add)
     ver = msub.add_parser("verify", help="re-hash installed models against their pinned sha256")
-    ver.add_argument("model_ids", nargs="*")
+    ver.add_argument("model_ids", nargs="*", help="model ids to check (default: every installed one)")
     ver.set_defaults(handler=handle_verify)
 
 

@@ -15,20 +15,26 @@ import time
 import uuid
 from typing import Any
 
+from dh.commands.progress import RunProgress
 from dh.commands.validate_cmd import load_all
 from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.errors import DhError
+from dhcore.routing import run_tags
 from dhcore.spec.loader import LoadedSpec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run specs locally as Prefect flow runs")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument(
+        "specs", nargs="+", metavar="SPEC", help="spec files (YAML); all are validated before any runs"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per spec on stdout")
     p.set_defaults(handler=handle_run)
     s = sub.add_parser("submit", help="submit specs to the Prefect deployments (needs a server and a worker)")
-    s.add_argument("specs", nargs="+", metavar="SPEC")
+    s.add_argument(
+        "specs", nargs="+", metavar="SPEC", help="spec files (YAML), each sent to its CPU or GPU deployment"
+    )
     s.set_defaults(handler=handle_submit)
 
 
@@ -73,7 +79,10 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     flow = flow_for_kind(loaded.kind)
     called_at, started = time.time(), time.perf_counter()
     try:
-        state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
+        from prefect import tags
+
+        with tags(*run_tags(loaded.spec)), RunProgress(production_id, catalog):
+            state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
         return _not_started(loaded, catalog, production_id, exc)
     wall = time.perf_counter() - started
@@ -214,11 +223,11 @@ def handle_submit(args: argparse.Namespace) -> int:
     from dhcore.routing import deployment_for
 
     for spec in loaded:
-        name = deployment_for(spec)
+        name = deployment_for(spec.spec)
         try:
             run = run_deployment(
                 name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,
-                tags=[f"kind:{spec.kind}"],
+                tags=run_tags(spec.spec),
             )  # fmt: skip
         except ObjectNotFound as exc:
             raise DhError(

@@ -10,7 +10,7 @@ from dhcore.spec.loader import LoadedSpec, SpecError, load_spec
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check specs (schema, referenced files); exit 2 listing every error")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     p.set_defaults(handler=handle)
 
 

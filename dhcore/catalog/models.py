@@ -99,6 +99,8 @@ class Asset(Base):
     #: for inputs: the file the user named
     source_path: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: when retention (`dh gc`) deleted the file; the row and its lineage stay
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     producer: Mapped[StepRun | None] = relationship(back_populates="outputs", foreign_keys=[produced_by])
 
@@ -150,3 +152,13 @@ class StepLease(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class RejectedSpec(Base):
+    """An invalid spec file the batch has reported (by the sha256 of its bytes), so it is reported once."""
+
+    __tablename__ = "rejected_spec"
+    file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

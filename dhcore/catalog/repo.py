@@ -33,6 +33,7 @@ from dhcore.catalog.models import (
     StepRun,
     utcnow,
 )
+from dhcore.catalog.objstore import local_path, open_store
 from dhcore.catalog.store import AssetStore, StoredFile
 from dhcore.errors import DhError
 
@@ -45,10 +46,15 @@ class AssetRef:
 
     id: int
     kind: str
-    path: str
+    uri: str  # a local path, or s3://... on object storage
     sha256: str
     size: int
     media: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        """A local file to read: the stored file itself, or a cached download from object storage."""
+        return str(local_path(self.uri)) if self.uri.startswith("s3://") else self.uri
 
     @classmethod
     def of(cls, row: Asset) -> AssetRef:
@@ -67,7 +73,7 @@ class CachedStep:
 class Catalog:
     def __init__(self, url: str | None = None, store: AssetStore | None = None) -> None:
         self.url = url
-        self.store = store or AssetStore()
+        self.store = store or open_store()
 
     # -- specs and productions -------------------------------------------------------------
     def record_spec(
@@ -269,7 +275,7 @@ class Catalog:
             )
             for step in candidates:
                 outputs = {a.role: AssetRef.of(a) for a in step.outputs}
-                if all(self.store.intact(a.path, a.size) for a in outputs.values()):
+                if all(self.store.intact(a.uri, a.size) for a in outputs.values()):
                     metrics = {
                         m.name: m.value
                         for m in s.scalars(

@@ -157,6 +157,14 @@ class AssetStore:
         size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file())
         return StoredFile(final, digest, size)
 
+    def delete(self, uri: str) -> None:
+        """Remove a stored file or folder (retention); a missing one is fine."""
+        path = Path(uri)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
     def discard(self, scratch: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -18,6 +18,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from dhcore.errors import ModelError
+from dhcore.models.onnx_providers import onnx_providers
 
 #: layer version strings dlib writes for the layers of this network, in serialization order
 _TOKEN = re.compile(
@@ -223,9 +224,7 @@ class DlibEncoder:
         # one thread: on 2 shared cores a second (spinning) thread made it 3x slower under load
         options.intra_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(model.SerializeToString(), options, providers=onnx_providers())
         self.mean = np.array(self.net.mean_rgb, np.float32)
         self.size = self.net.size
 

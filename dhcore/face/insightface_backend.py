@@ -19,6 +19,7 @@ import numpy as np
 from dhcore.errors import ModelError
 from dhcore.face.align import warp_face
 from dhcore.face.faces import Face
+from dhcore.models.onnx_providers import onnx_providers
 
 DETECTOR_FILE = "det_10g.onnx"
 RECOGNIZER_FILE = "w600k_r50.onnx"
@@ -64,7 +65,7 @@ def _open(path: Path, get_model: object) -> object:
     if not Path(path).is_file():
         raise ModelError(f"{path}: model file not found")
     try:
-        return get_model(str(path), providers=["CPUExecutionProvider"])  # type: ignore[operator]
+        return get_model(str(path), providers=onnx_providers())  # type: ignore[operator]
     except Exception as exc:  # noqa: BLE001 - protobuf, onnxruntime and assertion errors alike
         raise ModelError(
             f"{path}: not a loadable insightface ONNX model ({type(exc).__name__}: {exc})"

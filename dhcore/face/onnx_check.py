@@ -12,6 +12,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from dhcore.errors import ModelError
+from dhcore.models.onnx_providers import onnx_providers
 
 #: expected input: (shape with None for "any", accepted element types)
 Expected = tuple[tuple[int | None, ...], tuple[str, ...]]
@@ -34,7 +35,7 @@ def open_session(
     if threads:
         options.intra_op_num_threads = threads
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), options, providers=onnx_providers())
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
         raise ModelError(
             f"{path}: not a loadable ONNX model for {what} ({type(exc).__name__}: {exc})"

@@ -22,6 +22,7 @@ import numpy as np
 
 from dhcore.errors import ModelError
 from dhcore.models import registry
+from dhcore.models.onnx_providers import onnx_providers
 
 DET_MODEL, POSE_MODEL = "dwpose_yolox_l", "dwpose_ll_ucoco_384"
 DET_FILE, POSE_FILE = "yolox_l.onnx", "dw-ll_ucoco_384.onnx"
@@ -177,7 +178,7 @@ def _session(path: Path):  # noqa: ANN202 - onnxruntime type
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers())
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise ModelError(f"{path}: cannot load as an ONNX model ({exc})") from exc
 

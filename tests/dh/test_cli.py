@@ -90,3 +90,143 @@ def test_console_script_exit_code_for_invalid_spec(spec_dir: Path) -> None:
 
 def test_schema_check_passes_on_checked_in_files() -> None:
     assert main(["schema", "--check"]) == 0
+
+
+def test_every_command_and_option_has_help_and_there_is_a_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from dh.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {c.dest: c.help for c in action._choices_actions}
+                for name, child in action.choices.items():
+                    missing.extend([f"{path} {name}"] if not helps.get(name) else [])
+                    walk(child, f"{path} {name}")
+            elif not action.help:
+                missing.append(f"{path} {action.dest}")
+
+    walk(build_parser(), "dh")
+    assert missing == []
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("dh ")
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DH_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dh.cli", "catalog", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    proc.stdout.close()  # like `dh catalog list | head -0`
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def _catalog_with_history(home: Path, deliver_pose: bool = False) -> tuple[str, str, str]:
+    """Three productions: one succeeded with a metric and a shared input, one failed, one left running by a
+    process that has died."""
+    from dhcore.catalog.db import session_scope
+    from dhcore.catalog.models import Production
+    from dhcore.catalog.repo import Catalog
+
+    catalog = Catalog()
+    sid = catalog.record_spec("a" * 64, "dance_video", "ok", "/s/ok.yaml", "", {})
+    good = catalog.start_production(sid, "ok", None)
+    photo = home / "me.png"
+    photo.write_bytes(b"photo")
+    source = catalog.register_input(photo, "image", "reference")
+    refs = {}
+    for stage, inputs in (("pose", {"image": source}), ("animate", {"image": source})):
+        step = catalog.start_step(good, stage, "1", {}, None, f"k-{stage}", inputs | refs)
+        scratch = catalog.store.scratch()
+        (scratch / "o.bin").write_bytes(stage.encode() * 100)
+        stored = catalog.store.ingest(scratch / "o.bin")
+        refs[stage] = catalog.finish_step(step, {"out": (stored, "json", {})}, {}, {}, 1, 0.1)["out"]
+    catalog.set_outputs(
+        good, {"video": refs["animate"].id} | ({"skeleton": refs["pose"].id} if deliver_pose else {})
+    )
+    catalog.add_metrics(good, {"pose_pck": 0.875})
+    catalog.finish_production(good, "succeeded")
+    bad = catalog.start_production(
+        catalog.record_spec("b" * 64, "photo_shoot", "bad", "/s/b.yaml", "", {}), "bad", None
+    )
+    catalog.finish_production(bad, "failed", "no face")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lost = catalog.start_production(sid, "lost", None)
+    with session_scope() as s:
+        s.get(Production, lost).pid = dead.pid
+    return good, bad, lost
+
+
+def test_catalog_list_filters_shows_metrics_sizes_and_crashed_runs(
+    dh_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dh_home.mkdir(parents=True)
+    good, bad, lost = _catalog_with_history(dh_home)
+    assert main(["catalog", "list", "--json"]) == 0
+    rows = {r["production_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[lost]["status"] == "crashed"  # its process died: not `running` forever
+    assert rows[good]["metrics"] == {"pose_pck": 0.875} and rows[good]["store_bytes"] == 1100
+    assert rows[bad]["kind"] == "photo_shoot" and rows[bad]["store_bytes"] == 0
+    assert main(["catalog", "list", "--status", "failed"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith(bad) and "photo_shoot" in out[0]
+    assert main(["catalog", "list", "--kind", "dance_video", "--status", "succeeded"]) == 0
+    [line] = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith(good) and "pck 0.88" in line and "1.1 KiB" in line
+
+
+def test_lineage_prints_a_shared_subtree_once(dh_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dh_home.mkdir(parents=True)
+    good, _, _ = _catalog_with_history(dh_home, deliver_pose=True)
+    assert main(["catalog", "lineage", good]) == 0
+    out = capsys.readouterr().out
+    # skeleton (pose) is printed in full once; under video it is referred to, not repeated
+    assert out.count("<- pose v1") == 2 and out.count("(see above)") == 1
+    assert out.count("me.png") == 2  # the photo: under pose once, and as animate's own input
+
+
+def test_gc_prunes_intermediates_and_the_list_shows_it(
+    dh_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dh_home.mkdir(parents=True)
+    good, _, _ = _catalog_with_history(dh_home)
+    assert main(["gc", "--older-than", "1d", "--json"]) == 0  # everything is younger than a day
+    assert json.loads(capsys.readouterr().out)["pruned_assets"] == 0
+    assert main(["gc", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "dry_run": True,
+        "pruned_assets": 1,
+        "freed_bytes": 400,
+        "kept_intermediate_bytes": 0,
+    }  # fmt: skip  (the pose intermediate goes; the delivered video and the input photo stay)
+    assert main(["gc"]) == 0
+    assert "freed 400 B" in capsys.readouterr().out
+    assert main(["catalog", "list", "--json"]) == 0
+    row = next(r for r in json.loads(capsys.readouterr().out) if r["production_id"] == good)
+    assert (row["store_bytes"], row["pruned_bytes"]) == (700, 400)
+
+
+def test_progress_line_names_the_stage_frames_and_eta() -> None:
+    from dh.commands.progress import progress_line
+
+    info = {
+        "stages": [
+            {"name": "pose.extract", "status": "succeeded"},
+            {"name": "animate.warp", "status": "running"},
+        ]
+    }
+    assert progress_line(None, None, 3.2) == "[    3 s] starting"
+    assert progress_line(info, None, 12.0) == "[   12 s] 1 stage(s) done; animate.warp running"
+    line = progress_line(info, "animate.warp: 40/192 frames, ETA 38 s", 20.0)
+    assert line == "[   20 s] 1 stage(s) done; animate.warp: 40/192 frames, ETA 38 s"
