@@ -31,7 +31,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 NAME = "animate.warp"
-VERSION = "1"
+VERSION = "2"
 
 
 class WarpParams(StageParams):
@@ -41,8 +41,8 @@ class WarpParams(StageParams):
     grabcut: bool = Field(True, description="refine the segmentation's edges with GrabCut")
     edge_radius: int = Field(4, ge=0, le=32, description="guided-filter radius of the soft mask edge, pixels")
     feather: float = Field(1.5, ge=0, le=16, description="blur of the seams between layers, pixels")
-    inpaint: Literal["telea", "ns", "pyramid"] = Field(
-        "telea", description="how the background behind the person is filled"
+    inpaint: Literal["exemplar", "telea", "ns", "pyramid"] = Field(
+        "exemplar", description="how the background behind the person is filled (exemplar: copied texture)"
     )
     confidence: float = Field(0.3, ge=0, le=1, description="joints below this confidence count as missing")
     chunk: int = Field(DEFAULT_CHUNK, ge=1, le=256, description="frames per write")
