@@ -36,7 +36,7 @@ _POWER = {"core": 4.0, "limb": 8.0}
 #: handles drawn in a second pass, over the rest of their layer
 _FRONT = ("head", "r_forearm", "l_forearm", "r_shin", "l_shin")
 #: limb half-width bounds as shares of the body scale (shoulder width): arm, leg
-_RADIUS = {"arm": (0.08, 0.16), "leg": (0.1, 0.22)}
+_RADIUS = {"arm": (0.08, 0.22), "leg": (0.1, 0.22)}
 
 
 @dataclass
@@ -151,6 +151,10 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
         axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
         yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
         ahead = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r
+        # the torso's seed keeps off the band around the limb: there the photo's own edges
+        # decide (an arm lying over the shirt keeps its whole sleeve, not a strip along the bone)
+        band = draw_segments(body.reach(part), shape, pad, thickness=max(2, round(3.2 * r)))
+        markers[(band > 0) & ahead & (markers == 1)] = 0
         markers[(seed > 0) & ahead & person] = k
     if markers.max() <= 1:
         return np.zeros(shape, np.int32), radius
