@@ -87,6 +87,7 @@ def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | f
     shutil.copyfile(ref.outputs["pose"].path, work / "ref.npz")
     driver.save(work / "driver_raw.npz")
     smoothed = timed("pose.smooth", lambda: smooth.STAGE.call(work / "smooth", pose=work / "driver_raw.npz"))
+    shutil.copyfile(smoothed.outputs["pose"].path, work / "driver_s.npz")
     aligned = timed("pose.align", lambda: align.STAGE.call(
         work / "align", align.Params(width=WIDTH, height=HEIGHT, method="musepose", align_frame="auto"),
         reference=work / "ref.npz", driving=smoothed.outputs["pose"].path,
@@ -214,7 +215,7 @@ def main() -> None:
             )
             show(pair, "still copy", still.metrics, False)
             if clip is not None:
-                real = pck.run(clip, work / "driver_s.npz", work / "clip_detected.npz")
+                real = pck.STAGE.call(work / "clip_pck", frames=clip, target=work / "driver_s.npz")
                 show(pair, "real clip", real.metrics, False)
             stills(photo, work, made["frames"], OUT / f"{pair}.png")
             print(f"  stills: {OUT / f'{pair}.png'}")

@@ -20,6 +20,11 @@ Fixes over the public versions: a segment is measured only where both its ends a
 3x away from the body scale is treated as a detection error and replaced the same way, so no
 scale is ever inf/NaN/0; missing points stay missing and are never shifted.
 
+After the method: frames in which the driver faces away from the camera (as the photo does
+not) are shown as front views (`dhcore.pose.facing`); the musepose root path is scaled by the
+body scale like every bone (a driver crossing a wide shot moves the figure by as many of its
+own body widths), and the figure is kept inside the frame (`dhcore.pose.framing`).
+
 align_frame: an int uses that driving frame (MusePose semantics: per-side ratios averaged);
 "auto" measures each segment type symmetrically and robustly: reference length = the longer
 visible side (a projection is never longer than the bone), driving length = the 90th
@@ -38,6 +43,7 @@ from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.media.geometry import photo_fit
+from dhcore.pose import facing, framing
 from dhcore.pose import skeleton_tree as tree
 from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
 from dhcore.stage import (
@@ -101,6 +107,13 @@ class Params(StageParams):
     method: Literal["musepose", "unianimate", "none"] = "musepose"
     align_frame: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
     min_confidence: float = Field(0.3, ge=0, le=1)
+    back_views: Literal["as_front", "as_detected"] = Field(
+        "as_front",
+        description="as_front: frames seen from behind get left and right swapped (no crossed limbs)",
+    )
+    keep_in_frame: bool = Field(
+        True, description="shift frames so the head and shown joints stay in the frame"
+    )
 
 
 @dataclass
@@ -114,6 +127,10 @@ class Alignment:
     offset_frame: int = 0
     #: the scale applied to each of the 128 flat points' offset from its parent (skeleton_tree order)
     point_scale: np.ndarray | None = None
+    #: the driving root path's scale about the align frame (musepose: the body scale)
+    root_scale: float = 1.0
+    back_view_frames: int = 0
+    framed_frames: int = 0  # frames shifted to keep the figure inside
     warnings: list[str] = field(default_factory=list)
 
 
@@ -235,7 +252,10 @@ def _musepose(ref: _Points, drv: _Points, params: Params, info: Alignment) -> np
     info.scales, info.point_scale = scales, per_point
     offset = rxy[0, tree.ROOT] - dxy[info.offset_frame, tree.ROOT]
     info.offset = (float(offset[0]), float(offset[1]))
-    return tree.rebuild(dxy, dvis, parent, per_point, offset)
+    out = tree.rebuild(dxy, dvis, parent, per_point, offset)
+    root = tree.virtual_root(dxy, dvis)
+    info.root_scale = scales["body"]
+    return out + (info.root_scale - 1.0) * (root - root[info.offset_frame])[:, None, :]
 
 
 def _muse_group_of_point() -> list[str]:
@@ -320,6 +340,8 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     dvis = tree.visible(dpts, params.min_confidence)
     if not dvis.any():
         raise InputError("the driving poses have no visible point")
+    if params.back_views == "as_front":
+        dpts, dvis = _as_front_views(reference, dpts, dvis, driving.aspect, params.min_confidence, info)
     if params.method == "none":
         fit = photo_fit(driving.width, driving.height, params.width, params.height)
         out = dpts.copy()
@@ -344,7 +366,30 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     out[..., 1] = xy[..., 1]
     out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
     out[~dvis, :2] = np.nan
+    if params.keep_in_frame:
+        head, head_vis = dpts[:, framing.HEAD, :2], dvis[:, framing.HEAD]
+        inside = np.where(head_vis[..., None], (head >= 0) & (head <= 1), True).all(axis=(1, 2))
+        out, shifts = framing.keep_in_frame(
+            out, dvis, rpts[0], rvis[0], inside & head_vis.any(1), params.width, params.height
+        )
+        info.framed_frames = int((np.abs(shifts) > 1.0).any(1).sum())
     return tree.unflatten(out, params.width, params.height, driving.fps), info
+
+
+def _as_front_views(
+    reference: PoseSequence, dpts: np.ndarray, dvis: np.ndarray, aspect: float, min_conf: float, info: Alignment
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    rpts = tree.flatten(reference)[:1]
+    rpts[..., 0] *= reference.aspect
+    photo = int(facing.facing(rpts, tree.visible(rpts, min_conf))[0]) if len(rpts) else 1
+    dpts, flipped = facing.as_front_views(dpts, dvis, photo, aspect)
+    info.back_view_frames = int(flipped.sum())
+    if flipped.any():
+        info.warnings.append(
+            f"{info.back_view_frames} of {len(dpts)} driving frames show the person turned away from the camera; "
+            "the photo has only a front view, so they are shown as front views (left and right swapped)"
+        )
+    return dpts, tree.visible(dpts, min_conf)
 
 
 STAGE = StageDef(
@@ -370,6 +415,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     ctx.progress(len(driving), len(driving))
     metrics = {f"scale_{k}": v for k, v in info.scales.items() if k in MUSE_SEGMENTS or k == "body"}
     metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
+    metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames))
     if params.method == "unianimate":
         metrics.update(stretch_x=info.stretch[0], stretch_y=info.stretch[1])
     meta = {"width": params.width, "height": params.height, "fps": driving.fps, "frames": len(target),

@@ -63,16 +63,19 @@ def test_exit_code_is_the_worst_status() -> None:
 def test_failed_production_exits_1_and_reports_json(
     prefect_api: None, demo_assets: Path, dh_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import cv2
-    import numpy as np
+    from dhcore.pose.keypoints import J, PoseSequence
 
-    cv2.imwrite(str(demo_assets / "assets" / "empty_room.png"), np.full((200, 200, 3), 90, np.uint8))
-    path = spec(demo_assets, "empty-room")
-    no_faces = "face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}\n"
-    path.write_text(path.read_text().replace("assets/astronaut.png", "assets/empty_room.png") + no_faces)
+    # a motion that passes validation (a visible body) but has no neck to align on: the photo is
+    # checked at validation now, so the production itself must be what fails
+    motion = PoseSequence.empty(10, 256, 256, 24.0)
+    body = motion.body.copy()
+    for name in ("r_wrist", "l_wrist", "r_ankle", "l_ankle"):
+        body[:, J[name]] = (0.5, 0.7, 0.9)
+    motion.replace(body=body).save(demo_assets / "assets" / "no_neck.pose.npz")
+    path = spec(demo_assets, "no-neck", motion="assets/no_neck.pose.npz")
     assert main(["run", "--json", str(path)]) == 1
     result = json.loads(capsys.readouterr().out)
-    assert result["status"] == "failed" and "person" in result["error"]
+    assert result["status"] == "failed" and "neck" in result["error"]
     assert Catalog().show_production(result["production_id"])["status"] == "failed"
 
 

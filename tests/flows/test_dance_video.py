@@ -129,9 +129,10 @@ def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
     assert passed["status"] == "succeeded" and passed["error"] is None
 
 
-def test_no_person_in_the_photo_fails_the_production_with_the_reason(
+def test_no_person_in_the_photo_is_refused_before_any_production(
     prefect_api: None, demo_assets: Path, home: Path
 ) -> None:
+    """The reference check runs the production's own person detector at validation."""
     import cv2
 
     blank = demo_assets / "assets" / "wall.png"
@@ -145,15 +146,10 @@ def test_no_person_in_the_photo_fails_the_production_with_the_reason(
         )
     )
     assert out["state"].is_failed()
-    catalog = Catalog()
-    [prod] = [p for p in catalog.list_productions() if p["name"] == "nobody"]
-    info = catalog.show_production(prod["production_id"])
-    assert info["status"] == "failed" and "no person" in info["error"].lower()
-    assert [s["status"] for s in info["stages"]] == ["failed"]
-    assert info["assets"] == [] and info["outputs"] == {}
-    assert not any(Path(home, "assets", "tmp").glob("*")), (
-        "scratch files of the failed stage were left behind"
-    )
+    message = str(out["result"])
+    assert "subject.image" in message and "no person found in the reference photo" in message
+    assert not [p for p in Catalog().list_productions() if p["name"] == "nobody"]
+    assert not any(Path(home, "assets", "tmp").glob("*"))
 
 
 @pytest.mark.postgres

@@ -21,7 +21,7 @@ from dhcore.animate.warp.body import measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
-from dhcore.animate.warp.rig import Rig, build_rig
+from dhcore.animate.warp.rig import Rig, build_rig, held_joints
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
@@ -31,7 +31,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 NAME = "animate.warp"
-VERSION = "1"
+VERSION = "2"
 
 
 class WarpParams(StageParams):
@@ -41,8 +41,8 @@ class WarpParams(StageParams):
     grabcut: bool = Field(True, description="refine the segmentation's edges with GrabCut")
     edge_radius: int = Field(4, ge=0, le=32, description="guided-filter radius of the soft mask edge, pixels")
     feather: float = Field(1.5, ge=0, le=16, description="blur of the seams between layers, pixels")
-    inpaint: Literal["telea", "ns", "pyramid"] = Field(
-        "telea", description="how the background behind the person is filled"
+    inpaint: Literal["exemplar", "telea", "ns", "pyramid"] = Field(
+        "exemplar", description="how the background behind the person is filled (exemplar: copied texture)"
     )
     confidence: float = Field(0.3, ge=0, le=1, description="joints below this confidence count as missing")
     chunk: int = Field(DEFAULT_CHUNK, ge=1, le=256, description="frames per write")
@@ -95,7 +95,8 @@ class WarpBackend:
             warnings.append(
                 f"{n} of {total} frames lacked some target joints; those parts kept their last pose"
             )
-        meta = {"width": inputs.width, "height": inputs.height, "fps": str(inputs.fps), "frames": total}
+        meta = {"width": inputs.width, "height": inputs.height, "fps": str(inputs.fps), "frames": total,
+                "held_joints": list(puppet.held)}  # fmt: skip
         return StageResult(
             outputs={"frames": Output(path=Path(out_path), kind="frames", meta=meta)},
             metrics={
@@ -103,6 +104,7 @@ class WarpBackend:
                 "layers": float(len(puppet.rig.layers)),
                 "mesh_vertices": float(sum(len(layer.vertices) for layer in puppet.rig.layers.values())),
                 "mesh_triangles": float(sum(len(layer.triangles) for layer in puppet.rig.layers.values())),
+                "held_joints": float(len(puppet.held)),
                 "setup_seconds": setup_s,
                 "render_fps": total / max(render_s, 1e-9),
             },
@@ -124,6 +126,7 @@ class Puppet:
         self.canvas = Canvas(width, height)
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
+        self.held: list[str] = []
 
     @classmethod
     def setup(cls, inputs: AnimateInputs, p: WarpParams) -> Puppet:
@@ -158,10 +161,16 @@ class Puppet:
                 f"{inputs.reference_image}: the photo ({fit.src_w}x{fit.src_h}) has another aspect than the "
                 f"{w}x{h} output; it is shown whole, the rest of the frame filled with background"
             )
-        missing = [n for n in ("r_arm", "l_arm", "r_leg", "l_leg") if n not in rig.layers]
+        puppet.held = held_joints(rig, body)
+        missing = [n for n in ("r_arm", "l_arm", "r_leg", "l_leg") if n not in body.limb_parts()]
         if missing:
             puppet.warnings.append(
                 f"not visible in the reference photo, so not animated: {', '.join(missing)}"
+            )
+        if puppet.held:
+            puppet.warnings.append(
+                f"{inputs.reference_image}: could not cut these joints' limbs out of the photo, so they are "
+                f"held still: {', '.join(puppet.held)}"
             )
         if len(ref) > 1:
             puppet.warnings.append(f"{inputs.reference_pose}: {len(ref)} frames, used the first")

@@ -1,6 +1,7 @@
 """Filling the region a moved part leaves behind: the background, and the torso under the arms.
 
-Both fills run once per video. Holes are large (a whole person), so they are filled on a
+Both fills run once per video. The background's default is `exemplar` (real texture, see
+`exemplar.py`); the smooth fills below are its guide and the torso's fill. Holes are large (a whole person), so they are filled on a
 downscaled copy and pasted back only inside the hole: a fill is low-frequency anyway, and
 Telea on a 512x512 person-sized hole costs seconds while the same at 1/4 scale costs
 milliseconds. The pyramid (push-pull) fill diffuses only the pixels marked known, which
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from dhcore.animate.warp.exemplar import exemplar_fill
 
 #: Telea/Navier-Stokes fills run at this many pixels along the longer side.
 _WORK_SIDE = 160
@@ -48,6 +51,8 @@ def inpaint(image: np.ndarray, hole: np.ndarray, method: str) -> np.ndarray:
     """image: uint8 [H, W, 3]; hole: bool [H, W]. The image with the hole filled, uint8."""
     if not hole.any():
         return image.copy()
+    if method == "exemplar":  # texture copied from the photo, along a smooth guide
+        return exemplar_fill(image, hole, inpaint(image, hole, "telea"))
     h, w = hole.shape
     if method == "pyramid":
         filled = pyramid_fill(image.astype(np.float32), (~hole).astype(np.float32))

@@ -1,8 +1,9 @@
 """The person's soft alpha mask in the cover-fitted photo.
 
-MediaPipe's selfie segmentation (its bundled model, no download) gives a blurry 256x256
-probability: good at "where is a person", poor at edges and at thin limbs seen edge-on (it
-also half-misses drawn or unusual figures). So it only seeds GrabCut, together with a prior
+MediaPipe Pose's segmentation and its selfie segmentation (bundled models, no download) give
+blurry probabilities (`person_probability` combines them): good at "where is a person", poor
+at edges and at thin limbs seen edge-on (the selfie model also smears over the ground below a
+full-body person, and half-misses drawn or unusual figures). So they only seed GrabCut, together with a prior
 drawn from the reference skeleton: the bone lines are certainly the person and the space
 far from both the skeleton and the segmentation is certainly not. GrabCut then decides the
 uncertain band from the photo's own colours, and a guided filter (the photo as guide) turns
@@ -30,6 +31,31 @@ def selfie_segmentation(photo: np.ndarray) -> np.ndarray:
     if prob is None:
         return np.zeros(photo.shape[:2], np.float32)
     return np.clip(prob.astype(np.float32), 0.0, 1.0)
+
+
+def pose_segmentation(photo: np.ndarray) -> np.ndarray | None:
+    """Person probability [H, W] float32 from MediaPipe Pose's segmentation (the bundled
+    model_complexity=1 graph), or None when it finds no body. Trained on whole bodies, it keeps
+    legs, shoes and a kicked-out foot, where the selfie model smears over the grass below them."""
+    import mediapipe as mp
+
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True) as pose:
+        result = pose.process(np.ascontiguousarray(photo))
+    if result.segmentation_mask is None:
+        return None
+    return np.clip(result.segmentation_mask.astype(np.float32), 0.0, 1.0)
+
+
+def person_probability(photo: np.ndarray, body: Body, sure: np.ndarray) -> np.ndarray:
+    """Pose segmentation where it segmented this skeleton's person (in a group photo it may
+    have picked another), widened by the selfie model only close to its outline (hair, loose
+    clothing at the edge); the selfie model alone otherwise."""
+    selfie = selfie_segmentation(photo)
+    pose = pose_segmentation(photo)
+    if pose is None or not sure.any() or float((pose[sure] >= 0.5).mean()) < 0.6:
+        return selfie
+    close = distance_to(pose >= 0.3) <= max(2.0, 0.08 * body.scale)
+    return np.maximum(pose, np.where(close, selfie, 0.0))
 
 
 def skeleton_prior(body: Body, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +143,6 @@ def soft_alpha(photo: np.ndarray, hard: np.ndarray, radius: int) -> np.ndarray:
 
 
 def person_alpha(photo: np.ndarray, body: Body, grabcut: bool, edge_radius: int) -> np.ndarray:
-    prob = selfie_segmentation(photo)
     sure, near = skeleton_prior(body, photo.shape[:2])
+    prob = person_probability(photo, body, sure)
     return soft_alpha(photo, refine(photo, prob, sure, near, grabcut), edge_radius)

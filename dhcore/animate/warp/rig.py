@@ -36,7 +36,7 @@ _POWER = {"core": 4.0, "limb": 8.0}
 #: handles drawn in a second pass, over the rest of their layer
 _FRONT = ("head", "r_forearm", "l_forearm", "r_shin", "l_shin")
 #: limb half-width bounds as shares of the body scale (shoulder width): arm, leg
-_RADIUS = {"arm": (0.08, 0.16), "leg": (0.1, 0.22)}
+_RADIUS = {"arm": (0.08, 0.22), "leg": (0.1, 0.22)}
 
 
 @dataclass
@@ -73,7 +73,7 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
     shape = alpha_p.shape
     person = alpha_p >= 0.5
     core_shape = draw_core(body, shape, pad) > 0
-    labels, radius = _label_parts(body, photo_p, alpha_p, core_shape, pad)
+    labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad)
 
     parts = ["core", *body.limb_parts()]
     layers: dict[str, Layer] = {}
@@ -89,10 +89,13 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
             rgb = _fill_hidden(photo_p, own & person, cover & ~own)
             cover = cover.astype(np.float32)
         else:
+            # where another limb lay over this one's bones in the photo, this limb's own colours
+            # are diffused in, so a forearm that was under the other one is whole when they part
+            hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
+            rgb = _fill_hidden(photo_p, own & person, hidden)
             # limbs do not continue past the frame: a replicated strip would swing with the arm
-            cover = own.astype(np.float32)
+            cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
-            rgb = photo_p
         if feather > 0:
             # feather outward only: a layer's own pixels stay opaque, so with an unchanged pose
             # the fringe shows exactly the photo's pixels and the seams vanish
@@ -143,17 +146,48 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     shrunk = cv2.erode(core_shape.astype(np.uint8), _disk(max(1, round(0.08 * body.scale)))) > 0
     markers[(shrunk if shrunk.any() else core_shape) & person] = 1
     radius: dict[str, float] = {}
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    bones, stubs, wide = {}, {}, {}
     for k, part in enumerate(body.limb_parts(), start=2):
         r = radius[part] = _limb_radius(body, part, inside, pad)
-        seed = draw_segments(body.reach(part), shape, pad, thickness=max(1, round(r)))
+        width = max(1, round(r))
         # not behind the root joint: the shoulder top and the pelvis stay with the torso
         _, root, tip = body.segments[part][0]
         axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
-        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-        ahead = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r
-        markers[(seed > 0) & ahead & person] = k
+        ahead = ((xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r) & person
+        bones[k] = (draw_segments(body.segments[part], shape, pad, thickness=width) > 0) & ahead
+        wide[k] = (draw_segments(body.segments[part], shape, pad, thickness=2 * width) > 0) & ahead
+        stubs[k] = (draw_segments(body.reach(part), shape, pad, thickness=width) > 0) & ahead
+        # the torso's seed keeps off the band around the limb: there the photo's own edges
+        # decide (an arm lying over the shirt keeps its whole sleeve, not a strip along the bone)
+        band = draw_segments(body.reach(part), shape, pad, thickness=max(2, round(3.2 * r)))
+        markers[(band > 0) & ahead & (markers == 1)] = 0
+    # a pixel claimed by two limbs (crossed forearms, a hand over the other arm) is left to the
+    # watershed; a limb's bones win over another limb's hand stub
+    n_bones = sum(m.astype(np.int32) for m in bones.values()) if bones else 0
+    n_stubs = sum(m.astype(np.int32) for m in stubs.values()) if stubs else 0
+    for k in bones:
+        markers[stubs[k] & (n_stubs == 1) & (n_bones == 0)] = k
+    for k in bones:
+        markers[bones[k] & (n_bones == 1)] = k
+    # where two limbs cross (their full widths overlap), the one on top in the photo shows its
+    # colour there: each pixel goes to the limb whose own colour it has
+    n_wide = sum(m.astype(np.int32) for m in wide.values()) if wide else 0
+    crossing = (n_wide >= 2) & person if wide else np.zeros(shape, bool)
+    if crossing.any():
+        photo_f = photo_p.astype(np.float32)
+        dist = np.full((len(bones), *shape), np.inf, np.float32)
+        for i, k in enumerate(bones):
+            mine = bones[k] & (n_bones == 1) & ~crossing
+            if mine.any():
+                mean = np.median(photo_f[mine], axis=0)
+                dist[i] = np.where(wide[k], np.linalg.norm(photo_f - mean, axis=2), np.inf)
+        winner = np.array(list(bones))[np.argmin(dist, axis=0)]
+        decided = crossing & np.isfinite(dist.min(axis=0))
+        markers[decided] = winner[decided]
+    claims = {k - 2: bones[k] | (wide[k] & crossing) for k in bones}
     if markers.max() <= 1:
-        return np.zeros(shape, np.int32), radius
+        return np.zeros(shape, np.int32), radius, {}
     # the background is a basin of its own, so no part reaches another by flooding around
     # the silhouette through a wall that happens to match its colour
     background = len(radius) + 2
@@ -168,7 +202,7 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     lookup = np.zeros(int(nearest.max()) + 1, np.int32)
     lookup[nearest[ys, xs]] = markers[ys, xs]
     labels = np.where(part, markers, lookup[nearest])
-    return labels - 1, radius
+    return labels - 1, radius, claims
 
 
 def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:
@@ -286,3 +320,23 @@ def _visible(tris: np.ndarray, tri_src: np.ndarray, alpha: np.ndarray) -> tuple[
     count += integral[lo[:, 1], lo[:, 0]]
     keep = count > 0
     return tris[keep], tri_src[keep]
+
+
+#: a limb layer under this share of its bones' expected area moves only a strip of the limb
+_MIN_LIMB_AREA = 0.3
+_MOVED_JOINTS = {"arm": ("elbow", "wrist"), "leg": ("knee", "ankle")}
+
+
+def held_joints(rig: Rig, body: Body) -> list[str]:
+    """Joints the photo shows but the puppet cannot move: their limb got no layer of its own
+    (the mask missed it, or it could not be told from the torso), or only a sliver of one."""
+    held = []
+    for part in body.limb_parts():
+        layer = rig.layers.get(part)
+        length = sum(float(np.hypot(*(b - a))) for _, a, b in body.segments[part])
+        expected = 2.0 * rig.limb_radius.get(part, 0.0) * length
+        area = float((layer.texture[..., 3] >= 128).sum()) if layer is not None else 0.0
+        if layer is None or area < _MIN_LIMB_AREA * expected:
+            side, kind = part.split("_")
+            held += [f"{side}_{j}" for j in _MOVED_JOINTS[kind] if body.point(f"{side}_{j}") is not None]
+    return held

@@ -52,6 +52,10 @@ HANDLE_INDEX = {h.name: i for i, h in enumerate(HANDLES)}
 LIMB_PARTS = ("r_leg", "l_leg", "r_arm", "l_arm")
 #: Scale limits: the aligned target already matches bone lengths, so larger changes are noise.
 _FIT_SCALE = {"torso": (0.5, 2.0), "head": (0.8, 1.25)}
+#: Rotation limits (degrees): the torso from its pose in the photo, the head from the torso's
+#: turn. A torso fitted on shoulders alone turns 180 degrees when a side view swaps their order,
+#: and a head on two face points spins freely; no dance needs more than these.
+_MAX_TURN = {"torso": 60.0, "head": 45.0}
 _BONE_STRETCH = (0.25, 2.5)
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -104,6 +108,26 @@ def bone_transform(p: np.ndarray, c: np.ndarray, p2: np.ndarray, c2: np.ndarray)
     return np.concatenate([lin, (p2 - lin @ p)[:, None]], axis=1)
 
 
+def turn_of(a: np.ndarray) -> float:
+    """The rotation angle (radians) of a similarity's linear part."""
+    return float(np.arctan2(a[1, 0], a[0, 0]))
+
+
+def limit_turn(fit: np.ndarray, centre: np.ndarray, base: float, max_deg: float) -> np.ndarray:
+    """The similarity with its rotation clamped to base +- max_deg, `centre` still mapped where
+    the fit maps it (the handle keeps its place, only its turn is limited)."""
+    angle = turn_of(fit)
+    delta = (angle - base + np.pi) % (2 * np.pi) - np.pi
+    limit = np.deg2rad(max_deg)
+    if abs(delta) <= limit:
+        return fit
+    new = base + float(np.clip(delta, -limit, limit))
+    scale = float(np.hypot(fit[0, 0], fit[1, 0]))
+    rot = scale * np.array([[np.cos(new), -np.sin(new)], [np.sin(new), np.cos(new)]])
+    target = fit[:, :2] @ centre + fit[:, 2]
+    return np.concatenate([rot, (target - rot @ centre)[:, None]], axis=1)
+
+
 def is_rigged(handle: Handle, ref_ok: np.ndarray) -> bool:
     """Whether the reference photo shows what this handle moves (legs of a portrait do not)."""
     if handle.kind == "bone":
@@ -138,6 +162,11 @@ class Poser:
         self._relative = [IDENTITY.copy() for _ in HANDLES]  # last valid: inv(parent) o self
         self._root = IDENTITY.copy()  # last valid torso transform
         self.rigged = np.array([is_rigged(h, ref_ok) for h in HANDLES])
+        #: where each fitted handle turns about: the mean of its joints in the photo
+        self._centre = [
+            np.nan_to_num(ref[[j for j in h.joints if ref_ok[j]] or [J["neck"]]].mean(axis=0))
+            for h in HANDLES
+        ]
 
     def __call__(self, tgt: np.ndarray, tgt_ok: np.ndarray) -> tuple[np.ndarray, int]:
         """[n_handles, 2, 3] transforms and how many rigged handles fell back for this frame."""
@@ -146,6 +175,9 @@ class Poser:
         for i, h in enumerate(HANDLES):
             fit = handle_fit(h, self.ref, self.ref_ok, tgt, tgt_ok)
             fit = fit if fit is not None and np.isfinite(fit).all() else None
+            if fit is not None and h.name in _MAX_TURN:
+                base = 0.0 if h.parent is None else turn_of(out[HANDLE_INDEX[h.parent]])
+                fit = limit_turn(fit, self._centre[i], base, _MAX_TURN[h.name])
             if fit is None and self.rigged[i]:
                 fallbacks += 1
             if h.parent is None:

@@ -16,6 +16,8 @@ from dhcore.pose import skeleton_tree as T
 from dhcore.pose.keypoints import HAND_BONES, J, PoseSequence
 
 NECK = J["neck"]
+#: the retarget alone, as pose_alignment.md states it: no back-view swap, no framing shift
+RAW = {"back_views": "as_detected", "keep_in_frame": False}
 SIZES = [(512, 512), (512, 600), (640, 360), (360, 640)]
 
 
@@ -68,7 +70,9 @@ def test_alignment_invariants_hold_for_any_visibility(
     k = int(rng.integers(frames))
     drv[k, NECK, 2] = 0.9
     drv[k, NECK, :2] = rng.uniform(0.2, 0.8, 2)
-    params = A.Params(width=out_size[0], height=out_size[1], method=method, align_frame="auto" if auto else k)
+    params = A.Params(
+        **RAW, width=out_size[0], height=out_size[1], method=method, align_frame="auto" if auto else k
+    )
     try:
         out, info = A.align(_pose(ref, ref_size), _pose(drv, drv_size), params)
     except InputError as exc:  # legitimately nothing to measure a scale on
@@ -94,7 +98,10 @@ def test_alignment_invariants_hold_for_any_visibility(
     t = ref_neck - dc[info.offset_frame, NECK]
     np.testing.assert_allclose(info.offset, t, atol=1e-5)
     necks = dvis[:, NECK]
-    np.testing.assert_allclose(oc[necks, NECK], dc[necks, NECK] + t, atol=1e-4)
+    # (musepose scales the root path about the align frame by the body scale, like every bone)
+    k = info.offset_frame
+    expected = dc[k, NECK] + info.root_scale * (dc[necks, NECK] - dc[k, NECK]) + t
+    np.testing.assert_allclose(oc[necks, NECK], expected, atol=1e-4)
     # every bone: output vector = scale x driving vector (direction kept, length scaled)
     parent = T.body_parents(ears_on_eyes=method == "unianimate")
     for c in range(T.N_POINTS):
@@ -146,7 +153,7 @@ def test_bone_lengths_are_reference_lengths_times_foreshortening(seed: int) -> N
     ref = _skeleton(rng, ref_len, 1)
     drv = _skeleton(rng, drv_len, frames, fore)
     out, info = A.align(
-        _pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512, align_frame=k)
+        _pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(**RAW, width=512, height=512, align_frame=k)
     )
     o, d = T.flatten(out)[..., :2], T.flatten(_pose(drv, (512, 512)))[..., :2]
     group, parent = A._muse_group_of_point(), T.body_parents()
@@ -180,7 +187,9 @@ def test_auto_align_frame_measures_limbs_hidden_in_frame_zero() -> None:
     drv = _skeleton(rng, drv_len, 8)
     for name in ("r_elbow", "l_elbow", "r_wrist", "l_wrist"):
         drv[0, J[name]] = (np.nan, np.nan, 0.0)
-    out, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512))
+    out, info = A.align(
+        _pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(**RAW, width=512, height=512)
+    )
     assert info.scales["upper_arm"] == pytest.approx(2.0, rel=1e-4)
     assert info.scales["lower_arm"] == pytest.approx(2.0, rel=1e-4)
     assert not any("upper_arm" in w or "lower_arm" in w for w in info.warnings)
@@ -194,7 +203,7 @@ def test_auto_uses_a_high_percentile_of_driving_lengths() -> None:
     fore = np.ones((20, T.N_POINTS))
     fore[:, J["nose"]] = np.linspace(0.5, 1.0, 20)  # the head nods towards the camera
     drv = _skeleton(rng, {g: 0.05 for g in GROUPS}, 20, fore)
-    _, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512))
+    _, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(**RAW, width=512, height=512))
     lengths = np.linalg.norm(drv[:, J["nose"], :2] - drv[:, NECK, :2], axis=-1)
     assert info.scales["neck"] == pytest.approx(0.1 / np.percentile(lengths, A.AUTO_PERCENTILE), rel=1e-4)
 
@@ -203,7 +212,7 @@ def test_half_body_reference_uses_documented_fallbacks_and_never_nan(astronaut_p
     from dhcore.demo.dance import make_dance
 
     drv = make_dance(seconds=1.0)
-    out, info = A.align(astronaut_pose, drv, A.Params(width=512, height=512))
+    out, info = A.align(astronaut_pose, drv, A.Params(**RAW, width=512, height=512))
     assert info.scales["torso"] == info.scales["shoulder"]  # hips are off the photo
     assert info.scales["upper_leg"] == info.scales["lower_leg"] == info.scales["body"]
     assert any("torso" in w and "shoulder" in w for w in info.warnings)
@@ -220,7 +229,7 @@ def test_outlier_scale_is_replaced_by_its_fallback() -> None:
     ref_len["lower_arm"] = 1.5  # a detection error: forearms 15x the other bones
     ref = _skeleton(rng, ref_len, 1)
     drv = _skeleton(rng, {g: 0.05 for g in GROUPS}, 4)
-    _, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512))
+    _, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(**RAW, width=512, height=512))
     assert info.scales["lower_arm"] == pytest.approx(info.scales["upper_arm"])
     assert any("lower_arm" in w and "detection error" in w for w in info.warnings)
 
@@ -230,11 +239,14 @@ def test_virtual_neck_when_the_driving_neck_is_missing() -> None:
     ref = _skeleton(rng, {g: 0.1 for g in GROUPS}, 1)
     drv = _skeleton(rng, {g: 0.05 for g in GROUPS}, 3)
     drv[1, NECK] = (np.nan, np.nan, 0.0)
-    out, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512))
+    out, info = A.align(
+        _pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(**RAW, width=512, height=512)
+    )
     o = T.flatten(out)
     assert np.isnan(o[1, NECK, :2]).all()
     virtual = (drv[0, NECK, :2] + drv[2, NECK, :2]) / 2
-    expected = virtual + info.offset + info.scales["shoulder"] * (drv[1, J["r_shoulder"], :2] - virtual)
+    root = drv[info.offset_frame, NECK, :2] + info.root_scale * (virtual - drv[info.offset_frame, NECK, :2])
+    expected = root + info.offset + info.scales["shoulder"] * (drv[1, J["r_shoulder"], :2] - virtual)
     np.testing.assert_allclose(o[1, J["r_shoulder"], :2], expected, atol=1e-5)
 
 
@@ -243,7 +255,7 @@ def test_unianimate_matches_reference_bones_at_the_align_frame() -> None:
     ref = _skeleton(np.random.default_rng(7), {g: 0.1 for g in GROUPS}, 5)[2:3]
     lengths = dict(zip(GROUPS, np.random.default_rng(1).uniform(0.04, 0.08, len(GROUPS)), strict=True))
     drv = _skeleton(np.random.default_rng(7), lengths, 5)
-    params = A.Params(width=512, height=512, method="unianimate", align_frame=2)
+    params = A.Params(**RAW, width=512, height=512, method="unianimate", align_frame=2)
     out, info = A.align(_pose(ref, (512, 512)), _pose(drv, (512, 512)), params)
     o = T.flatten(out)
     parent = T.body_parents(ears_on_eyes=True)
@@ -261,7 +273,9 @@ def test_none_maps_the_driving_frame_like_a_photo() -> None:
     drv = _random_points(rng, 4, 0.2)
     drv[0, NECK] = (0.5, 0.5, 1.0)
     out, info = A.align(
-        _pose(drv[:1], (512, 512)), _pose(drv, (640, 360)), A.Params(width=512, height=512, method="none")
+        _pose(drv[:1], (512, 512)),
+        _pose(drv, (640, 360)),
+        A.Params(**RAW, width=512, height=512, method="none"),
     )
     fit = photo_fit(640, 360, 512, 512)
     d = T.flatten(_pose(drv, (640, 360)))
@@ -309,7 +323,9 @@ def test_bad_inputs_are_input_errors(change: str, message: str) -> None:
         drv[..., 2] = 0.0
     with pytest.raises(InputError, match=message):
         A.align(
-            _pose(ref, (512, 512)), _pose(drv, (512, 512)), A.Params(width=512, height=512, align_frame=frame)
+            _pose(ref, (512, 512)),
+            _pose(drv, (512, 512)),
+            A.Params(**RAW, width=512, height=512, align_frame=frame),
         )
 
 
@@ -322,7 +338,7 @@ def test_stage_run_writes_output_frame_poses(tmp_path: Path, astronaut_pose: Pos
     seen: list[tuple[int, int | None]] = []
     result = A.STAGE.call(
         out_path.with_suffix(""),
-        A.Params(width=384, height=512),
+        A.Params(**RAW, width=384, height=512),
         progress=lambda d, t: seen.append((d, t)),
         reference=ref_path,
         driving=drv_path,
@@ -337,7 +353,7 @@ def test_stage_run_writes_output_frame_poses(tmp_path: Path, astronaut_pose: Pos
 
 def test_params_are_strict() -> None:
     with pytest.raises(ValueError):
-        A.Params(width=512, height=512, method="champ")
+        A.Params(**RAW, width=512, height=512, method="champ")
     with pytest.raises(ValueError):
-        A.Params(width=512, height=512, align_frame=-1)
+        A.Params(**RAW, width=512, height=512, align_frame=-1)
     assert HAND_BONES  # the hand tree used above is the keypoints module's

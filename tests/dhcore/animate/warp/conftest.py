@@ -156,3 +156,30 @@ def helpers() -> type:
         TORSO = TORSO
 
     return _Helpers
+
+
+#: Debian's opencv-doc sample photos (`apt-get install opencv-doc`; .ci/run installs it)
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+@pytest.fixture(scope="session")
+def real_person():
+    """(RGB photo, [18, 2] pixel joints, confidences) of a real photo by name, its pose detected
+    by pose.extract; skips where the sample photos are not installed."""
+    from dhcore.pose import extract
+
+    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def load(name: str, tmp: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        path = OPENCV_DATA / name
+        if not path.is_file():
+            pytest.skip(f"{path} missing: apt-get install opencv-doc")
+        if name not in cache:
+            result = extract.STAGE.call(tmp / path.stem, extract.Params(parts="body"), source=path)
+            ref = PoseSequence.load(result.outputs["pose"].path)
+            photo = extract.read_image(path)
+            h, w = photo.shape[:2]
+            cache[name] = (photo, ref.body[0, :, :2].astype(np.float64) * (w, h), ref.body[0, :, 2])
+        return cache[name]
+
+    return load

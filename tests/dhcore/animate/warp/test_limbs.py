@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -11,6 +12,13 @@ from dhcore.pose.keypoints import J
 from dhcore.stage import no_progress
 
 W, H = 384, 512
+#: the standing figure's joints (pixels), as conftest draws it
+FIGURE = {
+    "nose": (192, 70), "neck": (192, 120), "r_shoulder": (150, 125), "l_shoulder": (234, 125),
+    "r_hip": (165, 265), "l_hip": (219, 265), "r_knee": (155, 365), "r_ankle": (150, 460),
+    "l_knee": (229, 365), "l_ankle": (234, 460), "r_eye": (180, 62), "l_eye": (204, 62),
+    "r_ear": (170, 68), "l_ear": (214, 68),
+}  # fmt: skip
 
 
 def _colour_share(frame: np.ndarray, a: np.ndarray, b: np.ndarray, colour, t0=0.2, t1=0.8, tol=45.0) -> float:
@@ -105,3 +113,43 @@ def test_identity_pose_reproduces_the_photo(scene, helpers, figure):
     diff = frames[0].astype(float) - photo
     psnr = 10 * np.log10(255.0**2 / max(1e-9, float((diff**2).mean())))
     assert psnr >= 32, f"PSNR {psnr:.1f} dB"
+
+
+def test_a_limb_that_cannot_be_cut_out_is_held_and_reported(scene, helpers, figure, moved_pose):
+    """The detector reports a right arm the photo does not show apart from the background (here:
+    painted over): the puppet cannot move it, and says so in metrics, warnings and frame meta."""
+    photo, ref = figure
+    hidden = photo.copy()
+    for bone in ("r_upper_arm", "r_forearm"):
+        a, b, _ = helpers.LIMB_COLOURS[bone]
+        pa, pb = (tuple(int(round(v)) for v in ref[J[n]]) for n in (a, b))
+        cv2.line(hidden, pa, pb, helpers.BACKGROUND, 30)
+    target = moved_pose(helpers, ref)
+    result, _ = _render(scene, helpers, hidden, ref, [ref, target])
+    assert result.metrics["held_joints"] == 2
+    assert result.outputs["frames"].meta["held_joints"] == ["r_elbow", "r_wrist"]
+    assert any("held still: r_elbow, r_wrist" in w for w in result.warnings)
+    clean, _ = _render(scene, helpers, photo, ref, [ref, target])
+    assert clean.metrics["held_joints"] == 0 and clean.outputs["frames"].meta["held_joints"] == []
+
+
+def test_forearms_crossed_over_the_torso_are_cut_out_and_the_shirt_filled(scene, helpers):
+    """Arms crossed in front of the chest in the photo, raised in the target: each forearm lands
+    on its target bone and the chest where it lay shows shirt, not sleeve."""
+    joints = helpers.joints_array(
+        {**FIGURE, "r_elbow": (150, 215), "r_wrist": (225, 180),
+         "l_elbow": (234, 215), "l_wrist": (159, 180)}
+    )  # fmt: skip
+    photo = helpers.draw_figure(joints)
+    target = helpers.rotate(joints, "r_shoulder", ["r_elbow"], 0)
+    target[J["r_elbow"]], target[J["r_wrist"]] = (95, 150), (60, 85)  # arms raised outwards
+    target[J["l_elbow"]], target[J["l_wrist"]] = (289, 150), (324, 85)
+    result, frames = _render(scene, helpers, photo, joints, [target])
+    assert result.metrics["held_joints"] == 0
+    last = frames[-1]
+    for bone in ("r_forearm", "l_forearm"):
+        a, b, colour = helpers.LIMB_COLOURS[bone]
+        assert _colour_share(last, target[J[a]], target[J[b]], colour) >= 0.8, bone
+        assert _colour_share(last, joints[J[a]], joints[J[b]], colour, t0=0.35, t1=0.65) <= 0.1, bone
+    chest = np.round((joints[J["r_wrist"]] + joints[J["l_wrist"]]) / 2 + (0, 12)).astype(int)
+    assert np.abs(last[chest[1], chest[0]].astype(int) - helpers.TORSO).max() <= 40

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +104,40 @@ def test_poser_identity_and_missing_joints_fall_back_relative_to_the_parent():
     np.testing.assert_allclose(transforms[HANDLE_INDEX["torso"]][:, 2], [30.0, 0.0], atol=1e-6)
     # legs are not in the reference: they are not rigged and never count as fallbacks
     assert not poser.rigged[HANDLE_INDEX["r_thigh"]]
+
+
+def test_head_and_torso_never_turn_upside_down():
+    """A head-and-shoulders photo: when the target's shoulders swap order (a side view misread),
+    the torso turns at most 60 degrees and the head at most 45 more, each about its own place."""
+    ref = np.full((18, 2), np.nan)
+    for name, xy in {
+        "nose": (100, 60), "r_eye": (90, 50), "l_eye": (110, 50), "r_ear": (80, 55), "l_ear": (120, 55),
+        "neck": (100, 110), "r_shoulder": (60, 115), "l_shoulder": (140, 115),
+    }.items():  # fmt: skip
+        ref[J[name]] = xy
+    ok = np.isfinite(ref).all(axis=1)
+    tgt = ref.copy()
+    tgt[[J["r_shoulder"], J["l_shoulder"]]] = ref[[J["l_shoulder"], J["r_shoulder"]]]  # swapped
+    tgt[[J["nose"], J["r_eye"], J["l_eye"], J["r_ear"], J["l_ear"]]] = (
+        2 * ref[J["neck"]] - ref[[J["nose"], J["r_eye"], J["l_eye"], J["r_ear"], J["l_ear"]]]
+    )  # the face below the neck: a fit would turn the head by 180 degrees
+    out, _ = Poser(ref, ok)(tgt, ok)
+
+    def turn(a: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(a[1, 0], a[0, 0])))
+
+    torso, head = out[HANDLE_INDEX["torso"]], out[HANDLE_INDEX["head"]]
+    assert abs(turn(torso)) <= 60 + 1e-6
+    assert abs((turn(head) - turn(torso) + 180) % 360 - 180) <= 45 + 1e-6
+    assert abs(turn(head)) < 110  # never upside down
+    # the torso still sits where its joints are: its centre maps onto the target's centre
+    centre = ref[[J["neck"], J["r_shoulder"], J["l_shoulder"]]].mean(0)
+    np.testing.assert_allclose(apply(torso, centre[None])[0], tgt[[1, 2, 5]].mean(0), atol=1e-6)
+    # an ordinary pose is not limited: a 30 degree head tilt is kept exactly
+    tilt = ref.copy()
+    t = np.deg2rad(30)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    face = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+    tilt[face] = ref[J["neck"]] + (ref[face] - ref[J["neck"]]) @ rot.T
+    out, _ = Poser(ref, ok)(tilt, ok)
+    assert turn(out[HANDLE_INDEX["head"]]) == pytest.approx(30, abs=1e-6)
