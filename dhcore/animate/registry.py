@@ -5,7 +5,7 @@ from __future__ import annotations
 from dhcore.animate.base import Backend
 
 DIFFUSION = ("animate_anyone", "musepose", "champ")
-NAMES = ("warp", *DIFFUSION)
+NAMES = ("warp", *DIFFUSION, "unianimate")
 
 
 def get_backend(name: str) -> Backend:
@@ -13,6 +13,8 @@ def get_backend(name: str) -> Backend:
         from dhcore.animate.warp import BACKENDS
     elif name in DIFFUSION:
         from dhcore.animate.animate_anyone.backend import BACKENDS  # type: ignore[assignment]
+    elif name == "unianimate":
+        from dhcore.animate.unianimate.backend import BACKENDS  # type: ignore[assignment]
     else:
         raise KeyError(f"unknown animation backend {name!r} (known: {', '.join(NAMES)})")
     return BACKENDS[name]()

@@ -24,7 +24,8 @@ NO_FACE = {"identity": {"enabled": False}, "restore": {"backend": "none"}, "refi
 def test_every_known_model_declares_its_licence() -> None:
     import dhcore.models.known  # noqa: F401
 
-    non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface"}
+    non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface",
+                      "unianimate"}  # fmt: skip
     for model in registry.REGISTRY.values():
         assert model.license, model.id
         assert model.commercial is (model.id not in non_commercial), model.id
