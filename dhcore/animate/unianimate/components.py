@@ -105,4 +105,6 @@ def load(arch: Architecture, ids: ModelIds, dtype: torch.dtype, root: Path | Non
             f"{clip_src}: text width {zero_y.shape[-1]} differs from the UNet context {arch.unet.context_dim}"
         )
     unet.zero_y = zero_y
-    return Parts(unet.to(dtype), vae.to(dtype), clip.to(dtype))
+    if dtype != torch.float32:
+        unet, vae, clip = unet.to(dtype), vae.to(dtype), clip.to(dtype)
+    return Parts(unet, vae, clip)

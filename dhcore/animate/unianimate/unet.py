@@ -169,20 +169,20 @@ class UniAnimateUNet(nn.Module):
         ctx = self._context(b, image, keep).repeat_interleave(frames, dim=0)
         skips = []
         for block in self.input_blocks:
-            h = self._apply(block, h, emb, ctx, b)
+            h = self._run_block(block, h, emb, ctx, b)
             skips.append(h)
-        h = self._apply(self.middle_block, h, emb, ctx, b)
+        h = self._run_block(self.middle_block, h, emb, ctx, b)
         for block in self.output_blocks:
-            h = self._apply(block, torch.cat([h, skips.pop()], dim=1), emb, ctx, b)
+            h = self._run_block(block, torch.cat([h, skips.pop()], dim=1), emb, ctx, b)
         out = self.out(h)
         return out.reshape(b, frames, *out.shape[1:]).transpose(1, 2)[:, :, 1:]
 
-    def _apply(
+    def _run_block(
         self, module: nn.Module, h: torch.Tensor, emb: torch.Tensor, ctx: torch.Tensor, b: int
     ) -> torch.Tensor:
         if isinstance(module, nn.ModuleList):
             for m in module:
-                h = self._apply(m, h, emb, ctx, b)
+                h = self._run_block(m, h, emb, ctx, b)
             return h
         if isinstance(module, ResBlock):
             return module(h, emb, b)
