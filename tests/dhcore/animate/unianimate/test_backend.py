@@ -126,3 +126,34 @@ def test_size_skeleton_and_model_errors(
         ModelError, match="model 'unianimate' is not installed.*dh models add unianimate PATH"
     ):
         backend.run(inputs(workdir), tiny(), workdir / "x.nut", print)
+
+
+def test_spec_validation_names_bad_params_missing_models_and_the_licence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhcore.spec.loader import SpecError, load_spec
+
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    cv2.imwrite(str(tmp_path / "p.png"), np.full((96, 80, 3), 128, np.uint8))
+    dance = PoseSequence.empty(5, 80, 96, 24.0)
+    dance.body[:, :8] = (0.5, 0.5, 0.9)
+    dance.save(tmp_path / "d.npz")
+    head = "version: 1\nkind: dance_video\nsubject: {image: p.png}\nmotion: {type: keypoints, path: d.npz}\n"
+    face = "face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}\n"
+
+    def errors(body: str) -> list[str]:
+        path = tmp_path / "s.yaml"
+        path.write_text(head + face + body)
+        with pytest.raises(SpecError) as info:
+            load_spec(path)
+        return [str(i) for i in info.value.issues]
+
+    bad = errors("animate: {backend: unianimate, params: {steps: 3}}\n")
+    assert any("animate.params.steps" in e and "999" in e and "(backend unianimate)" in e for e in bad), bad
+    missing = errors("animate: {backend: unianimate}\n")
+    assert any("animate.backend: model 'unianimate' is not installed" in e for e in missing), missing
+    assert any("model 'open_clip_vit_h_14' is not installed" in e for e in missing)
+    commercial = errors("licence: commercial\nanimate: {backend: unianimate}\n")
+    assert any(
+        "animate.backend: model 'unianimate' is not licensed for commercial use" in e for e in commercial
+    )
