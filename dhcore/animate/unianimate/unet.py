@@ -4,7 +4,7 @@ The reference enters as an extra frame prepended along time (its VAE latent and 
 embedded to 12 channels); the driving poses enter as 8 channels concatenated to each latent
 frame; the reference's CLIP image embedding becomes `num_tokens` cross-attention tokens after the
 empty-prompt context `zero_y`. Output: v for the F driving frames (the reference frame dropped).
-Rows can be marked unconditional (`uncond`): they see no pose, no reference frame and zero image
+Rows can be marked unconditional (`keep` False): they see no pose, no reference frame and zero image
 tokens, exactly as the release's separate call with every condition None, so CFG runs as one batch.
 """
 
