@@ -14,6 +14,7 @@ from typing import Any
 
 from dhcore.animate.animate_anyone.params import AnimateAnyoneParams, ChampParams, MusePoseParams
 from dhcore.animate.stage import declare
+from dhcore.animate.unianimate.params import UniAnimateParams
 from dhcore.stage import Device, StageDef, StageParams
 
 
@@ -64,6 +65,14 @@ ENTRIES: dict[str, Entry] = {
         Entry("musepose", "1", MusePoseParams, f"{_AA}:MusePoseBackend", lambda p: p.device, _release_ids),
         Entry(
             "champ", "1", ChampParams, f"{_AA}:ChampBackend", lambda p: p.device, _release_ids, guidance=True
+        ),
+        Entry(
+            "unianimate",
+            "1",
+            UniAnimateParams,
+            "dhcore.animate.unianimate.backend:UniAnimateBackend",
+            lambda p: p.device,
+            lambda p: [p.model, p.sd21, p.clip],
         ),
     )
 }

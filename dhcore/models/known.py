@@ -272,3 +272,44 @@ SD_IMAGE_VARIATIONS_IMAGE_ENCODER = register(
     )
 )
 # --- end Animate Anyone family -------------------------------------------------------------------------
+
+# --- UniAnimate (dhcore/animate/unianimate) ---------------------------------------------------------
+UNIANIMATE = register(
+    ModelSpec(
+        id="unianimate",
+        files=("unianimate_16f_32f_non_ema_223000.pth",),
+        format="torch",
+        license="UniAnimate model weights: research / non-commercial use only (ali-vilab/UniAnimate)",
+        source=(
+            "https://modelscope.cn/models/iic/unianimate (unianimate_16f_32f_non_ema_223000.pth; "
+            "mirror: https://huggingface.co/camenduru/unianimate)"
+        ),
+        description="UniAnimate's video UNet (SD2.1-based, pose + reference frame conditioning), 1.4 B parameters",
+    )
+)
+SD21_512 = register(
+    ModelSpec(
+        id="sd21_512_ema_pruned",
+        files=("v2-1_512-ema-pruned.safetensors",),
+        format="safetensors",
+        license="CreativeML OpenRAIL++-M (Stable Diffusion 2.1)",
+        commercial=True,
+        source=(
+            "https://huggingface.co/stabilityai/stable-diffusion-2-1-base (v2-1_512-ema-pruned.safetensors: "
+            "the same tensors as the .ckpt the UniAnimate scripts read, without pickled objects)"
+        ),
+        description="Stable Diffusion 2.1 base; only its VAE (first_stage_model.*) is read",
+    )
+)
+OPEN_CLIP_VIT_H_14 = register(
+    ModelSpec(
+        id="open_clip_vit_h_14",
+        files=("open_clip_pytorch_model.bin",),
+        format="torch",
+        license="MIT (LAION CLIP-ViT-H-14-laion2B-s32B-b79K)",
+        commercial=True,
+        source="https://huggingface.co/laion/CLIP-ViT-H-14-laion2B-s32B-b79K (open_clip_pytorch_model.bin)",
+        description="OpenCLIP ViT-H-14: UniAnimate's reference image embedding and empty-prompt context",
+    )
+)
+# --- end UniAnimate ---------------------------------------------------------------------------------------

@@ -60,7 +60,12 @@ def _photo_shoot_models(spec: Any) -> list[tuple[Loc, str]]:
         params = {"face_backend": spec.identity.face_backend, **params}
     face = [DLIB, *FACE_BACKEND_MODELS[spec.identity.face_backend]]
     found: list[tuple[Loc, str]] = [(("identity", "face_backend"), m) for m in face]
-    return found + [(("backend",), m) for m in backend.model_ids(backend.Params(**params))]
+    found += [(("backend",), m) for m in backend.model_ids(backend.Params(**params))]
+    if spec.backend == "arc2face":  # its identity vector comes from the shoot.arcface stage
+        from dhcore.shoot.arcface import model_ids as arcface_model_ids
+
+        found += [(("backend",), m) for m in arcface_model_ids()]
+    return found
 
 
 def commercial_problems(spec: Any) -> list[tuple[Loc, str]]:

@@ -24,7 +24,8 @@ NO_FACE = {"identity": {"enabled": False}, "restore": {"backend": "none"}, "refi
 def test_every_known_model_declares_its_licence() -> None:
     import dhcore.models.known  # noqa: F401
 
-    non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface"}
+    non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface",
+                      "unianimate"}  # fmt: skip
     for model in registry.REGISTRY.values():
         assert model.license, model.id
         assert model.commercial is (model.id not in non_commercial), model.id
@@ -89,3 +90,19 @@ def test_report_lists_models_with_their_licences() -> None:
     assert "## Models and licences" in md
     assert "| codeformer | **no** | S-Lab License 1.0 (non-commercial) |" in md
     assert "| mediapipe_models | yes | Apache-2.0 (MediaPipe) |" in md
+
+
+def test_photo_shoot_models_and_commercial_check() -> None:
+    from dhcore.spec.photo_shoot import PhotoShootSpec
+
+    base = {"version": 1, "kind": "photo_shoot", "identity": {"photos": ["a.png"]},
+            "looks": [{"name": "x", "prompt": "a portrait"}]}  # fmt: skip
+    spec = PhotoShootSpec.model_validate({**base, "backend": "arc2face", "licence": "commercial"})
+    uses = spec_models(spec)
+    assert (("identity", "face_backend"), "dlib_face_models") in uses
+    assert {m for loc, m in uses if loc == ("backend",)} == {"arc2face", "buffalo_l", "arc2face_arcface"}
+    problems = commercial_problems(spec)
+    flagged = {loc: [m for where, m in problems if where == loc] for loc in {loc for loc, _ in problems}}
+    assert "'dlib_face_models'" in flagged[("identity", "face_backend")][0]
+    backend = " ".join(flagged[("backend",)])
+    assert "'buffalo_l'" in backend and "'arc2face_arcface'" in backend and "'arc2face'" not in backend
