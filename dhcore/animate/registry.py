@@ -53,7 +53,7 @@ _AA = "dhcore.animate.animate_anyone.backend"
 ENTRIES: dict[str, Entry] = {
     e.name: e
     for e in (
-        Entry("warp", "1", _warp_params(), "dhcore.animate.warp.backend:WarpBackend"),
+        Entry("warp", "2", _warp_params(), "dhcore.animate.warp.backend:WarpBackend"),
         Entry(
             "animate_anyone",
             "1",

@@ -25,7 +25,7 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
 
 
 def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
-    from dhcore.animate.registry import get_backend
+    from dhcore.animate.registry import entry
     from dhcore.face.refine import refiner_model_ids
     from dhcore.face.restorers import MODEL_IDS
 
@@ -35,8 +35,8 @@ def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
 
         detector = [DET_MODEL, POSE_MODEL]
     found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
-    backend = get_backend(spec.animate.backend)
-    animate = backend.model_ids(backend.Params(**spec.animate.params))
+    backend = entry(spec.animate.backend)  # the torch-free table: validating never loads torch
+    animate = backend.ids(backend.Params(**spec.animate.params))
     if spec.animate.backend == "warp":
         animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
     found += [(("animate", "backend"), m) for m in animate]
