@@ -69,7 +69,7 @@ class AppearanceBanks:
 
 class DensePoseControl:
     """ControlNet residuals of any frames at their current latents; DensePose frames are read in
-    order from the stream and forgotten once no window needs them."""
+    order from the stream and forgotten once no window needs them (the wavefront calls `forget`)."""
 
     def __init__(self, controlnet: ControlNetModel, streams: FrameStreams, text: torch.Tensor):
         self.controlnet, self.streams, self.text = controlnet, streams, text
@@ -84,9 +84,6 @@ class DensePoseControl:
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         self.calls += 1
         return control_residuals(self.controlnet, latents, timestep, self.text, self.images(frames))
-
-    def features(self, frames: Sequence[int]) -> torch.Tensor:  # the wavefront's Conditioning protocol
-        raise NotImplementedError("MagicAnimate conditions through ControlNet residuals")
 
     def forget(self, before: int) -> None:
         self.streams.forget(before)
