@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from dhcore.animate.animate_anyone.params import AnimateAnyoneParams, ChampParams, MusePoseParams
+from dhcore.animate.magicanimate.params import MagicAnimateParams
 from dhcore.animate.stage import declare
 from dhcore.animate.unianimate.params import UniAnimateParams
 from dhcore.stage import Device, StageDef, StageParams
@@ -27,8 +28,8 @@ class Entry:
     #: cpu | cuda | auto, or a function of the backend's params
     device: Device | Callable[[Any], Device] = "cpu"
     model_ids: Callable[[Any], list[str]] | None = None
-    #: reads guidance streams (depth, normal, semantic_map) besides the skeleton
-    guidance: bool = False
+    #: the guidance streams it reads besides the skeleton (dhcore.animate.stage.GUIDANCE)
+    guidance: tuple[str, ...] = ()
 
     def ids(self, params: StageParams) -> list[str]:
         return self.model_ids(params) if self.model_ids else []
@@ -64,7 +65,13 @@ ENTRIES: dict[str, Entry] = {
         ),
         Entry("musepose", "1", MusePoseParams, f"{_AA}:MusePoseBackend", lambda p: p.device, _release_ids),
         Entry(
-            "champ", "1", ChampParams, f"{_AA}:ChampBackend", lambda p: p.device, _release_ids, guidance=True
+            "champ",
+            "1",
+            ChampParams,
+            f"{_AA}:ChampBackend",
+            lambda p: p.device,
+            _release_ids,
+            guidance=("depth", "normal", "semantic_map"),
         ),
         Entry(
             "unianimate",
@@ -73,6 +80,15 @@ ENTRIES: dict[str, Entry] = {
             "dhcore.animate.unianimate.backend:UniAnimateBackend",
             lambda p: p.device,
             lambda p: [p.model, p.sd21, p.clip],
+        ),
+        Entry(
+            "magicanimate",
+            "1",
+            MagicAnimateParams,
+            "dhcore.animate.magicanimate.backend:MagicAnimateBackend",
+            lambda p: p.device,
+            lambda p: [p.model, p.sd15, p.vae],
+            guidance=("densepose",),
         ),
     )
 }

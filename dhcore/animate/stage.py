@@ -16,8 +16,9 @@ from pydantic import Field, create_model
 
 from dhcore.stage import Device, InputValue, StageContext, StageDef, StageParams, StageResult, port
 
-#: guidance streams a backend may read besides the skeleton (Champ); input role guidance_<type>
-GUIDANCE = ("depth", "normal", "semantic_map")
+#: guidance streams a backend may read besides the skeleton (Champ's maps, MagicAnimate's DensePose);
+#: input role guidance_<type>
+GUIDANCE = ("depth", "normal", "semantic_map", "densepose")
 
 
 class AnimateCall(StageParams):
@@ -39,13 +40,13 @@ def call_params(name: str, backend_params: type[StageParams]) -> type[AnimateCal
 
 def declare(
     name: str, version: str, backend_params: type[StageParams], *, device: Device | Callable[[Any], Device] = "cpu",
-    model_ids: Callable[[Any], list[str]] | None = None, guidance: bool = False,
+    model_ids: Callable[[Any], list[str]] | None = None, guidance: tuple[str, ...] = (),
 ) -> StageDef:  # fmt: skip
     """The declaration of backend `name`; `model_ids` and `device` receive the backend's own params."""
     inputs = (
         port("reference_image", "image"), port("reference_pose", "pose"), port("target_pose", "pose"),
         port("skeleton", "frames", optional=True),
-        *(port(f"guidance_{t}", "frames", "video", optional=True) for t in (GUIDANCE if guidance else ())),
+        *(port(f"guidance_{t}", "frames", "video", optional=True) for t in guidance),
     )  # fmt: skip
     return StageDef(
         f"animate.{name}", version, call_params(name, backend_params), inputs, (port("frames", "frames"),),

@@ -271,6 +271,39 @@ SD_IMAGE_VARIATIONS_IMAGE_ENCODER = register(
         description="CLIP ViT-L/14 vision tower with projection: the reference image's context token",
     )
 )
+# --- MagicAnimate (dhcore/animate/magicanimate) ---------------------------------------------------------
+MAGICANIMATE = register(
+    ModelSpec(
+        id="magicanimate",
+        files=(
+            "appearance_encoder/config.json",
+            "appearance_encoder/diffusion_pytorch_model.safetensors",
+            "densepose_controlnet/config.json",
+            "densepose_controlnet/diffusion_pytorch_model.safetensors",
+            "temporal_attention/temporal_attention.ckpt",
+        ),
+        format="diffusers",
+        license="BSD-3-Clause (MagicAnimate)",
+        source="https://huggingface.co/zcxu-eric/MagicAnimate (the three folders of the download)",
+        description="MagicAnimate: appearance encoder, DensePose ControlNet and temporal attention (motion modules)",
+    )
+)
+STABLE_DIFFUSION_V1_5 = register(
+    ModelSpec(
+        id="stable_diffusion_v1_5",
+        files=(
+            "unet/config.json",
+            "unet/diffusion_pytorch_model.safetensors",
+            "text_encoder/config.json",
+            "text_encoder/model.safetensors",
+        ),
+        format="diffusers",
+        license="CreativeML OpenRAIL-M (Stable Diffusion 1.5)",
+        source="https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5 (unet/, text_encoder/)",
+        description="Stable Diffusion 1.5 UNet and CLIP text encoder, the base of MagicAnimate's denoiser",
+    )
+)
+# --- end MagicAnimate ---------------------------------------------------------------------------------------
 # --- end Animate Anyone family -------------------------------------------------------------------------
 
 # --- UniAnimate (dhcore/animate/unianimate) ---------------------------------------------------------

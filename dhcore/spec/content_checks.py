@@ -192,6 +192,7 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
                     (("subject", "image"), f"{photo}: {problem}; face stages need one (or disable them)")
                 )
         problems += _backend_params_problems(spec.animate.backend, spec.animate.params, ("animate", "params"))
+        problems += _guidance_length_problems(loaded)
     elif spec.kind == "photo_shoot":
         problems += _photo_shoot_problems(loaded)
     return problems + _licence_problems(spec)
@@ -218,6 +219,39 @@ def _reference_pose_problem(photo: Path, params: Any) -> str | None:
         return extract.reference_problem(photo, params)
     except DhError:
         return None
+
+
+def _driving_frames(loaded: Any) -> int | None:
+    motion, path = loaded.spec.motion, loaded.files.get(("motion", "path"))
+    try:
+        if path is None:
+            return None
+        if motion.type == "video":
+            return probe(path, count_frames=True).frames
+        if motion.type == "keypoints":
+            return len(PoseSequence.load(path))
+        return len(list(Path(path).glob("*.json")))
+    except DhError:
+        return None  # reported by the file checks
+
+
+def _guidance_length_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Guidance videos (Champ's maps, MagicAnimate's DensePose) hold one frame per driving frame."""
+    guidance = getattr(loaded.spec.animate, "guidance", None) or {}
+    frames = _driving_frames(loaded) if guidance else None
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for kind in guidance if frames else ():
+        path = loaded.files.get(("animate", "guidance", kind))
+        try:
+            count = probe(path, count_frames=True).frames if path is not None else None
+        except DhError:
+            continue
+        if count is not None and count != frames:
+            problems.append(
+                (("animate", "guidance", kind), f"{path}: has {count} frames, the driving motion {frames}; "
+                 "a guidance video needs one frame per driving frame")
+            )  # fmt: skip
+    return problems
 
 
 def _message(err: Any) -> str:

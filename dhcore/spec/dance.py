@@ -92,24 +92,35 @@ class WarpAnimate(_AnimateCommon):
     )
 
 
-GuidanceType = Literal["depth", "normal", "semantic_map"]
+GuidanceType = Literal["depth", "normal", "semantic_map", "densepose"]
+#: which backend reads which guidance videos
+GUIDANCE_OF = {"champ": ("depth", "normal", "semantic_map"), "magicanimate": ("densepose",)}
 
 
 class DiffusionAnimate(_AnimateCommon):
-    backend: Literal["animate_anyone", "musepose", "champ", "unianimate"]
+    backend: Literal["animate_anyone", "musepose", "champ", "unianimate", "magicanimate"]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the backend's params: steps, guidance_scale, window, overlap, dtype, device, model, ...",
     )
     guidance: dict[GuidanceType, Path] = Field(
         default_factory=dict,
-        description="champ: per-frame conditioning videos (one frame per driving frame); dwpose is the skeleton",
+        description="per-frame conditioning videos (one frame per driving frame): champ's depth, normal, "
+        "semantic_map (its dwpose is the skeleton); magicanimate's densepose (required)",
     )
 
     @model_validator(mode="after")
-    def _guidance_is_champs(self) -> DiffusionAnimate:
-        if self.guidance and self.backend != "champ":
-            raise ValueError(f"animate.guidance is only used by the champ backend, not {self.backend}")
+    def _guidance_fits_backend(self) -> DiffusionAnimate:
+        allowed = GUIDANCE_OF.get(self.backend, ())
+        if extra := [k for k in self.guidance if k not in allowed]:
+            users = ", ".join(f"{k} ({b})" for b, kinds in GUIDANCE_OF.items() for k in kinds)
+            raise ValueError(
+                f"animate.guidance {', '.join(extra)} is not read by {self.backend}; used: {users}"
+            )
+        if self.backend == "magicanimate" and "densepose" not in self.guidance:
+            raise ValueError(
+                "magicanimate needs animate.guidance.densepose: a DensePose video of the driving motion"
+            )
         return self
 
     @field_validator("width", "height")

@@ -26,10 +26,13 @@ from torch import nn
 ROOTS = ("down_blocks.", "mid_block.", "up_blocks.")
 
 
-def reference_blocks(model: nn.Module) -> Iterator[tuple[str, BasicTransformerBlock]]:
-    """The UNet's spatial transformer blocks that take part (same paths in both UNets)."""
+def reference_blocks(
+    model: nn.Module, roots: tuple[str, ...] = ROOTS
+) -> Iterator[tuple[str, BasicTransformerBlock]]:
+    """The UNet's spatial transformer blocks under `roots` that take part (same paths in both
+    UNets); MagicAnimate uses only the mid and up blocks."""
     for name, module in model.named_modules():
-        if isinstance(module, BasicTransformerBlock) and name.startswith(ROOTS):
+        if isinstance(module, BasicTransformerBlock) and name.startswith(roots):
             yield name, module
 
 
@@ -63,11 +66,11 @@ class _WriteProcessor:
 class ReferenceWriter:
     """Installs recording self-attention on the reference net; `bank` maps block path -> tokens."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, roots: tuple[str, ...] = ROOTS):
         self.bank: dict[str, torch.Tensor] = {}
         self.recording = False
         self.names = []
-        for name, block in reference_blocks(model):
+        for name, block in reference_blocks(model, roots):
             block.attn1.set_processor(_WriteProcessor(self, name))
             self.names.append(name)
 
@@ -125,10 +128,10 @@ class ReferenceReader:
     to the unconditional branch (they ignore the bank).
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, roots: tuple[str, ...] = ROOTS):
         self.uncond_rows = 0
         self.processors: dict[str, tuple[Attention, _ReadProcessor]] = {}
-        for name, block in reference_blocks(model):
+        for name, block in reference_blocks(model, roots):
             proc = _ReadProcessor(self, name)
             block.attn1.set_processor(proc)
             self.processors[name] = (block.attn1, proc)

@@ -8,14 +8,20 @@ advanced independently, in any grouping.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import torch
 from diffusers import DDIMScheduler
 
-from dhcore.animate.animate_anyone.config import Release
+
+class SchedulerSource(Protocol):
+    """A release (or MagicAnimate's epsilon-prediction settings) that knows its DDIM arguments."""
+
+    def scheduler_kwargs(self) -> dict[str, Any]: ...
 
 
 class VDDIM:
-    def __init__(self, release: Release, steps: int):
+    def __init__(self, release: SchedulerSource, steps: int):
         if steps < 1:
             raise ValueError("steps must be at least 1")
         self.ddim = DDIMScheduler(**release.scheduler_kwargs())
@@ -27,5 +33,6 @@ class VDDIM:
         return len(self.timesteps)
 
     def step(self, v: torch.Tensor, index: int, x: torch.Tensor) -> torch.Tensor:
-        """x at timestep `timesteps[index]` and its v-prediction -> x at the next step."""
+        """x at timestep `timesteps[index]` and its prediction (v, or epsilon for MagicAnimate)
+        -> x at the next step."""
         return self.ddim.step(v, self.timesteps[index], x, eta=0.0).prev_sample

@@ -1,0 +1,140 @@
+"""The `magicanimate` animation backend (dhcore.animate.base.Backend).
+
+Conditioning is a DensePose video the user supplies (`animate.guidance.densepose` in the spec;
+no DensePose extractor ships with usable weights here): one frame per driving frame, the output's
+aspect ratio, resized to the output size. The reference photo is cover-fitted to the output size.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+
+from dhcore.animate.animate_anyone.backend import _check_size, _read_image, resolve_device, resolve_dtype
+from dhcore.animate.animate_anyone.conditioning import FrameStreams
+from dhcore.animate.animate_anyone.sampler import SamplerSettings
+from dhcore.animate.base import AnimateInputs
+from dhcore.animate.magicanimate.components import Components, ModelIds, load_components
+from dhcore.animate.magicanimate.params import MagicAnimateParams
+from dhcore.animate.magicanimate.pipeline import RunSettings, animate
+from dhcore.errors import DhError, InputError
+from dhcore.media.frames import FrameWriter, iter_frames, probe
+from dhcore.models import registry
+from dhcore.pose.keypoints import PoseSequence
+from dhcore.stage import Output, Progress, StageParams, StageResult
+
+DENSEPOSE = "densepose"
+#: how far the DensePose video's aspect ratio may be from the output's before it is refused
+ASPECT_TOLERANCE = 0.02
+
+
+_CACHE: dict[tuple, Components] = {}
+
+
+def densepose_stream(path: Path, frames: int, width: int, height: int) -> FrameStreams:
+    """The DensePose frames, checked: one per driving frame, the output's aspect ratio."""
+    try:
+        info = probe(path, count_frames=True)
+    except DhError as exc:
+        raise InputError(f"{path}: cannot read the DensePose video ({exc})") from None
+    if info.frames != frames:
+        raise InputError(
+            f"{path}: the DensePose video has {info.frames} frames, the driving motion {frames}; "
+            f"render DensePose from the same driving video (one frame per driving frame)"
+        )
+    if abs(info.width / info.height - width / height) > ASPECT_TOLERANCE * width / height:
+        raise InputError(
+            f"{path}: the DensePose video is {info.width}x{info.height}, which does not have the output's "
+            f"aspect ratio ({width}x{height}); crop it or change animate.width/height"
+        )
+    return FrameStreams({DENSEPOSE: (path, iter_frames(path))}, (width, height))
+
+
+class MagicAnimateBackend:
+    name: ClassVar[str] = "magicanimate"
+    version: ClassVar[str] = "1"
+    device: ClassVar[str] = "auto"
+    Params: ClassVar[type[StageParams]] = MagicAnimateParams
+
+    def _params(self, params: StageParams | dict) -> MagicAnimateParams:
+        if isinstance(params, MagicAnimateParams):
+            return params
+        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
+        return MagicAnimateParams.model_validate(data)
+
+    def ids(self, params: MagicAnimateParams) -> ModelIds:
+        return ModelIds(params.model, params.sd15, params.vae)
+
+    def model_ids(self, params: StageParams) -> list[str]:
+        return self.ids(self._params(params)).all()
+
+    def components(self, params: MagicAnimateParams, dtype: torch.dtype) -> Components:
+        ids = self.ids(params)
+        key = (ids, str(dtype), tuple(registry.weights_sha256(i) for i in ids.all()))
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = load_components(ids, dtype)
+        return _CACHE[key]
+
+    def run(
+        self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress
+    ) -> StageResult:
+        p = self._params(params)
+        _check_size(inputs.width, inputs.height)
+        frames = len(PoseSequence.load(inputs.target_pose))
+        if frames < 1:
+            raise InputError(f"{inputs.target_pose}: has no frames")
+        if DENSEPOSE not in inputs.guidance:
+            raise InputError(
+                "magicanimate needs a DensePose video of the driving motion: set animate.guidance.densepose"
+            )
+        streams = densepose_stream(inputs.guidance[DENSEPOSE], frames, inputs.width, inputs.height)
+        device = resolve_device(p.device)
+        dtype = resolve_dtype(p.dtype, device)
+        image = _read_image(inputs.reference_image, inputs.width, inputs.height)
+        parts = self.components(p, dtype)
+        settings = RunSettings(
+            SamplerSettings(p.steps, p.guidance_scale, p.window, p.overlap, p.closed_loop),
+            seed=inputs.seed,
+            noise=p.noise,
+            release_nocfg_mask=p.release_nocfg_mask,
+            decode_chunk=p.decode_chunk,
+        )
+        out_path = Path(out_path)
+        tmp = out_path.with_name(out_path.name + ".part")
+        start = time.perf_counter()
+        try:
+            with FrameWriter(tmp, inputs.fps, inputs.width, inputs.height) as writer:
+                stats = animate(parts, image, streams, frames, settings, device, writer.write, progress)
+        except torch.OutOfMemoryError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(
+                f"{self.name}: out of GPU memory at {inputs.width}x{inputs.height} with window {p.window}; "
+                f"lower animate.params.window (then decode_chunk), or the output size"
+            ) from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, out_path)
+        seconds = time.perf_counter() - start
+        meta = {"width": inputs.width, "height": inputs.height, "fps": str(inputs.fps), "frames": frames}
+        return StageResult(
+            outputs={"frames": Output(path=out_path, kind="frames", meta=meta)},
+            metrics={
+                "seconds": seconds,
+                "frames_per_second": frames / seconds if seconds else 0.0,
+                "unet_calls": float(stats.unet_calls),
+                "controlnet_calls": float(stats.controlnet_calls),
+                "appearance_encoder_calls": float(stats.appearance_calls),
+                "windows": float(stats.windows),
+                "max_live_frames": float(stats.max_live_frames),
+            },
+            frames=frames,
+        )
+
+
+BACKENDS: dict[str, type[MagicAnimateBackend]] = {MagicAnimateBackend.name: MagicAnimateBackend}
