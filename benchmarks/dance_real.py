@@ -197,7 +197,10 @@ def main() -> None:
                 for k, v in metrics.items()
                 if k.startswith("motion_follow_")
             }
-            print("  per joint follow: " + ", ".join(f"{k} {v:.2f}" for k, v in follow.items()))
+            print(
+                "  per joint follow: "
+                + (", ".join(f"{k} {v:.2f}" for k, v in follow.items()) or "no joint moves enough")
+            )
             print(f"  faces: {metrics.get('face_frames_expected', 0):.0f} frames should show one; found in "
                   f"{metrics.get('face_detection_rate', 0):.2f} of them")  # fmt: skip
             for w in made["warnings"]:
