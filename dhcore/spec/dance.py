@@ -83,7 +83,7 @@ GuidanceType = Literal["depth", "normal", "semantic_map"]
 
 
 class DiffusionAnimate(_AnimateCommon):
-    backend: Literal["animate_anyone", "musepose", "champ"]
+    backend: Literal["animate_anyone", "musepose", "champ", "mimicmotion"]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the backend's params: steps, guidance_scale, window, overlap, dtype, device, model, ...",
