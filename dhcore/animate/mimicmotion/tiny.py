@@ -26,6 +26,7 @@ from dhcore.animate.mimicmotion.components import (
     ModelIds,
 )
 from dhcore.animate.mimicmotion.denoiser import MimicMotionNet
+from dhcore.animate.mimicmotion.pipeline import Components
 from dhcore.models import registry
 
 # widths are multiples of 32: every GroupNorm of the SVD blocks has 32 groups
@@ -164,3 +165,17 @@ def register_release_folders(mm: Path, svd: Path, root: Path | None = None) -> M
 def install_tiny(dest: Path, root: Path | None = None, seed: int = 0) -> ModelIds:
     """Write tiny random release folders and register them: the fixture of CPU flow tests."""
     return register_release_folders(*write_release_folders(dest, random_release_state(seed=seed)), root)
+
+
+def tiny_components(seed: int = 0) -> Components:
+    """The tiny random models in memory (no files): sampler tests and CPU benchmarks."""
+    net = MimicMotionNet(TINY_UNET)
+    net.load_state_dict(random_release_state(seed=seed))
+    vae = AutoencoderKLTemporalDecoder.from_config(TINY_VAE)
+    vae.load_state_dict(random_vae())
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**TINY_CLIP))
+    encoder.load_state_dict(random_image_encoder())
+    parts = Components(net.eval(), vae.eval(), encoder.eval(), dict(SVD_SCHEDULER))
+    for module in parts.modules():
+        module.requires_grad_(False)
+    return parts
