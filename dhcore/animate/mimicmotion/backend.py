@@ -45,9 +45,13 @@ class MimicMotionParams(StageParams):
     min_guidance_scale: float | None = Field(
         None, ge=0.0, le=50.0, description="guidance of the first frame, ramped linearly (default: constant)"
     )
-    window: int = Field(16, ge=2, description="frames per window, the reference-pose frame included")
+    window: int = Field(
+        72, ge=2, description="frames per window, the reference-pose frame included (the release: 72)"
+    )
     overlap: int = Field(
-        6, ge=1, description="frames neighbouring windows share, the reference-pose frame included"
+        6,
+        ge=1,
+        description="frames neighbouring windows share, the reference-pose frame included (the release: 6)",
     )
     anchor: Literal["first_window", "all_windows"] = Field(
         "first_window",

@@ -90,7 +90,7 @@ def test_same_seed_same_frames_other_seed_other_frames(workdir: Path) -> None:
 
 def test_params_defaults_model_ids_and_bad_values() -> None:
     p = MimicMotionParams()
-    assert (p.steps, p.guidance_scale, p.window, p.overlap, p.anchor) == (25, 2.0, 16, 6, "first_window")
+    assert (p.steps, p.guidance_scale, p.window, p.overlap, p.anchor) == (25, 2.0, 72, 6, "first_window")
     assert p.sampler().min_guidance == p.sampler().max_guidance == 2.0
     ramp = MimicMotionParams(min_guidance_scale=1.0, guidance_scale=3.0).sampler()
     assert (ramp.min_guidance, ramp.max_guidance, ramp.cfg) == (1.0, 3.0, True)
