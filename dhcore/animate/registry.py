@@ -14,6 +14,7 @@ from typing import Any
 
 from dhcore.animate.animate_anyone.params import AnimateAnyoneParams, ChampParams, MusePoseParams
 from dhcore.animate.magicanimate.params import MagicAnimateParams
+from dhcore.animate.mimicmotion.params import MimicMotionParams
 from dhcore.animate.stage import declare
 from dhcore.animate.unianimate.params import UniAnimateParams
 from dhcore.stage import Device, StageDef, StageParams
@@ -89,6 +90,14 @@ ENTRIES: dict[str, Entry] = {
             lambda p: p.device,
             lambda p: [p.model, p.sd15, p.vae],
             guidance=("densepose",),
+        ),
+        Entry(
+            "mimicmotion",
+            "1",
+            MimicMotionParams,
+            "dhcore.animate.mimicmotion.backend:MimicMotionBackend",
+            lambda p: p.device,
+            lambda p: [p.model, p.base],
         ),
     )
 }

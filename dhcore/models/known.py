@@ -346,3 +346,33 @@ OPEN_CLIP_VIT_H_14 = register(
     )
 )
 # --- end UniAnimate ---------------------------------------------------------------------------------------
+# --- SVD family (dhcore/animate/mimicmotion) -----------------------------------------------------------
+MIMICMOTION = register(
+    ModelSpec(
+        id="mimicmotion",
+        files=("MimicMotion_1-1.pth",),
+        format="torch",
+        license="Apache-2.0 (Tencent MimicMotion)",
+        commercial=True,
+        source="https://huggingface.co/tencent/MimicMotion (MimicMotion_1-1.pth)",
+        description="MimicMotion 1.1: SVD spatio-temporal UNet fine-tuned with a pose network (unet.*, pose_net.*)",
+    )
+)
+SVD_XT_1_1 = register(
+    ModelSpec(
+        id="svd_xt_1_1",
+        files=(
+            "unet/config.json",
+            "vae/config.json",
+            "vae/diffusion_pytorch_model.fp16.safetensors",
+            "image_encoder/config.json",
+            "image_encoder/model.fp16.safetensors",
+            "scheduler/scheduler_config.json",
+        ),
+        format="diffusers",
+        license="Stability AI Community License (stable-video-diffusion-img2vid-xt-1-1; see its model card)",
+        source="https://huggingface.co/stabilityai/stable-video-diffusion-img2vid-xt-1-1 (the files listed)",
+        description="Stable Video Diffusion img2vid-xt-1-1: UNet config, temporal VAE, CLIP ViT-H image encoder",
+    )
+)
+# --- end SVD family ------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ GUIDANCE_OF = {"champ": ("depth", "normal", "semantic_map"), "magicanimate": ("d
 
 
 class DiffusionAnimate(_AnimateCommon):
-    backend: Literal["animate_anyone", "musepose", "champ", "unianimate", "magicanimate"]
+    backend: Literal["animate_anyone", "musepose", "champ", "unianimate", "magicanimate", "mimicmotion"]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the backend's params: steps, guidance_scale, window, overlap, dtype, device, model, ...",

@@ -171,15 +171,18 @@ def clip_vision_config(data: dict) -> CLIPVisionConfig:
     return CLIPVisionConfig(**keep)
 
 
-def load_image_encoder(model_id: str, root: Path | None) -> CLIPVisionModelWithProjection:
-    folder = registry.model_dir(model_id, root)
+def load_image_encoder(
+    model_id: str, root: Path | None, subfolder: str = "", weights: str = IMAGE_ENCODER_FILES[1]
+) -> CLIPVisionModelWithProjection:
+    """CLIP vision tower from `subfolder` of a registered model (SVD keeps it in image_encoder/)."""
+    folder = registry.model_dir(model_id, root) / subfolder
     cfg = clip_vision_config(read_json(folder / "config.json"))
     with torch.device("meta"):
         encoder = CLIPVisionModelWithProjection(cfg)
-    state = load_weights(model_id, IMAGE_ENCODER_FILES[1], root)
+    state = load_weights(model_id, str(Path(subfolder) / weights), root)
     # a persistent buffer in older transformers, non-persistent now: the arange it always holds
     state.pop("vision_model.embeddings.position_ids", None)
-    load_into(encoder, state, str(folder / IMAGE_ENCODER_FILES[1]))
+    load_into(encoder, state, str(folder / weights))
     _materialize_buffers(encoder, str(folder))
     return encoder.eval()
 
