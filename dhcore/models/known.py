@@ -284,6 +284,7 @@ MAGICANIMATE = register(
         ),
         format="diffusers",
         license="BSD-3-Clause (MagicAnimate)",
+        commercial=True,
         source="https://huggingface.co/zcxu-eric/MagicAnimate (the three folders of the download)",
         description="MagicAnimate: appearance encoder, DensePose ControlNet and temporal attention (motion modules)",
     )
@@ -299,6 +300,7 @@ STABLE_DIFFUSION_V1_5 = register(
         ),
         format="diffusers",
         license="CreativeML OpenRAIL-M (Stable Diffusion 1.5)",
+        commercial=True,
         source="https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5 (unet/, text_encoder/)",
         description="Stable Diffusion 1.5 UNet and CLIP text encoder, the base of MagicAnimate's denoiser",
     )
@@ -370,7 +372,10 @@ SVD_XT_1_1 = register(
             "scheduler/scheduler_config.json",
         ),
         format="diffusers",
-        license="Stability AI Community License (stable-video-diffusion-img2vid-xt-1-1; see its model card)",
+        license=(
+            "Stability AI Community License (stable-video-diffusion-img2vid-xt-1-1): commercial use only "
+            "under its revenue cap and terms, so not counted as commercially usable here"
+        ),
         source="https://huggingface.co/stabilityai/stable-video-diffusion-img2vid-xt-1-1 (the files listed)",
         description="Stable Video Diffusion img2vid-xt-1-1: UNet config, temporal VAE, CLIP ViT-H image encoder",
     )
