@@ -133,8 +133,17 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     )
 
 
+#: photos longer than this many times their width (or wider than tall) are strips, not portraits
+MAX_ASPECT = 4.0
+
+
 def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tuple[PoseSequence, list[str]]:
     rgb = read_image(path)
+    h, w = rgb.shape[:2]
+    if max(w / h, h / w) > MAX_ASPECT:
+        raise InputError(
+            f"{path}: the photo is {w}x{h}, an aspect ratio over {MAX_ASPECT:g}:1; crop it around the person"
+        )
     choice = choose_person(find_faces(rgb), params.person, str(path))
     detector = open_detector(params, video=False, models_root=models_root)
     try:

@@ -8,7 +8,7 @@ place (so the copied structure continues what surrounds the hole: the table edge
 stripes, rather than whatever matches best somewhere), and its pixels against what is already
 filled (so neighbouring patches join up). The search runs on a small copy (cost grows with the
 pixel count); at full resolution every hole pixel then copies the photo pixel at the same
-(scaled) offset, so the texture stays sharp; the seams between copied blocks are softened.
+(scaled) offset, so the texture stays sharp; the seams between copied blocks cross-fade.
 """
 
 from __future__ import annotations
@@ -101,21 +101,34 @@ def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.
         cv2.dilate(small_hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     )  # no hole pixel as source
     offsets = _offsets(small, small_hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
-    full = cv2.resize(offsets.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
+    # every hole pixel blends the copies that its four nearest work cells' offsets give (bilinear
+    # weights): inside a copied patch the four agree and the copy is exact and sharp, between
+    # patches copied from different places the seam becomes a short cross-fade, not a block edge
     ys, xs = np.nonzero(hole)
-    sy = np.clip(np.round(ys + full[ys, xs, 0] * fy).astype(np.int64), 0, h - 1)
-    sx = np.clip(np.round(xs + full[ys, xs, 1] * fx).astype(np.int64), 0, w - 1)
+    gy = np.clip((ys + 0.5) / fy - 0.5, 0, size[1] - 1)
+    gx = np.clip((xs + 0.5) / fx - 0.5, 0, size[0] - 1)
+    y0, x0 = np.floor(gy).astype(np.int64), np.floor(gx).astype(np.int64)
+    y1, x1 = np.minimum(y0 + 1, size[1] - 1), np.minimum(x0 + 1, size[0] - 1)
+    wy, wx = (gy - y0)[:, None], (gx - x0)[:, None]
+    acc = np.zeros((len(ys), 3), np.float32)
+    weight = np.zeros((len(ys), 1), np.float32)
+    for cy, cx, cw in (
+        (y0, x0, (1 - wy) * (1 - wx)),
+        (y0, x1, (1 - wy) * wx),
+        (y1, x0, wy * (1 - wx)),
+        (y1, x1, wy * wx),
+    ):
+        sy = np.round(ys + offsets[cy, cx, 0] * fy).astype(np.int64)
+        sx = np.round(xs + offsets[cy, cx, 1] * fx).astype(np.int64)
+        usable = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+        sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+        usable &= ~hole[sy, sx]  # a copy from inside the hole (rounding at its rim) is no copy
+        cw = cw * usable[:, None]
+        acc += cw * image[sy, sx].astype(np.float32)
+        weight += cw
+    guide_px = guide[ys, xs].astype(np.float32)
     out = image.copy()
-    copied = image[sy, sx]
-    # a source that still falls in the hole (rounding at block edges) takes the guide instead
-    stray = hole[sy, sx]
-    copied[stray] = guide[ys[stray], xs[stray]]
-    out[ys, xs] = copied
-    # soften the seams where neighbouring blocks copy from different places
-    seam = np.zeros((h, w), bool)
-    seam[:, 1:] |= (full[:, 1:] != full[:, :-1]).any(axis=2)
-    seam[1:, :] |= (full[1:] != full[:-1]).any(axis=2)
-    seam = (cv2.dilate(seam.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & hole
-    soft = cv2.GaussianBlur(out, (0, 0), 1.2)
-    out[seam] = soft[seam]
+    out[ys, xs] = np.clip(
+        np.where(weight > 1e-6, acc / np.maximum(weight, 1e-6), guide_px) + 0.5, 0, 255
+    ).astype(np.uint8)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -67,3 +68,11 @@ def test_extract_run_warns_and_follows_subject_person(group_photo, tmp_path):
     problem = extract.reference_problem(group_photo, extract.Params(person=9))
     assert problem is not None and "subject.person is 9" in problem
     assert np.isfinite(pose.body[0, J["neck"], :2]).all()
+
+
+def test_an_extreme_aspect_photo_is_refused_with_its_size(astronaut_png, tmp_path):
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), cv2.imread(str(astronaut_png))[200:240])
+    assert extract.reference_problem(strip, extract.Params()) == (
+        "the photo is 512x40, an aspect ratio over 4:1; crop it around the person"
+    )
