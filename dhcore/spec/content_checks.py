@@ -138,12 +138,12 @@ def _backend_params_problems(
     if loc[0] == "animate":
         from dhcore.animate.registry import entry as animate_entry
 
-        impl: Any = animate_entry(backend)  # the torch-free table: validating never loads torch
+        impl: Any = animate_entry(backend)  # the torch-free tables: validating never loads torch
         params_model, model_ids = impl.Params, impl.ids
     else:
-        from dhcore.shoot.registry import get_backend
+        from dhcore.shoot.registry import entry as shoot_entry
 
-        impl = get_backend(backend)
+        impl = shoot_entry(backend)
         params_model, model_ids = impl.Params, impl.model_ids
     from dhcore.models.registry import missing_problem
 
