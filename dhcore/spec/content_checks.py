@@ -148,7 +148,9 @@ def _backend_params_problems(
     from dhcore.models.registry import missing_problem
 
     try:
-        parsed = params_model(**params)
+        parsed = (
+            params if isinstance(params, params_model) else params_model(**params)
+        )  # typed in the spec, or a dict
     except ValidationError as exc:
         return [((*loc, *err["loc"]), f"{_message(err)} (backend {backend})") for err in exc.errors()]
     missing = [p for model_id in model_ids(parsed) if (p := missing_problem(model_id))]

@@ -33,3 +33,24 @@ def test_declarations_import_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
     assert out.stdout.strip() == "False"
+
+
+def test_spec_schema_checks_each_backends_params() -> None:
+    """`dh schema` (the editor's check) applies the chosen backend's params model to backend_params."""
+    import jsonschema
+    import pytest
+
+    from dhcore.spec.photo_shoot import PhotoShootSpec
+
+    schema = PhotoShootSpec.model_json_schema()
+    base = {
+        "version": 1,
+        "kind": "photo_shoot",
+        "identity": {"photos": ["a.png"]},
+        "looks": [{"name": "x", "template": "t.png"}],
+    }
+    jsonschema.validate(
+        {**base, "backend": "arc2face", "backend_params": {"steps": 3, "strength": 0.5}}, schema
+    )
+    with pytest.raises(jsonschema.ValidationError, match="strength"):
+        jsonschema.validate({**base, "backend": "cosmicman", "backend_params": {"strength": 0.5}}, schema)
