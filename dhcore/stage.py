@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dhcore.pool import POOL, ModelPool
+
 #: progress(done, total) – total may be None when unknown.
 Progress = Callable[[int, int | None], None]
 Device = Literal["cpu", "cuda", "auto"]
@@ -74,6 +76,8 @@ class StageContext:
     progress: Progress = no_progress
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("dhcore.stage"))
     models_root: Path | None = None
+    #: warm models shared by the stages of this process (dhcore.pool)
+    pool: ModelPool = field(default_factory=lambda: POOL)
     #: the declaration being run (family implementations such as animate.* read their backend from it)
     stage: StageDef | None = None
 

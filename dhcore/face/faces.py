@@ -8,7 +8,6 @@ caches them) and reused across frames and stages.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +16,8 @@ import cv2
 import numpy as np
 
 from dhcore.errors import InputError
+from dhcore.models import ids
+from dhcore.pool import POOL, ModelPool
 
 
 @dataclass
@@ -117,17 +118,11 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-_CACHE: dict[tuple[str, str], FaceAnalyzer] = {}
-_LOCK = threading.Lock()
-
-
-def load_analyzer(backend: str, models_root: Path | None = None) -> FaceAnalyzer:
-    """The backend's analyzer, loaded once per process and reused (warm models)."""
-    key = (backend, str(models_root or ""))
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _create(backend, models_root)
-        return _CACHE[key]
+def load_analyzer(backend: str, models_root: Path | None = None, pool: ModelPool = POOL) -> FaceAnalyzer:
+    """The backend's analyzer from the pool of warm models: loaded once, every call under the face lock
+    (the analyzers share dlib models, which are not thread-safe)."""
+    key = ("face.analyzer", backend, str(models_root or ""))
+    return pool.guarded(key, lambda: _create(backend, models_root), family="face")  # type: ignore[no-any-return]
 
 
 def _create(backend: str, models_root: Path | None) -> FaceAnalyzer:
@@ -143,7 +138,7 @@ def _create(backend: str, models_root: Path | None) -> FaceAnalyzer:
         from dhcore.face.insightface_backend import InsightFaceAnalyzer
         from dhcore.models import registry
 
-        return InsightFaceAnalyzer(registry.resolve("buffalo_l", models_root))
+        return InsightFaceAnalyzer(registry.resolve(ids.BUFFALO_L, models_root))
     raise ValueError(f"unknown face backend {backend!r} (dlib, mediapipe, insightface)")
 
 

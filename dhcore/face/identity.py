@@ -40,7 +40,7 @@ def run(
 ) -> StageResult:
     frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
     progress, models_root = ctx.progress, ctx.models_root
-    analyzer = load_analyzer(params.backend, models_root)
+    analyzer = load_analyzer(params.backend, models_root, ctx.pool)
     ref = reference_face(reference, analyzer)
     info = probe(frames)
     threshold = params.distance_threshold()

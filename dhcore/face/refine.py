@@ -26,6 +26,7 @@ from dhcore.face.swap import LandmarkSwapper, SwapResult
 from dhcore.face.track import FaceTracker, TrackedFace
 from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
+from dhcore.models import ids
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.refine"
@@ -34,8 +35,8 @@ REPORT_NAME = "face_refine.json"
 HOLD_MARGIN = 0.1  # keep refining while distance > threshold * (1 - HOLD_MARGIN)
 RELEASE_SECONDS = 0.3
 
-INSWAPPER_ID, INSWAPPER_FILE = "inswapper_128", "inswapper_128.onnx"
-ARCFACE_ID, ARCFACE_FILE = "buffalo_l", "w600k_r50.onnx"
+INSWAPPER_ID, INSWAPPER_FILE = ids.INSWAPPER, "inswapper_128.onnx"
+ARCFACE_ID, ARCFACE_FILE = ids.BUFFALO_L, "w600k_r50.onnx"
 
 
 class _Refiner:
@@ -104,7 +105,7 @@ def run(
     frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
     params, identity, restore = stage_params.refine, stage_params.identity, stage_params.restore
     progress, models_root = ctx.progress, ctx.models_root
-    analyzer = load_analyzer(identity.backend, models_root)
+    analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
     ref = reference_face(reference, analyzer)
     threshold = params.threshold if params.threshold is not None else identity.distance_threshold()
     refiner = _Refiner(params, ref, analyzer, models_root) if params.backend != "none" else None

@@ -44,7 +44,7 @@ def run(
     frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
     params, identity = stage_params.restore, stage_params.identity
     progress, models_root = ctx.progress, ctx.models_root
-    analyzer = load_analyzer(identity.backend, models_root)
+    analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
     ref = reference_face(reference, analyzer)
     restorer = load_restorer(params, ref, models_root)
     info = probe(frames)

@@ -25,8 +25,9 @@ from dhcore.face.faces import face_outline
 from dhcore.face.onnx_check import FLOAT, check_output, open_session
 from dhcore.face.params import RestoreParams
 from dhcore.face.reference import ReferenceFace
+from dhcore.models import ids
 
-MODEL_IDS = {"gfpgan": "gfpgan_1.4", "codeformer": "codeformer"}
+MODEL_IDS = {"gfpgan": ids.GFPGAN, "codeformer": ids.CODEFORMER}
 MODEL_FILES = {"gfpgan": "gfpgan_1.4.onnx", "codeformer": "codeformer.onnx"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
+from dhcore.models import ids
 
 
 def _identity_digests(identity: IdentityParams, models_root: Path | None) -> list[str]:
@@ -12,7 +13,7 @@ def _identity_digests(identity: IdentityParams, models_root: Path | None) -> lis
     from dhcore.models import registry
 
     if identity.backend == "insightface":
-        return ["buffalo_l:" + registry.weights_sha256("buffalo_l", models_root)]
+        return [f"{ids.BUFFALO_L}:" + registry.weights_sha256(ids.BUFFALO_L, models_root)]
     digests = ["dlib:" + dlib_backend.weights_sha256()]
     if identity.backend == "mediapipe":
         import mediapipe

@@ -4,11 +4,12 @@ Hashes are filled in only where the public file's sha256 is known; other files a
 trusted on `dh models add` and pinned from then on (lock.json).
 """
 
+from dhcore.models import ids
 from dhcore.models.registry import ModelSpec, register
 
 DWPOSE_DET = register(
     ModelSpec(
-        id="dwpose_yolox_l",
+        id=ids.DWPOSE_DETECTOR,
         files=("yolox_l.onnx",),
         format="onnx",
         license="Apache-2.0 (YOLOX)",
@@ -19,7 +20,7 @@ DWPOSE_DET = register(
 )
 DWPOSE_POSE = register(
     ModelSpec(
-        id="dwpose_ll_ucoco_384",
+        id=ids.DWPOSE_POSE,
         files=("dw-ll_ucoco_384.onnx",),
         format="onnx",
         license="Apache-2.0 (DWPose)",
@@ -60,7 +61,7 @@ _CLIP_TOKENIZER = ("merges.txt", "special_tokens_map.json", "tokenizer_config.js
 
 ARC2FACE = register(
     ModelSpec(
-        id="arc2face",
+        id=ids.ARC2FACE,
         files=(
             "arc2face/config.json",
             "arc2face/diffusion_pytorch_model.safetensors",
@@ -84,7 +85,7 @@ ARC2FACE = register(
 )
 ARC2FACE_ARCFACE = register(
     ModelSpec(
-        id="arc2face_arcface",
+        id=ids.ARC2FACE_ARCFACE,
         files=("arcface.onnx",),
         format="onnx",
         license=(
@@ -97,7 +98,7 @@ ARC2FACE_ARCFACE = register(
 )
 COSMICMAN_SDXL = register(
     ModelSpec(
-        id="cosmicman_sdxl",
+        id=ids.COSMICMAN_SDXL,
         files=(
             "unet/config.json",
             "unet/diffusion_pytorch_model.safetensors",
@@ -131,7 +132,7 @@ COSMICMAN_SDXL = register(
 # their hashes are pinned by `dh models add` instead.
 FACE_GFPGAN = register(
     ModelSpec(
-        id="gfpgan_1.4",
+        id=ids.GFPGAN,
         files=("gfpgan_1.4.onnx",),
         format="onnx",
         license="Apache-2.0 (TencentARC GFPGAN); StyleGAN2 parts under their own licences",
@@ -146,7 +147,7 @@ FACE_GFPGAN = register(
 )
 FACE_CODEFORMER = register(
     ModelSpec(
-        id="codeformer",
+        id=ids.CODEFORMER,
         files=("codeformer.onnx",),
         format="onnx",
         license="S-Lab License 1.0 (non-commercial)",
@@ -160,7 +161,7 @@ FACE_CODEFORMER = register(
 )
 FACE_INSWAPPER = register(
     ModelSpec(
-        id="inswapper_128",
+        id=ids.INSWAPPER,
         files=("inswapper_128.onnx",),
         format="onnx",
         license="insightface model licence: non-commercial research use only",
@@ -174,7 +175,7 @@ FACE_INSWAPPER = register(
 )
 FACE_BUFFALO_L = register(
     ModelSpec(
-        id="buffalo_l",
+        id=ids.BUFFALO_L,
         files=("det_10g.onnx", "w600k_r50.onnx"),
         format="onnx",
         license="insightface model licence: non-commercial research use only",
@@ -198,7 +199,7 @@ _AA_UNET_FILES = ("denoising_unet.pth", "reference_unet.pth", "motion_module.pth
 
 MOORE_ANIMATE_ANYONE = register(
     ModelSpec(
-        id="moore_animate_anyone",
+        id=ids.MOORE_ANIMATE_ANYONE,
         files=(*_AA_UNET_FILES, "pose_guider.pth"),
         format="torch",
         license="Apache-2.0 (Moore-AnimateAnyone)",
@@ -209,7 +210,7 @@ MOORE_ANIMATE_ANYONE = register(
 )
 MUSEPOSE = register(
     ModelSpec(
-        id="musepose",
+        id=ids.MUSEPOSE,
         files=(*_AA_UNET_FILES, "pose_guider.pth"),
         format="torch",
         license="MIT (MusePose)",
@@ -220,7 +221,7 @@ MUSEPOSE = register(
 )
 CHAMP = register(
     ModelSpec(
-        id="champ",
+        id=ids.CHAMP,
         files=(
             *_AA_UNET_FILES,
             "guidance_encoder_depth.pth",
@@ -237,7 +238,7 @@ CHAMP = register(
 )
 SD15_UNET_CONFIG = register(
     ModelSpec(
-        id="sd15_unet_config",
+        id=ids.SD15_UNET_CONFIG,
         files=("unet/config.json",),
         format="diffusers",
         license="CreativeML OpenRAIL-M (Stable Diffusion 1.5)",
@@ -251,7 +252,7 @@ SD15_UNET_CONFIG = register(
 )
 SD_VAE_FT_MSE = register(
     ModelSpec(
-        id="sd_vae_ft_mse",
+        id=ids.SD_VAE_FT_MSE,
         files=("config.json", "diffusion_pytorch_model.bin"),
         format="diffusers",
         license="MIT (stabilityai/sd-vae-ft-mse)",
@@ -262,7 +263,7 @@ SD_VAE_FT_MSE = register(
 )
 SD_IMAGE_VARIATIONS_IMAGE_ENCODER = register(
     ModelSpec(
-        id="sd_image_variations_image_encoder",
+        id=ids.SD_IMAGE_VARIATIONS_ENCODER,
         files=("config.json", "pytorch_model.bin"),
         format="diffusers",
         license="CreativeML OpenRAIL-M (lambdalabs/sd-image-variations-diffusers)",

@@ -21,10 +21,10 @@ import cv2
 import numpy as np
 
 from dhcore.errors import ModelError
-from dhcore.models import registry
+from dhcore.models import ids, registry
 from dhcore.models.onnx_providers import onnx_providers
 
-DET_MODEL, POSE_MODEL = "dwpose_yolox_l", "dwpose_ll_ucoco_384"
+DET_MODEL, POSE_MODEL = ids.DWPOSE_DETECTOR, ids.DWPOSE_POSE
 DET_FILE, POSE_FILE = "yolox_l.onnx", "dw-ll_ucoco_384.onnx"
 STRIDES = (8, 16, 32)
 PAD_VALUE = 114

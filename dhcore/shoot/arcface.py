@@ -17,12 +17,13 @@ import numpy as np
 from dhcore.errors import InputError
 from dhcore.face.faces import read_image
 from dhcore.face.reference import MAX_SIDE
+from dhcore.models import ids
 from dhcore.stage import InputValue, NoParams, Output, StageContext, StageDef, StageResult, port
 
 NAME = "shoot.arcface"
 VERSION = "1"
-MODEL_ID, MODEL_FILE = "arc2face_arcface", "arcface.onnx"
-DETECTOR_ID, DETECTOR_FILE = "buffalo_l", "det_10g.onnx"
+MODEL_ID, MODEL_FILE = ids.ARC2FACE_ARCFACE, "arcface.onnx"
+DETECTOR_ID, DETECTOR_FILE = ids.BUFFALO_L, "det_10g.onnx"
 #: the detector input size of Arc2Face's own demo (FaceAnalysis.prepare(det_size=(640, 640)))
 DETECTOR_SIZE = (640, 640)
 

@@ -9,10 +9,8 @@ when HOG finds nothing, images are analysed at most MAX_SIDE pixels on the long 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -21,13 +19,10 @@ from dhcore.errors import DhError, InputError
 from dhcore.face.faces import Face, FaceAnalyzer, load_analyzer, read_image
 from dhcore.face.params import DEFAULT_THRESHOLDS
 from dhcore.face.reference import MAX_SIDE, detect_faces
+from dhcore.pool import POOL, ModelPool
 
 #: faces are compared on this square grey crop, so sharpness does not depend on the face's size
 SHARPNESS_PX = 128
-#: the face stack's analyzers are one shared instance per process and are not thread-safe (two
-#: threads in dlib's HOG detector at once corrupt the heap); a flow running candidates as
-#: threads must not enter them concurrently, so every analyzer call of the shoot takes this lock
-ANALYZER_LOCK = threading.RLock()
 #: detections under this share of the best detection's score are not candidates for the main face
 CONFIDENT_SHARE = 0.25
 
@@ -46,35 +41,9 @@ class PhotoFaces:
         return main_face(self.faces, self.image.shape[1], self.image.shape[0])
 
 
-class SerializedAnalyzer:
-    """The face stack's analyzer with every model call under ANALYZER_LOCK."""
-
-    def __init__(self, inner: FaceAnalyzer) -> None:
-        self.inner = inner
-        self.backend = inner.backend
-        self.embedding_size = inner.embedding_size
-        self.preferred_face_px = inner.preferred_face_px
-
-    def detect(self, image: np.ndarray, **kwargs: Any) -> list[Face]:
-        with ANALYZER_LOCK:
-            return self.inner.detect(image, **kwargs)  # type: ignore[call-arg]
-
-    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
-        with ANALYZER_LOCK:
-            return self.inner.embed(image, face)
-
-    def landmarks68(self, image: np.ndarray, face: Face) -> np.ndarray:
-        with ANALYZER_LOCK:
-            return self.inner.landmarks68(image, face)
-
-    def distance(self, a: np.ndarray, b: np.ndarray) -> float:
-        return self.inner.distance(a, b)
-
-
-def shared_analyzer(backend: str, models_root: Path | None = None) -> SerializedAnalyzer:
-    """The face stack's cached analyzer for `backend`, safe to share between threads."""
-    with ANALYZER_LOCK:
-        return SerializedAnalyzer(load_analyzer(backend, models_root))
+def shared_analyzer(backend: str, models_root: Path | None = None, pool: ModelPool = POOL) -> FaceAnalyzer:
+    """The face stack's warm analyzer for `backend`, safe to share between threads (the pool guards it)."""
+    return load_analyzer(backend, models_root, pool)
 
 
 def find_faces(path: Path, analyzer: FaceAnalyzer) -> PhotoFaces:

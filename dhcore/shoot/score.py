@@ -112,7 +112,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     """Score the image against the identity embedding (.npy from shoot.identity); writes the score as JSON."""
     image, identity, out_path = Path(inputs["image"]), Path(inputs["embedding"]), Path(out_dir) / "score.json"
     progress, models_root = ctx.progress, ctx.models_root
-    analyzer = shared_analyzer(params.backend, models_root)
+    analyzer = shared_analyzer(params.backend, models_root, ctx.pool)
     result = score_image(
         Path(image), load_identity(Path(identity), analyzer), analyzer, params.distance_threshold()
     )

@@ -29,10 +29,10 @@ class GenerateCall(StageParams):
 
 @cache
 def declaration(name: str) -> StageDef:
-    """The declaration of backend `name` (imports the backend's module: torch for the diffusion ones)."""
-    from dhcore.shoot.registry import get_backend
+    """The declaration of backend `name`, from the torch-free table."""
+    from dhcore.shoot.registry import entry
 
-    backend = get_backend(name)
+    backend = entry(name)
     params = create_model(  # type: ignore[call-overload]
         f"Generate_{name}",
         __base__=GenerateCall,

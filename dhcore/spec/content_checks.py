@@ -269,17 +269,19 @@ def _backend_params_problems(
     if loc[0] == "animate":
         from dhcore.animate.registry import entry as animate_entry
 
-        impl: Any = animate_entry(backend)  # the torch-free table: validating never loads torch
+        impl: Any = animate_entry(backend)  # the torch-free tables: validating never loads torch
         params_model, model_ids = impl.Params, impl.ids
     else:
-        from dhcore.shoot.registry import get_backend
+        from dhcore.shoot.registry import entry as shoot_entry
 
-        impl = get_backend(backend)
+        impl = shoot_entry(backend)
         params_model, model_ids = impl.Params, impl.model_ids
     from dhcore.models.registry import missing_problem
 
     try:
-        parsed = params_model(**params)
+        parsed = (
+            params if isinstance(params, params_model) else params_model(**params)
+        )  # typed in the spec, or a dict
     except ValidationError as exc:
         return [((*loc, *err["loc"]), f"{_message(err)} (backend {backend})") for err in exc.errors()]
     missing = [p for model_id in model_ids(parsed) if (p := missing_problem(model_id))]

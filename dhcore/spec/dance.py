@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
+from dhcore.animate.registry import ENTRIES as ANIMATE_BACKENDS
 from dhcore.face.params import FaceParams
 from dhcore.pose import smooth
 from dhcore.spec.common import LICENCE_FIELD, AudioSpec, FileRef, Licence, SpecModel, nearest_multiples
@@ -84,17 +85,20 @@ class _AnimateCommon(SpecModel):
     seed: int = Field(0, ge=0)
 
 
+WarpParams = ANIMATE_BACKENDS["warp"].Params
+
+
 class WarpAnimate(_AnimateCommon):
     backend: Literal["warp"] = "warp"
-    params: dict[str, Any] = Field(
-        default_factory=dict,
+    params: WarpParams = Field(  # type: ignore[valid-type]
+        default_factory=WarpParams,
         description="the warp backend's params (mesh_step, grabcut, feather, inpaint, ...)",
     )
 
 
 GuidanceType = Literal["depth", "normal", "semantic_map", "densepose"]
-#: which backend reads which guidance videos
-GUIDANCE_OF = {"champ": ("depth", "normal", "semantic_map"), "magicanimate": ("densepose",)}
+#: which backend reads which guidance videos (declared in the backend table)
+GUIDANCE_OF = {name: e.guidance for name, e in ANIMATE_BACKENDS.items() if e.guidance}
 
 
 class DiffusionAnimate(_AnimateCommon):
@@ -133,7 +137,25 @@ class DiffusionAnimate(_AnimateCommon):
         return value
 
 
-Animate = Annotated[WarpAnimate | DiffusionAnimate, Field(discriminator="backend")]
+def _typed(entry: Any) -> type[DiffusionAnimate]:
+    """DiffusionAnimate with `backend` fixed to one name and `params` typed by that backend's Params."""
+    return create_model(  # type: ignore[no-any-return, call-overload]
+        "".join(part.title() for part in entry.name.split("_")) + "Animate",
+        __base__=DiffusionAnimate,
+        backend=(Literal[entry.name], ...),  # type: ignore[valid-type]
+        params=(
+            entry.Params,
+            Field(default_factory=entry.Params, description=f"the {entry.name} backend's params"),
+        ),
+    )
+
+
+#: one spec model per registered backend, so the JSON Schema lists every backend's params
+ANIMATE_SPECS: tuple[type[_AnimateCommon], ...] = (
+    WarpAnimate,
+    *(_typed(e) for name, e in ANIMATE_BACKENDS.items() if name != "warp"),
+)
+Animate = Annotated[Union[ANIMATE_SPECS], Field(discriminator="backend")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 class ExtrasSpec(SpecModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel, nearest_multiples
 
@@ -74,14 +74,31 @@ class OutputsSpec(SpecModel):
     video: VideoPortraitSpec = VideoPortraitSpec()
 
 
+def _backend_params_schema(schema: dict[str, Any]) -> None:
+    """Each backend's params in the JSON Schema (from the torch-free table), applied by `backend`."""
+    from dhcore.shoot.registry import ENTRIES
+
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"backend": {"const": name}}, "required": ["backend"]},
+            "then": {"properties": {"backend_params": entry.Params.model_json_schema()}},
+        }
+        for name, entry in ENTRIES.items()
+    ]
+
+
 class PhotoShootSpec(SpecModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_backend_params_schema)
+
     version: Literal[1]
     kind: Literal["photo_shoot"]
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     identity: IdentitySpec
     looks: list[LookSpec] = Field(min_length=1, max_length=64)
     backend: Literal["template_swap", "arc2face", "cosmicman"] = "template_swap"
-    backend_params: dict[str, Any] = Field(default_factory=dict)
+    backend_params: dict[str, Any] = Field(
+        default_factory=dict, description="the backend's own params (checked against its Params model)"
+    )
     seed: int = Field(0, ge=0)
     selection: SelectionSpec = SelectionSpec()
     outputs: OutputsSpec = OutputsSpec()

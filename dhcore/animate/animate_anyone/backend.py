@@ -27,15 +27,14 @@ from dhcore.errors import InputError
 from dhcore.media.frames import FrameWriter, iter_frames
 from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
+from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
-
-_CACHE: dict[tuple, Components] = {}
 
 
 def release_cache() -> None:
     """Drop the loaded models kept warm between runs (frees their memory)."""
-    _CACHE.clear()
+    POOL.clear(slot="animate_anyone")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
@@ -104,10 +103,8 @@ class AnimateAnyoneBackend:
             str(dtype),
             tuple(registry.weights_sha256(i) for i in ids.all()),
         )
-        if key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[key] = load_components(self.release, ids, dtype, types)
-        return _CACHE[key]
+        # one release loaded at a time: a second one replaces the first in the pool's slot
+        return POOL.get(key, lambda: load_components(self.release, ids, dtype, types), slot="animate_anyone")
 
     def streams(self, inputs: AnimateInputs, params: AnimateAnyoneParams) -> FrameStreams:
         if inputs.skeleton is None:

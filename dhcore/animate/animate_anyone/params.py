@@ -8,18 +8,17 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dhcore.animate.animate_anyone.config import GUIDANCE_TYPES
+from dhcore.models import ids
 from dhcore.stage import StageParams
 
 GuidanceType = Literal["depth", "normal", "semantic_map", "dwpose"]
 
 
 class AnimateAnyoneParams(StageParams):
-    model: str = Field("moore_animate_anyone", description="registry id of the release checkpoints")
-    unet_config: str = Field("sd15_unet_config", description="registry id of the SD1.5 unet/config.json")
-    vae: str = Field("sd_vae_ft_mse", description="registry id of the VAE (diffusers folder)")
-    image_encoder: str = Field(
-        "sd_image_variations_image_encoder", description="registry id of the CLIP encoder"
-    )
+    model: str = Field(ids.MOORE_ANIMATE_ANYONE, description="registry id of the release checkpoints")
+    unet_config: str = Field(ids.SD15_UNET_CONFIG, description="registry id of the SD1.5 unet/config.json")
+    vae: str = Field(ids.SD_VAE_FT_MSE, description="registry id of the VAE (diffusers folder)")
+    image_encoder: str = Field(ids.SD_IMAGE_VARIATIONS_ENCODER, description="registry id of the CLIP encoder")
     steps: int = Field(30, ge=1, le=1000, description="DDIM steps")
     guidance_scale: float = Field(
         3.5, ge=0.0, le=50.0, description="classifier-free guidance; <= 1 turns it off"
@@ -53,13 +52,13 @@ class AnimateAnyoneParams(StageParams):
 
 
 class MusePoseParams(AnimateAnyoneParams):
-    model: str = Field("musepose", description="registry id of the release checkpoints")
+    model: str = Field(ids.MUSEPOSE, description="registry id of the release checkpoints")
     steps: int = Field(20, ge=1, le=1000, description="DDIM steps")
     window: int = Field(48, ge=1, description="frames per context window (motion modules accept up to 128)")
 
 
 class ChampParams(AnimateAnyoneParams):
-    model: str = Field("champ", description="registry id of the release checkpoints")
+    model: str = Field(ids.CHAMP, description="registry id of the release checkpoints")
     steps: int = Field(20, ge=1, le=1000, description="DDIM steps")
     guidance_types: tuple[GuidanceType, ...] = Field(
         GUIDANCE_TYPES,

@@ -24,12 +24,11 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
 from dhcore.errors import InputError, ModelError
+from dhcore.models import ids
 from dhcore.models.state_dict import read_json
 from dhcore.shoot.backends.diffusion import (
-    DiffusionParams,
     SchedulerName,
     cached,
     check_size,
@@ -45,9 +44,10 @@ from dhcore.shoot.backends.weights import (
     load_module,
 )
 from dhcore.shoot.base import ShootInputs
+from dhcore.shoot.params import Arc2FaceParams
 from dhcore.stage import Output, StageParams, StageResult
 
-MODEL_ID = "arc2face"
+MODEL_ID = ids.ARC2FACE
 ID_PROMPT = "photo of a id person"
 ID_WORD = "id"
 ARCFACE_DIM = 512
@@ -63,17 +63,6 @@ BIN_HINT = (
     "The public encoder ships as encoder/pytorch_model.bin: convert it once with "
     "`python -m dhcore.shoot.backends.convert PATH/encoder/pytorch_model.bin` (writes model.safetensors beside it)."
 )
-
-
-class Arc2FaceParams(DiffusionParams):
-    """Defaults follow the public Arc2Face demo: DPM-Solver++ 25 steps, guidance 3."""
-
-    steps: int = Field(25, ge=1, le=200)
-    guidance_scale: float = Field(3.0, ge=0.0, le=30.0)
-    scheduler: SchedulerName = "dpmpp_2m"
-    strength: float = Field(
-        0.8, gt=0.0, le=1.0, description="template looks: how far from the template (1 = ignore it)"
-    )
 
 
 class IdentityPromptEncoder:

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from pydantic import Field
 
 from dhcore.errors import InputError, ModelError
+from dhcore.models import ids
 from dhcore.models.state_dict import read_json
 from dhcore.shoot.backends.diffusion import (
-    DiffusionParams,
     SchedulerName,
     cached,
     check_size,
@@ -37,9 +36,10 @@ from dhcore.shoot.backends.weights import (
     load_module,
 )
 from dhcore.shoot.base import ShootInputs
+from dhcore.shoot.params import CosmicManParams
 from dhcore.stage import Output, StageParams, StageResult
 
-MODEL_ID = "cosmicman_sdxl"
+MODEL_ID = ids.COSMICMAN_SDXL
 
 SOURCES = {
     "unet": "cosmicman/CosmicMan-SDXL (its config.json + diffusion_pytorch_model.safetensors)",
@@ -50,12 +50,6 @@ SOURCES = {
     "tokenizer": "stable-diffusion-xl-base-1.0 tokenizer/",
     "tokenizer_2": "stable-diffusion-xl-base-1.0 tokenizer_2/",
 }
-
-
-class CosmicManParams(DiffusionParams):
-    steps: int = Field(30, ge=1, le=200)
-    guidance_scale: float = Field(7.5, ge=0.0, le=30.0)
-    scheduler: SchedulerName = "euler_a"
 
 
 @dataclass

@@ -7,45 +7,20 @@ the VAE's dtype are mutated during a run.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
-from pydantic import Field, model_validator
 
 from dhcore.errors import DhError, InputError, ModelError
+from dhcore.pool import POOL
+from dhcore.shoot.params import DiffusionParams, SchedulerName
 from dhcore.spec.common import nearest_multiples
-from dhcore.stage import StageParams
-
-SchedulerName = Literal["dpmpp_2m", "ddim", "euler", "euler_a"]
-DeviceName = Literal["auto", "cpu", "cuda"]
-DtypeName = Literal["auto", "float32", "float16", "bfloat16"]
 
 #: the pipelines' own check: latents are 1/8 of the image on SD-family VAEs
 SIZE_MULTIPLE = 8
-
-
-class DiffusionParams(StageParams):
-    """Sampling settings common to the diffusion backends (defaults are overridden per backend)."""
-
-    steps: int = Field(25, ge=1, le=200, description="denoising steps")
-    guidance_scale: float = Field(
-        3.0, ge=0.0, le=30.0, description="classifier-free guidance; <= 1 disables it"
-    )
-    scheduler: SchedulerName = Field(
-        "dpmpp_2m", description="sampler, built from the model's scheduler config"
-    )
-    device: DeviceName = Field("auto", description="auto = cuda when available, else cpu")
-    dtype: DtypeName = Field("auto", description="auto = float16 on cuda, float32 on cpu")
-
-    @model_validator(mode="after")
-    def _half_needs_cuda(self) -> DiffusionParams:
-        if self.device == "cpu" and self.dtype in ("float16", "bfloat16"):
-            raise ValueError(f"dtype {self.dtype} runs on cuda only; use float32 (or auto) on cpu")
-        return self
 
 
 def make_scheduler(name: SchedulerName, config: dict[str, Any]) -> Any:
@@ -121,23 +96,13 @@ def write_png(image: np.ndarray, out_path: Path) -> None:
 
 T = TypeVar("T")
 
-_SLOTS: dict[str, tuple[tuple[Any, ...], Any]] = {}
-_SLOTS_LOCK = threading.Lock()
-
 
 def cached(slot: str, key: tuple[Any, ...], load: Callable[[], T]) -> T:
-    """The components in `slot` when loaded with `key`, else load them (replacing the slot's old set)."""
-    with _SLOTS_LOCK:
-        held = _SLOTS.get(slot)
-        if held is not None and held[0] == key:
-            return held[1]
-        _SLOTS.pop(slot, None)  # free the old set before loading a new one
-        value = load()
-        _SLOTS[slot] = (key, value)
-        return value
+    """The components in `slot` of the warm-model pool when loaded with `key`, else load them (replacing
+    the slot's old set)."""
+    return POOL.get((slot, *key), load, slot=f"shoot.{slot}")
 
 
 def clear_cache() -> None:
     """Drop every loaded component set (frees their memory once no run holds them)."""
-    with _SLOTS_LOCK:
-        _SLOTS.clear()
+    POOL.clear(slot="shoot")

@@ -29,11 +29,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import cv2
 import numpy as np
-from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.face.align import hull_mask
@@ -43,43 +42,15 @@ from dhcore.face.reference import reference_face
 from dhcore.face.restorers import ClassicalRestorer
 from dhcore.face.swap import LandmarkSwapper
 from dhcore.media.geometry import cover_fit
+from dhcore.models import ids
 from dhcore.shoot.base import ShootInputs
 from dhcore.shoot.faces import find_faces, require_main_face, shared_analyzer
+from dhcore.shoot.params import TemplateSwapParams
 from dhcore.stage import Output, StageParams, StageResult
 
 NAME = "template_swap"
 #: a template face narrower than this in the output gets a warning: too few pixels for a likeness
 SMALL_FACE_PX = 64
-
-
-class TemplateSwapParams(StageParams):
-    face_backend: Literal["dlib", "insightface"] = Field(
-        "dlib", description="finds faces and landmarks (use the spec's identity.face_backend)"
-    )
-    source: Literal["seeded", "first"] = Field(
-        "seeded", description="identity photo used: drawn by the seed, or always the first one given"
-    )
-    reference_shape: float = Field(
-        0.6, ge=0, le=1, description="landmark_swap: 0 keeps the template's face shape, 1 the identity's"
-    )
-    shape_jitter: float = Field(0.15, ge=0, le=0.5, description="seeded variation of reference_shape (+-)")
-    zoom_jitter: float = Field(0.12, ge=0, le=0.5, description="seeded extra zoom towards the face (0..this)")
-    shift_jitter: float = Field(
-        0.03, ge=0, le=0.2, description="seeded framing shift (+- share of the frame)"
-    )
-    blend: Literal["seamless", "feather"] = Field(
-        "feather", description="feathered alpha (default) or Poisson seamless cloning of the new face"
-    )
-    forehead: float = Field(
-        0.15, ge=0, le=0.3, description="how far above the brows the new face reaches (x chin-brow distance)"
-    )
-    detail: float = Field(0.6, ge=0, le=2, description="classical restorer: detail recovery")
-    color_match: float = Field(0.5, ge=0, le=1, description="face colours pulled towards the template's face")
-    missing_face: Literal["error", "keep"] = Field(
-        "error",
-        description="a template without a face: an error, or kept unchanged (identity transfer after a "
-        "diffusion backend, where a faceless portrait should just fail its identity check)",
-    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +125,7 @@ class TemplateSwapBackend:
         """Registry models read: none with dlib (its models ship in the wheel; their digest is
         `shoot.faces.face_weights_sha256`), the face stack's buffalo_l pack with insightface."""
         face_backend = getattr(params, "face_backend", "dlib")
-        return ["buffalo_l"] if face_backend == "insightface" else []
+        return [ids.BUFFALO_L] if face_backend == "insightface" else []
 
     def generate(self, inputs: ShootInputs, params: StageParams, out_path: Path) -> StageResult:
         """The identity on the template's main face, width x height, as a PNG."""

@@ -23,3 +23,13 @@ def test_declarations_import_without_torch() -> None:
     code = "import sys, dhcore.animate.registry, dhcore.stages; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
     assert out.stdout.strip() == "False"
+
+
+def test_spec_schema_lists_every_backends_params() -> None:
+    """The dance spec's animate section is a union built from the table: `dh schema` shows each backend's params."""
+    from dhcore.spec.dance import DanceSpec
+
+    defs = DanceSpec.model_json_schema()["$defs"]
+    for entry in ENTRIES.values():
+        assert entry.Params.__name__ in defs, entry.name
+    assert defs["MusePoseParams"]["properties"]["steps"]["default"] == 20

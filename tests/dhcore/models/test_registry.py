@@ -85,3 +85,12 @@ def test_weights_digest_is_fixed_length_order_free_and_content_bound(models: Pat
     src.write_bytes(b"weights v2")
     registry.add("tiny_net", src)
     assert registry.weights_digest(["tiny_net", "pinned"]) != both
+
+
+def test_ids_registry_and_readme_agree() -> None:
+    import dhcore.models.known  # noqa: F401 - declares the set
+    from dhcore.models import ids
+
+    assert set(ids.ALL) == set(registry.REGISTRY)
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert all(f"`{model_id}`" in readme for model_id in ids.ALL)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dhcore.errors import DhError, InputError
+from dhcore.pool import ModelPool
 from dhcore.shoot.backends import diffusion
 from dhcore.shoot.backends.diffusion import DiffusionParams, cached, check_size, pick_device, write_png
 from dhcore.shoot.backends.weights import layout_tree
@@ -54,7 +55,7 @@ def test_png_is_exact_8_bit_and_nan_is_refused(tmp_path: Path) -> None:
 
 
 def test_cache_keeps_one_set_per_slot(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diffusion, "_SLOTS", {})
+    monkeypatch.setattr(diffusion, "POOL", ModelPool())
     loads: list[str] = []
 
     def load(tag: str):
@@ -67,7 +68,7 @@ def test_cache_keeps_one_set_per_slot(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cached("b", ("k1",), load("b1 again")) is other_slot
     assert loads == ["a1", "b1", "a2"]
     diffusion.clear_cache()
-    assert diffusion._SLOTS == {}
+    assert len(diffusion.POOL) == 0
 
 
 def test_layout_tree_groups_files_by_folder(tmp_path: Path) -> None:
