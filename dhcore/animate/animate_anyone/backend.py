@@ -34,7 +34,7 @@ from dhcore.stage import Output, Progress, StageParams, StageResult
 
 def release_cache() -> None:
     """Drop the loaded models kept warm between runs (frees their memory)."""
-    POOL.clear(slot="animate_anyone")
+    POOL.clear(slot="animate")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
@@ -104,7 +104,7 @@ class AnimateAnyoneBackend:
             tuple(registry.weights_sha256(i) for i in ids.all()),
         )
         # one release loaded at a time: a second one replaces the first in the pool's slot
-        return POOL.get(key, lambda: load_components(self.release, ids, dtype, types), slot="animate_anyone")
+        return POOL.get(key, lambda: load_components(self.release, ids, dtype, types), slot="animate")
 
     def streams(self, inputs: AnimateInputs, params: AnimateAnyoneParams) -> FrameStreams:
         if inputs.skeleton is None:

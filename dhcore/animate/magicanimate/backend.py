@@ -24,15 +24,13 @@ from dhcore.animate.magicanimate.pipeline import RunSettings, animate
 from dhcore.errors import DhError, InputError
 from dhcore.media.frames import FrameWriter, iter_frames, probe
 from dhcore.models import registry
+from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 DENSEPOSE = "densepose"
 #: how far the DensePose video's aspect ratio may be from the output's before it is refused
 ASPECT_TOLERANCE = 0.02
-
-
-_CACHE: dict[tuple, Components] = {}
 
 
 def densepose_stream(path: Path, frames: int, width: int, height: int) -> FrameStreams:
@@ -75,10 +73,8 @@ class MagicAnimateBackend:
     def components(self, params: MagicAnimateParams, dtype: torch.dtype) -> Components:
         ids = self.ids(params)
         key = (ids, str(dtype), tuple(registry.weights_sha256(i) for i in ids.all()))
-        if key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[key] = load_components(ids, dtype)
-        return _CACHE[key]
+        # one animation model set warm at a time: a second one replaces the first in the pool's slot
+        return POOL.get(key, lambda: load_components(ids, dtype), slot="animate")
 
     def run(
         self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress

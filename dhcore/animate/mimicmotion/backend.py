@@ -24,17 +24,16 @@ from dhcore.animate.mimicmotion.pipeline import Components, RunSettings, animate
 from dhcore.errors import InputError
 from dhcore.media.frames import FrameWriter, iter_frames
 from dhcore.models import registry
+from dhcore.pool import POOL
 from dhcore.pose.align import reference_in_output
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
-_CACHE: dict[tuple, Components] = {}
-
 
 def release_cache() -> None:
     """Drop the loaded models kept warm between runs (frees their memory)."""
-    _CACHE.clear()
+    POOL.clear(slot="animate")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
@@ -60,10 +59,8 @@ class MimicMotionBackend:
     def components(self, params: MimicMotionParams, dtype: torch.dtype) -> Components:
         ids = self.ids(params)
         key = (ids, str(dtype), tuple(registry.weights_sha256(i) for i in ids.all()))
-        if key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[key] = load_components(ids, dtype)
-        return _CACHE[key]
+        # one animation model set warm at a time: a second one replaces the first in the pool's slot
+        return POOL.get(key, lambda: load_components(ids, dtype), slot="animate")
 
     def run(
         self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress

@@ -26,15 +26,13 @@ from dhcore.errors import InputError
 from dhcore.media.frames import FrameWriter, iter_frames
 from dhcore.media.geometry import cover_fit
 from dhcore.models import registry
+from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 #: three stride-2 levels: the latent (size / 8) must halve three times
 SIZE_MULTIPLE = 64
-
-
-_CACHE: dict[tuple, Parts] = {}
 
 
 def reference_skeleton(pose_path: Path, width: int, height: int) -> np.ndarray:
@@ -75,10 +73,8 @@ class UniAnimateBackend:
     def parts(self, params: UniAnimateParams, dtype: torch.dtype) -> Parts:
         ids = self.ids(params)
         key = (ids, params.architecture, str(dtype), tuple(registry.weights_sha256(i) for i in ids.all()))
-        if key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[key] = load(ARCHITECTURES[params.architecture], ids, dtype)
-        return _CACHE[key]
+        # one animation model set warm at a time: a second one replaces the first in the pool's slot
+        return POOL.get(key, lambda: load(ARCHITECTURES[params.architecture], ids, dtype), slot="animate")
 
     def run(
         self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.registry import get_backend
-from dhcore.animate.unianimate import backend as backend_module
 from dhcore.animate.unianimate.backend import UniAnimateBackend, UniAnimateParams, reference_skeleton
 from dhcore.animate.unianimate.denoiser import PriorNoise
 from dhcore.animate.unianimate.scheduler import UniAnimateDDIM
 from dhcore.animate.unianimate.tiny import install_tiny
 from dhcore.errors import InputError, ModelError
 from dhcore.media.frames import FrameWriter, iter_frames, probe
+from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 
 W, H, F = 64, 128, 12
@@ -41,7 +41,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory):
         with FrameWriter(root / "skeleton.nut", 24, W, H) as w:
             w.write(rng.integers(0, 255, (F, H, W, 3), dtype=np.uint8))
         yield root
-    backend_module._CACHE.clear()
+    POOL.clear(slot="animate")
 
 
 def inputs(root: Path, **changes) -> AnimateInputs:
@@ -121,7 +121,7 @@ def test_size_skeleton_and_model_errors(
     with pytest.raises(InputError, match="skeleton"):
         backend.run(inputs(workdir, skeleton=None), tiny(), workdir / "x.nut", print)
     monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "empty"))
-    backend_module._CACHE.clear()
+    POOL.clear(slot="animate")
     with pytest.raises(
         ModelError, match="model 'unianimate' is not installed.*dh models add unianimate PATH"
     ):
