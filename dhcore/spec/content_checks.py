@@ -192,7 +192,7 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
                     (("subject", "image"), f"{photo}: {problem}; face stages need one (or disable them)")
                 )
         problems += _backend_params_problems(spec.animate.backend, spec.animate.params, ("animate", "params"))
-        problems += _guidance_length_problems(loaded)
+        problems += _guidance_problems(loaded)
     elif spec.kind == "photo_shoot":
         problems += _photo_shoot_problems(loaded)
     return problems + _licence_problems(spec)
@@ -235,22 +235,31 @@ def _driving_frames(loaded: Any) -> int | None:
         return None  # reported by the file checks
 
 
-def _guidance_length_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
-    """Guidance videos (Champ's maps, MagicAnimate's DensePose) hold one frame per driving frame."""
-    guidance = getattr(loaded.spec.animate, "guidance", None) or {}
+def _guidance_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Guidance videos (Champ's maps, MagicAnimate's DensePose) hold one frame per driving frame;
+    DensePose videos have the output's aspect ratio."""
+    from dhcore.animate.magicanimate.config import densepose_size_problem
+
+    animate = loaded.spec.animate
+    guidance = getattr(animate, "guidance", None) or {}
     frames = _driving_frames(loaded) if guidance else None
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    for kind in guidance if frames else ():
+    for kind in guidance:
         path = loaded.files.get(("animate", "guidance", kind))
         try:
-            count = probe(path, count_frames=True).frames if path is not None else None
+            info = probe(path, count_frames=True) if path is not None else None
         except DhError:
+            continue  # reported by the file checks
+        if info is None:
             continue
-        if count is not None and count != frames:
+        if frames and info.frames != frames:
             problems.append(
-                (("animate", "guidance", kind), f"{path}: has {count} frames, the driving motion {frames}; "
+                (("animate", "guidance", kind), f"{path}: has {info.frames} frames, the driving motion {frames}; "
                  "a guidance video needs one frame per driving frame")
             )  # fmt: skip
+        size = densepose_size_problem(info.width, info.height, animate.width, animate.height)
+        if kind == "densepose" and size:
+            problems.append((("animate", "guidance", kind), f"{path}: {size}"))
     return problems
 
 

@@ -19,6 +19,7 @@ from dhcore.animate.animate_anyone.conditioning import FrameStreams
 from dhcore.animate.animate_anyone.sampler import SamplerSettings
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.magicanimate.components import Components, ModelIds, load_components
+from dhcore.animate.magicanimate.config import densepose_size_problem
 from dhcore.animate.magicanimate.params import MagicAnimateParams
 from dhcore.animate.magicanimate.pipeline import RunSettings, animate
 from dhcore.errors import DhError, InputError
@@ -29,8 +30,6 @@ from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 DENSEPOSE = "densepose"
-#: how far the DensePose video's aspect ratio may be from the output's before it is refused
-ASPECT_TOLERANCE = 0.02
 
 
 def densepose_stream(path: Path, frames: int, width: int, height: int) -> FrameStreams:
@@ -44,11 +43,8 @@ def densepose_stream(path: Path, frames: int, width: int, height: int) -> FrameS
             f"{path}: the DensePose video has {info.frames} frames, the driving motion {frames}; "
             f"render DensePose from the same driving video (one frame per driving frame)"
         )
-    if abs(info.width / info.height - width / height) > ASPECT_TOLERANCE * width / height:
-        raise InputError(
-            f"{path}: the DensePose video is {info.width}x{info.height}, which does not have the output's "
-            f"aspect ratio ({width}x{height}); crop it or change animate.width/height"
-        )
+    if problem := densepose_size_problem(info.width, info.height, width, height):
+        raise InputError(f"{path}: {problem}")
     return FrameStreams({DENSEPOSE: (path, iter_frames(path))}, (width, height))
 
 

@@ -47,3 +47,16 @@ class MagicAnimateRelease:
 
 
 RELEASE = MagicAnimateRelease()
+
+#: how far the DensePose video's aspect ratio may be from the output's before it is refused
+ASPECT_TOLERANCE = 0.02
+
+
+def densepose_size_problem(width: int, height: int, out_width: int, out_height: int) -> str | None:
+    """DensePose frames are resized to the output size: refuse a different shape (no crop guess)."""
+    if abs(width / height - out_width / out_height) <= ASPECT_TOLERANCE * out_width / out_height:
+        return None
+    return (
+        f"the DensePose video is {width}x{height}, which does not have the output's aspect ratio "
+        f"({out_width}x{out_height}); crop it or change animate.width/height"
+    )

@@ -113,5 +113,10 @@ def test_spec_needs_a_densepose_video_of_the_right_length(
                for e in errors), errors  # fmt: skip
     missing = [e for e in errors if "animate.backend: model 'magicanimate'" in e]
     assert missing and "dh models add magicanimate PATH" in missing[0]
+    _video(tmp_path / "wide.nut", 5, 160, 80)
+    errors = _errors(_spec(tmp_path, "magicanimate", "  guidance: {densepose: wide.nut}\n"))
+    assert any("animate.guidance.densepose: " in e and "is 160x80, which does not have the output's aspect ratio (512x512)"
+               in e for e in errors), errors  # fmt: skip
+    assert not any("has 5 frames" in e for e in errors)
     champ = _spec(tmp_path, "champ", "  guidance: {densepose: dp.nut}\n")
     assert any("animate.guidance densepose is not read by champ" in e for e in _errors(champ))
