@@ -17,6 +17,9 @@ subject: {image: assets/astronaut.png}
 motion: {type: keypoints, path: assets/dance.pose.npz}
 animate: {backend: warp, width: 160, height: 160}
 face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}
+# the line is under test here, not the animator's quality: no gates
+quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, body_integrity: null,
+          head_in_frame: null, face_match_rate: null}
 """
 
 
