@@ -70,8 +70,16 @@ def test_catalog_and_models_json_on_empty_home(dh_home: Path, capsys: pytest.Cap
 def test_models_add_verify_roundtrip(
     dh_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from onnx import TensorProto, helper, save_model
+
     f = tmp_path / "yolox_l.onnx"
     f.write_bytes(b"not really onnx but hashed")
+    assert main(["models", "add", "dwpose_yolox_l", str(f)]) == 1  # refused before any hash is pinned
+    assert "is not a valid ONNX model" in capsys.readouterr().err
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, 8, 8])
+    graph = helper.make_graph([helper.make_node("Identity", ["images"], ["out"])], "g", [x], [y])
+    save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(f))
     assert main(["models", "add", "dwpose_yolox_l", str(f)]) == 0
     assert "sha256" in capsys.readouterr().out
     assert main(["models", "verify", "dwpose_yolox_l"]) == 0

@@ -260,7 +260,12 @@ def test_corrupt_weights_are_a_model_error(tmp_path: Path, models_root: Path) ->
     bad = tmp_path / D.DET_FILE
     bad.write_bytes(b"not an onnx file")
     root = tmp_path / "models"
-    registry.add(D.DET_MODEL, bad, root=root)
+    with pytest.raises(ModelError, match=r"yolox_l\.onnx is not a valid ONNX model"):
+        registry.add(D.DET_MODEL, bad, root=root)
+    # a file pinned by hand, bypassing `dh models add`, is still caught when it is loaded
+    (root / D.DET_MODEL).mkdir(parents=True)
+    (root / D.DET_MODEL / D.DET_FILE).write_bytes(bad.read_bytes())
+    registry.record_file(D.DET_MODEL, D.DET_FILE, {"sha256": registry.sha256_file(bad)}, root=root)
     registry.add(D.POSE_MODEL, models_root / D.POSE_MODEL / D.POSE_FILE, root=root)
     with pytest.raises(ModelError, match=r"yolox_l\.onnx: cannot load as an ONNX model"):
         D.DWPoseDetector(root)
