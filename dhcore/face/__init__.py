@@ -4,7 +4,7 @@ tracking across frames, and the face stages (identity measurement, restoration, 
 Embedded backends (dlib, MediaPipe) need no download; the insightface, GFPGAN, CodeFormer and
 inswapper backends load local files registered in the model registry.
 
-faces.py      Face record, FaceAnalyzer protocol, load_analyzer (warm, cached per process)
+faces.py      Face record, FaceAnalyzer protocol, load_analyzer (warm, from the model pool)
 dlib_backend  HOG/CNN detector, 5/68 landmarks, 128-d descriptor (dlib weights run by onnxruntime: dlib_onnx)
 mediapipe_backend, insightface_backend   the other analyzers
 track.py      reference-face selection, tracking, One-Euro smoothing

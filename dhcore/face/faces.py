@@ -3,7 +3,7 @@
 Every backend returns `Face` records in image pixels with the same 5 key points (eye
 centres, nose tip, mouth corners, image-left first), so alignment, tracking and paste-back
 code never depends on the backend. Models are loaded once per process (`load_analyzer`
-caches them) and reused across frames and stages.
+keeps them in the warm-model pool, dhcore.pool) and reused across frames, stages and threads.
 """
 
 from __future__ import annotations
