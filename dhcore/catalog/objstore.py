@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dhcore import config
-from dhcore.catalog.store import AssetStore, StoredFile, sha256_path
+from dhcore.catalog.store import AssetStore, StoredFile, owned_scratch, sha256_path, sweep_dead_scratch
 
 #: how long the links in reports and batch summaries stay valid
 LINK_SECONDS = 7 * 24 * 3600
@@ -72,9 +72,11 @@ class ObjectStore:
         return "/".join(p for p in (self.prefix, sha256[:2], f"{sha256}{suffix}") if p)
 
     def scratch(self) -> Path:
-        path = self.local / "scratch" / uuid.uuid4().hex
-        path.mkdir(parents=True)
-        return path
+        return owned_scratch(self.local / "scratch")
+
+    def sweep_scratch(self) -> list[Path]:
+        """Scratch folders of dead processes on this host (objects are complete or absent: no parts)."""
+        return sweep_dead_scratch(self.local / "scratch")
 
     def discard(self, scratch: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -77,6 +77,24 @@ def _check_contained(folder: Path) -> None:
                 raise InputError(f"{entry}: {problem}")
 
 
+def owned_scratch(parent: Path) -> Path:
+    """A new scratch folder under `parent`, named after its owner process (see `sweep_dead_scratch`)."""
+    path = parent / f"{_owner()}{SEP}{uuid.uuid4().hex}"
+    path.mkdir(parents=True)
+    return path
+
+
+def sweep_dead_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch folders under `parent` whose owner process on this host is gone."""
+    removed: list[Path] = []
+    for folder in parent.iterdir() if parent.is_dir() else []:
+        if SEP not in folder.name or _owner_alive(folder.name.rsplit(SEP, 1)[0]):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class AssetStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or config.store_dir()).resolve()
@@ -87,9 +105,7 @@ class AssetStore:
         Its name carries the owner (host, pid and the process's start time) so that the next
         run, or `dh gc`, can remove the folders of processes killed before they cleaned up.
         """
-        path = self.root / "tmp" / f"{_owner()}{SEP}{uuid.uuid4().hex}"
-        path.mkdir(parents=True)
-        return path
+        return owned_scratch(self.root / "tmp")
 
     def sweep_scratch(self, stale_part_seconds: float = 6 * 3600) -> list[Path]:
         """Remove scratch folders of dead processes on this host, and stale partial store files.
@@ -97,14 +113,7 @@ class AssetStore:
         Folders of live processes and of other hosts are kept (a process on another host may
         still be writing); returns what was removed.
         """
-        removed: list[Path] = []
-        tmp = self.root / "tmp"
-        for folder in tmp.iterdir() if tmp.is_dir() else []:
-            owner = folder.name.rsplit(SEP, 1)[0]
-            if SEP not in folder.name or _owner_alive(owner):
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        removed = sweep_dead_scratch(self.root / "tmp")
         cutoff = time.time() - stale_part_seconds
         for part in self.root.glob("*/.*.part"):
             try:
