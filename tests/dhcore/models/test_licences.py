@@ -33,6 +33,17 @@ def test_every_known_model_declares_its_licence() -> None:
     assert registry.get("mediapipe_models").license.startswith("Apache-2.0")
 
 
+def test_the_commercial_flag_agrees_with_the_licence_text() -> None:
+    """Restrictive wording means not commercial, and a model marked not commercial says why (the
+    default is False, so a forgotten flag on a permissive licence fails here)."""
+    import dhcore.models.known  # noqa: F401
+
+    restrictive = ("non-commercial", "research", "community licen", "see its model card")
+    for model in registry.REGISTRY.values():
+        says_restricted = any(word in model.license.lower() for word in restrictive)
+        assert model.commercial is not says_restricted, (model.id, model.license, model.commercial)
+
+
 def test_spec_models_follow_the_chosen_backends() -> None:
     spec = DanceSpec.model_validate(
         {**BASE, "pose": {"detector": "dwpose"}, "face": {"restore": {"backend": "codeformer"}}}

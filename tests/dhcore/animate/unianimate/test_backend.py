@@ -157,3 +157,15 @@ def test_spec_validation_names_bad_params_missing_models_and_the_licence(
     assert any(
         "animate.backend: model 'unianimate' is not licensed for commercial use" in e for e in commercial
     )
+
+
+def test_torch_free_steps_check_matches_the_sampler_timesteps() -> None:
+    from dhcore.animate.unianimate.scheduler import timesteps
+
+    for steps in range(1, 501):
+        try:
+            UniAnimateParams(steps=steps)
+            refused = False
+        except ValidationError:
+            refused = True
+        assert refused == (timesteps(steps)[0] == 999), steps
