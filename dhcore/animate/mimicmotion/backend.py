@@ -1,7 +1,8 @@
 """The `mimicmotion` animation backend (dhcore.animate.base.Backend).
 
 Loads MimicMotion 1.1 and the SVD img2vid-xt-1-1 parts from the model registry and streams
-frames to a FrameWriter file. Conditioning: the rendered skeleton (`inputs.skeleton`) plus the
+frames to a FrameWriter file; with `identity: {encoder: stableanimator}` StableAnimator's release
+and identity tokens of the reference face instead (dhcore.animate.mimicmotion.identity). Conditioning: the rendered skeleton (`inputs.skeleton`) plus the
 reference's own pose rendered the same way as frame 0, which the release also generates and drops.
 """
 
@@ -20,6 +21,7 @@ from dhcore.animate.animate_anyone.conditioning import FrameStreams
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.mimicmotion.components import ModelIds, load_components
 from dhcore.animate.mimicmotion.conditioning import StreamedPoses
+from dhcore.animate.mimicmotion.identity import IdentityParams, reference_embedding
 from dhcore.animate.mimicmotion.pipeline import Components, RunSettings, animate
 from dhcore.animate.mimicmotion.sampler import SamplerSettings
 from dhcore.errors import InputError
@@ -62,6 +64,10 @@ class MimicMotionParams(StageParams):
     motion_bucket_id: int = Field(127, ge=0, le=1023, description="SVD's motion conditioning")
     noise_aug_strength: float = Field(0.0, ge=0.0, le=1.0, description="noise added to the reference latent")
     decode_chunk: int = Field(8, ge=1, le=256, description="frames decoded together by the temporal VAE")
+    identity: IdentityParams | None = Field(
+        None,
+        description="{encoder: stableanimator}: StableAnimator's identity tokens from the reference face",
+    )
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 on CUDA (float16 without bf16 support), float32 on CPU"
     )
@@ -106,7 +112,9 @@ class MimicMotionBackend:
         return MimicMotionParams.model_validate(data)
 
     def ids(self, params: MimicMotionParams) -> ModelIds:
-        return ModelIds(params.model, params.base)
+        if params.identity is None:
+            return ModelIds(params.model, params.base)
+        return ModelIds(params.model, params.base, params.identity.model, params.identity.face_pack)
 
     def model_ids(self, params: StageParams) -> list[str]:
         return self.ids(self._params(params)).all()
@@ -137,6 +145,7 @@ class MimicMotionBackend:
         poses = StreamedPoses(
             reference_pose, FrameStreams({"pose": (inputs.skeleton, iter_frames(inputs.skeleton))}, (w, h))
         )
+        face = reference_embedding(inputs.reference_image, p.identity.face_pack) if p.identity else None
         parts = self.components(p, dtype)
         settings = RunSettings(
             p.sampler(),
@@ -151,7 +160,7 @@ class MimicMotionBackend:
         start = time.perf_counter()
         try:
             with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(parts, image, poses, frames, settings, device, writer.write, progress)
+                stats = animate(parts, image, poses, frames, settings, device, writer.write, progress, face)
         except torch.OutOfMemoryError as exc:
             tmp.unlink(missing_ok=True)
             raise InputError(
