@@ -5,27 +5,18 @@ StableAnimator's (UNet with ID adapters, its PoseNet, its face encoder) and cond
 identity tokens made from the ArcFace embedding of the reference face (a local insightface pack).
 StableAnimator was trained on antelopev2's recognizer (glintr100); buffalo_l's w600k_r50 is the
 pack dh registers: a different recognizer, so its embeddings are an approximation of the trained
-input, stated here rather than hidden.
+input, stated here rather than hidden. Its params: dhcore.animate.mimicmotion.params.IdentityParams.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.models import registry
-from dhcore.stage import StageParams
-
-
-class IdentityParams(StageParams):
-    encoder: Literal["stableanimator"] = "stableanimator"
-    model: str = Field("stableanimator", description="registry id of StableAnimator's three .pth files")
-    face_pack: str = Field("buffalo_l", description="registry id of the insightface pack (SCRFD + ArcFace)")
 
 
 def reference_embedding(photo: Path, face_pack: str) -> np.ndarray:

@@ -95,7 +95,7 @@ def test_params_defaults_model_ids_and_bad_values() -> None:
     ramp = MimicMotionParams(min_guidance_scale=1.0, guidance_scale=3.0).sampler()
     assert (ramp.min_guidance, ramp.max_guidance, ramp.cfg) == (1.0, 3.0, True)
     assert not MimicMotionParams(guidance_scale=1.0).sampler().cfg  # handled: no guidance
-    assert MimicMotionBackend().model_ids(p) == ["mimicmotion", "svd_xt_1_1"]
+    assert MimicMotionBackend().model_ids(p) == p.model_ids() == ["mimicmotion", "svd_xt_1_1"]
     with pytest.raises(ValidationError, match="overlap"):
         MimicMotionParams(window=8, overlap=8)
     with pytest.raises(ValidationError, match="must not exceed guidance_scale"):

@@ -66,7 +66,7 @@ PARAMS = dict(steps=2, window=4, overlap=1, identity={"encoder": "stableanimator
 def test_identity_option_runs_with_identity_tokens(workdir: Path) -> None:
     params = MimicMotionParams(**PARAMS)
     backend = MimicMotionBackend()
-    assert backend.model_ids(params) == ["stableanimator", "svd_xt_1_1", "buffalo_l"]
+    assert backend.model_ids(params) == params.model_ids() == ["stableanimator", "svd_xt_1_1", "buffalo_l"]
     result = backend.run(_inputs(workdir), params, workdir / "id.nut", lambda d, t: None)
     assert probe(workdir / "id.nut").frames == F and result.frames == F
     frames = np.concatenate(list(iter_frames(workdir / "id.nut")))
