@@ -3,7 +3,9 @@
 Per window and step at 512x768 (W x H), SVD img2vid-xt's UNet plus the PoseNet:
 "ours": the backend's windows (default 72 frames overlapping by 6, as the release), uncond and
 cond rows in one call; "release": the configuration of MimicMotion's inference.py / configs/test.yaml (tiles of 72
-frames overlapping by 6, one uncond and one cond call of batch 1). Then per video: window-steps
+frames overlapping by 6, one uncond and one cond call of batch 1); "ours+id" / "SA rel.": the same with
+StableAnimator's ID adapters and 5 context tokens, the latter in its release's tiles of 16 by 4.
+Then per video: window-steps
 and total PFLOP for `--frames` output frames (plus the reference-pose frame) and `--steps` steps.
 
     .venv/bin/python benchmarks/mimicmotion_flops.py [--size 512x768] [--frames 300] [--steps 25]
@@ -17,6 +19,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from dhcore.animate.mimicmotion.denoiser import MimicMotionNet
+from dhcore.animate.mimicmotion.id_attention import install_id_adapter
 from dhcore.animate.mimicmotion.windows import anchored_windows
 
 # stabilityai/stable-video-diffusion-img2vid-xt(-1-1) unet/config.json (the values MimicMotion builds)
@@ -30,12 +33,15 @@ SVD_UNET = {
 }  # fmt: skip
 
 
-def window_step_flops(net: MimicMotionNet, frames: int, width: int, height: int, batched: bool) -> float:
-    """FLOPs of one window at one step under guidance: PoseNet (cond) + uncond and cond UNet rows."""
+def window_step_flops(
+    net: MimicMotionNet, frames: int, width: int, height: int, batched: bool, tokens: int = 1
+) -> float:
+    """FLOPs of one window at one step under guidance: PoseNet (cond) + uncond and cond UNet rows;
+    `tokens` context tokens (5 with StableAnimator's identity tokens)."""
     meta = torch.device("meta")
     h, w = height // 8, width // 8
     ids = torch.zeros(1, 3, device=meta)
-    ctx = torch.zeros(1, 1, SVD_UNET["cross_attention_dim"], device=meta)
+    ctx = torch.zeros(1, tokens, SVD_UNET["cross_attention_dim"], device=meta)
     t = torch.zeros((), device=meta)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         pose = net.pose_net(torch.zeros(frames, 3, height, width, device=meta))
@@ -59,15 +65,23 @@ def main() -> None:
     width, height = (int(v) for v in args.size.lower().split("x"))
     with torch.device("meta"):
         net = MimicMotionNet(SVD_UNET).eval()
+        identity = MimicMotionNet(SVD_UNET).eval()
+        install_id_adapter(identity.unet)
     net.to("meta")  # AlphaBlender's mix_factor is made with torch.Tensor([...]), on the CPU even here
+    identity.to("meta")
     params = sum(p.numel() for p in net.parameters())
     print(f"MimicMotion denoiser (SVD UNet + PoseNet), {params / 1e9:.3f} G parameters, {width}x{height}, "
           f"guidance on (uncond + cond rows), meta device")  # fmt: skip
-    configs = (("ours", args.window, args.overlap, True), ("release", 72, 6, False))
+    configs = (
+        ("ours", net, args.window, args.overlap, True, 1),
+        ("release", net, 72, 6, False, 1),
+        ("ours+id", identity, args.window, args.overlap, True, 5),  # identity: {encoder: stableanimator}
+        ("SA rel.", identity, 16, 4, False, 5),  # StableAnimator's inference_basic.py: tiles of 16 by 4
+    )
     print(f"{'config':>8} {'window':>6} {'overlap':>7} {'TFLOP/window-step':>17} {'TFLOP/frame-step':>16} "
           f"{'window-steps':>12} {'PFLOP/video':>11}")  # fmt: skip
-    for name, window, overlap, batched in configs:
-        flops = window_step_flops(net, window, width, height, batched)
+    for name, model, window, overlap, batched, tokens in configs:
+        flops = window_step_flops(model, window, width, height, batched, tokens)
         calls = len(anchored_windows(args.frames + 1, window, overlap)) * args.steps
         print(f"{name:>8} {window:>6} {overlap:>7} {flops / 1e12:>17.2f} {flops / window / 1e12:>16.3f} "
               f"{calls:>12} {flops * calls / 1e15:>11.1f}")  # fmt: skip

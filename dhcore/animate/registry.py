@@ -97,7 +97,7 @@ ENTRIES: dict[str, Entry] = {
             MimicMotionParams,
             "dhcore.animate.mimicmotion.backend:MimicMotionBackend",
             lambda p: p.device,
-            lambda p: [p.model, p.base],
+            lambda p: p.model_ids(),
         ),
     )
 }

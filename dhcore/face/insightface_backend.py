@@ -78,10 +78,14 @@ class ArcFaceEmbedder:
     def __init__(self, path: Path) -> None:
         self.model = load_recognizer(path)
 
-    def __call__(self, image: np.ndarray, kps: np.ndarray) -> np.ndarray:
+    def raw(self, image: np.ndarray, kps: np.ndarray) -> np.ndarray:
+        """The recognizer's output as is (StableAnimator's face encoder was trained on it)."""
         crop, _ = warp_face(image, kps, "arcface", 112)
-        feat = self.model.get_feat(np.ascontiguousarray(crop[:, :, ::-1]))[0]  # type: ignore[attr-defined]
-        return (feat / max(1e-12, float(np.linalg.norm(feat)))).astype(np.float32)
+        return self.model.get_feat(np.ascontiguousarray(crop[:, :, ::-1]))[0].astype(np.float32)  # type: ignore[attr-defined]
+
+    def __call__(self, image: np.ndarray, kps: np.ndarray) -> np.ndarray:
+        feat = self.raw(image, kps)
+        return feat / max(1e-12, float(np.linalg.norm(feat)))
 
 
 def dlib_box_from_kps(kps: np.ndarray) -> np.ndarray:

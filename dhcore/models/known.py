@@ -381,4 +381,15 @@ SVD_XT_1_1 = register(
         description="Stable Video Diffusion img2vid-xt-1-1: UNet config, temporal VAE, CLIP ViT-H image encoder",
     )
 )
+
+STABLEANIMATOR = register(
+    ModelSpec(
+        id="stableanimator",
+        files=("unet.pth", "pose_net.pth", "face_encoder.pth"),
+        format="torch",
+        license="StableAnimator weights: licence not verified here (see the model card); treat as research-only",
+        source="https://huggingface.co/FrancisRing/StableAnimator (Animation/unet.pth, pose_net.pth, face_encoder.pth)",
+        description="StableAnimator: SVD UNet with ID adapters, pose network and face encoder (identity tokens)",
+    )
+)
 # --- end SVD family ------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ class MimicMotionBackend:
         return MimicMotionParams.model_validate(data)
 
     def ids(self, params: MimicMotionParams) -> ModelIds:
-        return ModelIds(params.model, params.base)
+        if params.identity is None:
+            return ModelIds(params.model, params.base)
+        return ModelIds(params.model, params.base, params.identity.model, params.identity.face_pack)
 
     def model_ids(self, params: StageParams) -> list[str]:
         return self.ids(self._params(params)).all()
@@ -80,6 +82,11 @@ class MimicMotionBackend:
         poses = StreamedPoses(
             reference_pose, FrameStreams({"pose": (inputs.skeleton, iter_frames(inputs.skeleton))}, (w, h))
         )
+        face = None
+        if p.identity is not None:  # StableAnimator's identity tokens need the reference face's embedding
+            from dhcore.animate.mimicmotion.identity import reference_embedding
+
+            face = reference_embedding(inputs.reference_image, p.identity.face_pack)
         parts = self.components(p, dtype)
         settings = RunSettings(
             p.sampler(),
@@ -94,7 +101,7 @@ class MimicMotionBackend:
         start = time.perf_counter()
         try:
             with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(parts, image, poses, frames, settings, device, writer.write, progress)
+                stats = animate(parts, image, poses, frames, settings, device, writer.write, progress, face)
         except torch.OutOfMemoryError as exc:
             tmp.unlink(missing_ok=True)
             raise InputError(

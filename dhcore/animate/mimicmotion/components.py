@@ -18,6 +18,8 @@ from diffusers import AutoencoderKLTemporalDecoder
 from dhcore.animate.animate_anyone.checkpoints import load_into, load_weights
 from dhcore.animate.animate_anyone.components import cast, check_installed, load_image_encoder
 from dhcore.animate.mimicmotion.denoiser import MimicMotionNet
+from dhcore.animate.mimicmotion.face_encoder import FaceEncoder
+from dhcore.animate.mimicmotion.id_attention import install_id_adapter
 from dhcore.animate.mimicmotion.pipeline import Components
 from dhcore.errors import ModelError
 from dhcore.models import registry
@@ -29,14 +31,21 @@ VAE_FILES = ("vae/config.json", "vae/diffusion_pytorch_model.fp16.safetensors")
 IMAGE_ENCODER_FILES = ("image_encoder/config.json", "image_encoder/model.fp16.safetensors")
 SCHEDULER_CONFIG = "scheduler/scheduler_config.json"
 SVD_FILES = (UNET_CONFIG, *VAE_FILES, *IMAGE_ENCODER_FILES, SCHEDULER_CONFIG)
+#: StableAnimator's release: three files, no prefixes, all loaded strictly by its own code too
+STABLEANIMATOR_FILES = ("unet.pth", "pose_net.pth", "face_encoder.pth")
 
 
 @dataclass(frozen=True)
 class ModelIds:
     release: str = "mimicmotion"
     base: str = "svd_xt_1_1"
+    #: StableAnimator's identity path: its release replaces MimicMotion's, plus an insightface pack
+    identity: str | None = None
+    face_pack: str | None = None
 
     def all(self) -> list[str]:
+        if self.identity:
+            return [self.identity, self.base, *([self.face_pack] if self.face_pack else [])]
         return [self.release, self.base]
 
 
@@ -55,14 +64,34 @@ def load_vae(model_id: str, root: Path | None) -> AutoencoderKLTemporalDecoder:
     return vae.eval()
 
 
+def load_stableanimator(
+    model_id: str, unet_config: dict, cross_attention_dim: int, root: Path | None
+) -> tuple[MimicMotionNet, FaceEncoder]:
+    """UNet with ID adapters (unet.pth), PoseNet (pose_net.pth) and face encoder (face_encoder.pth)."""
+    folder = registry.model_dir(model_id, root)
+    with torch.device("meta"):
+        net = MimicMotionNet(unet_config)
+        install_id_adapter(net.unet)
+        face = FaceEncoder(dim=cross_attention_dim, clip_dim=cross_attention_dim)
+    for module, rel in ((net.unet, "unet.pth"), (net.pose_net, "pose_net.pth"), (face, "face_encoder.pth")):
+        load_into(module, load_weights(model_id, rel, root), str(folder / rel))
+    return net.eval(), face.eval()
+
+
 def load_components(
     ids: ModelIds, dtype: torch.dtype = torch.float32, root: Path | None = None
 ) -> Components:
     check_installed(ids.all(), root)
     base = registry.model_dir(ids.base, root)
-    release = registry.model_dir(ids.release, root) / RELEASE_FILE
     unet_config = read_json(base / UNET_CONFIG)
-    net = load_net(unet_config, load_weights(ids.release, RELEASE_FILE, root), str(release))
+    face = None
+    if ids.identity:
+        release = registry.model_dir(ids.identity, root) / "unet.pth"
+        cross = int(unet_config.get("cross_attention_dim", 1024))
+        net, face = load_stableanimator(ids.identity, unet_config, cross, root)
+    else:
+        release = registry.model_dir(ids.release, root) / RELEASE_FILE
+        net = load_net(unet_config, load_weights(ids.release, RELEASE_FILE, root), str(release))
     vae = load_vae(ids.base, root)
     encoder = load_image_encoder(ids.base, root, "image_encoder", Path(IMAGE_ENCODER_FILES[1]).name)
     unet = net.unet.config
@@ -76,7 +105,7 @@ def load_components(
             f"{base / VAE_FILES[0]}: {vae.config.latent_channels} latent channels; the UNet ({release}) "
             f"takes {unet.in_channels} (noisy latents and the reference latent)"
         )
-    parts = Components(net, vae, encoder, read_json(base / SCHEDULER_CONFIG))
+    parts = Components(net, vae, encoder, read_json(base / SCHEDULER_CONFIG), face)
     for module in parts.modules():
         cast(module, dtype).requires_grad_(False)
     return parts

@@ -8,6 +8,15 @@ from pydantic import Field, model_validator
 
 from dhcore.stage import StageParams
 
+
+class IdentityParams(StageParams):
+    """StableAnimator's identity path (dhcore.animate.mimicmotion.identity)."""
+
+    encoder: Literal["stableanimator"] = "stableanimator"
+    model: str = Field("stableanimator", description="registry id of StableAnimator's three .pth files")
+    face_pack: str = Field("buffalo_l", description="registry id of the insightface pack (SCRFD + ArcFace)")
+
+
 if TYPE_CHECKING:
     from dhcore.animate.mimicmotion.sampler import SamplerSettings
 
@@ -43,6 +52,11 @@ class MimicMotionParams(StageParams):
     motion_bucket_id: int = Field(127, ge=0, le=1023, description="SVD's motion conditioning")
     noise_aug_strength: float = Field(0.0, ge=0.0, le=1.0, description="noise added to the reference latent")
     decode_chunk: int = Field(8, ge=1, le=256, description="frames decoded together by the temporal VAE")
+    identity: IdentityParams | None = Field(
+        None,
+        description="{encoder: stableanimator}: StableAnimator's identity tokens from the reference face, "
+        "with its release in place of MimicMotion's",
+    )
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 on CUDA (float16 without bf16 support), float32 on CPU"
     )
@@ -58,6 +72,12 @@ class MimicMotionParams(StageParams):
                 f"({self.guidance_scale}): the guidance ramps up from the first frame to the last"
             )
         return self
+
+    def model_ids(self) -> list[str]:
+        """What a run loads (components.ModelIds.all()): StableAnimator's files replace MimicMotion's."""
+        if self.identity is None:
+            return [self.model, self.base]
+        return [self.identity.model, self.base, self.identity.face_pack]
 
     def sampler(self) -> SamplerSettings:
         from dhcore.animate.mimicmotion.sampler import SamplerSettings  # torch: only when it runs

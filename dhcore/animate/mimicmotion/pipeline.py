@@ -17,6 +17,7 @@ from transformers import CLIPVisionModelWithProjection
 
 from dhcore.animate.mimicmotion.conditioning import added_time_ids, clip_token, decode, image_latent
 from dhcore.animate.mimicmotion.denoiser import MimicMotionNet
+from dhcore.animate.mimicmotion.face_encoder import FaceEncoder
 from dhcore.animate.mimicmotion.sampler import AnchoredSampler, PoseSource, SamplerSettings, TileNoise
 from dhcore.animate.mimicmotion.schedule import KarrasEuler
 from dhcore.stage import Progress, no_progress
@@ -28,9 +29,12 @@ class Components:
     vae: AutoencoderKLTemporalDecoder
     image_encoder: CLIPVisionModelWithProjection
     scheduler_config: dict
+    #: StableAnimator's identity path: the UNet then has ID adapters and expects identity tokens
+    face_encoder: FaceEncoder | None = None
 
     def modules(self) -> list[torch.nn.Module]:
-        return [self.net, self.vae, self.image_encoder]
+        extra = [self.face_encoder] if self.face_encoder is not None else []
+        return [self.net, self.vae, self.image_encoder, *extra]
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,28 @@ class RunStats:
     max_live_frames: int = 0
 
 
+@torch.no_grad()
+def context_tokens(parts: Components, image: np.ndarray, face: np.ndarray | None) -> torch.Tensor:
+    """The UNet's context: the CLIP token, then (identity path) the face encoder's identity tokens
+    made from the raw ArcFace embedding `face` [512] and that CLIP token."""
+    clip = clip_token(parts.image_encoder, image)
+    if parts.face_encoder is None:
+        return clip
+    if face is None:
+        raise ValueError("the identity path needs the reference face's ArcFace embedding")
+    p = next(parts.face_encoder.parameters())
+    ids = parts.face_encoder(torch.as_tensor(face, dtype=p.dtype, device=p.device)[None], clip.to(p))
+    return torch.cat([clip, ids.float().to(clip.device)], dim=1)
+
+
 def prepare(
-    parts: Components, image: np.ndarray, poses: PoseSource, frames: int, settings: RunSettings, **hooks
+    parts: Components,
+    image: np.ndarray,
+    poses: PoseSource,
+    frames: int,
+    settings: RunSettings,
+    face: np.ndarray | None = None,
+    **hooks,
 ) -> AnchoredSampler:
     """The sampler for `frames` frames (frame 0 = the reference pose); image: RGB uint8 [H, W, 3]."""
     h, w = image.shape[0] // 8, image.shape[1] // 8
@@ -64,7 +88,7 @@ def prepare(
     return AnchoredSampler(
         net=parts.net,
         schedule=schedule,
-        context=clip_token(parts.image_encoder, image),
+        context=context_tokens(parts, image, face),
         image_latent=image_latent(parts.vae, image, strength, aug),
         time_ids=added_time_ids(settings.fps_id, settings.motion_bucket_id, strength),
         poses=poses,
@@ -84,6 +108,7 @@ def animate(
     device: torch.device,
     write: Callable[[np.ndarray], None],
     progress: Progress = no_progress,
+    face: np.ndarray | None = None,
 ) -> RunStats:
     """Write `frames` output frames (RGB uint8 [n, H, W, 3] chunks); `poses` has frames + 1 images."""
     for module in parts.modules():
@@ -94,9 +119,11 @@ def animate(
         done[0] += 1
         progress(done[0], total)
 
-    sampler = prepare(parts, image, poses, frames + 1, settings, on_unet=tick)
-    if device.type != "cpu":
-        parts.image_encoder.to("cpu")  # used once, by prepare
+    sampler = prepare(parts, image, poses, frames + 1, settings, face, on_unet=tick)
+    if device.type != "cpu":  # used once, by prepare
+        for module in (parts.image_encoder, parts.face_encoder):
+            if module is not None:
+                module.to("cpu")
     total = len(sampler.windows) * settings.sampler.steps
     pending: list[torch.Tensor] = []
     first = True

@@ -92,7 +92,7 @@ class AnchoredSampler:
         p = next(net.parameters())
         self.device, self.dtype = p.device, p.dtype
         self.net, self.schedule, self.poses, self.noise = net, schedule, poses, noise
-        self.context = context.to(self.device, self.dtype).reshape(1, 1, -1)
+        self.context = context.to(self.device, self.dtype).reshape(1, -1, context.shape[-1])
         self.image_latent = image_latent.to(self.device, torch.float32).reshape(
             1, -1, *image_latent.shape[-2:]
         )

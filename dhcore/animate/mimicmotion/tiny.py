@@ -26,6 +26,8 @@ from dhcore.animate.mimicmotion.components import (
     ModelIds,
 )
 from dhcore.animate.mimicmotion.denoiser import MimicMotionNet
+from dhcore.animate.mimicmotion.face_encoder import FaceEncoder
+from dhcore.animate.mimicmotion.id_attention import install_id_adapter
 from dhcore.animate.mimicmotion.pipeline import Components
 from dhcore.models import registry
 
@@ -131,6 +133,30 @@ def _fp16(state: Mapping[str, torch.Tensor], path: Path) -> None:
     save_file({k: v.detach().half().contiguous() for k, v in state.items()}, str(path))
 
 
+def write_svd_folder(
+    svd: Path,
+    unet_config: Mapping = TINY_UNET,
+    vae: tuple[Mapping, State] | None = None,
+    image_encoder: tuple[Mapping, State] | None = None,
+    scheduler: Mapping = SVD_SCHEDULER,
+) -> Path:
+    """The SVD files the backend reads, in the hub layout (fp16 VAE and image encoder)."""
+    _json(svd / UNET_CONFIG, unet_config)
+    vae_cfg, vae_state = vae or (TINY_VAE, random_vae())
+    _json(svd / VAE_FILES[0], vae_cfg)
+    _fp16(vae_state, svd / VAE_FILES[1])
+    clip_cfg, clip_state = image_encoder or (TINY_CLIP, random_image_encoder())
+    _json(svd / IMAGE_ENCODER_FILES[0], clip_cfg)
+    _fp16(clip_state, svd / IMAGE_ENCODER_FILES[1])
+    _json(svd / SCHEDULER_CONFIG, scheduler)
+    return svd
+
+
+def _save_pth(state: Mapping[str, torch.Tensor], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.detach().clone().contiguous() for k, v in state.items()}, path)
+
+
 def write_release_folders(
     dest: Path,
     release: Mapping[str, torch.Tensor],
@@ -140,18 +166,9 @@ def write_release_folders(
     scheduler: Mapping = SVD_SCHEDULER,
 ) -> tuple[Path, Path]:
     """dest/mimicmotion/MimicMotion_1-1.pth and the SVD folder dest/svd; returns both folders."""
-    mm, svd = Path(dest) / "mimicmotion", Path(dest) / "svd"
-    mm.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().clone().contiguous() for k, v in release.items()}, mm / RELEASE_FILE)
-    _json(svd / UNET_CONFIG, unet_config)
-    vae_cfg, vae_state = vae or (TINY_VAE, random_vae())
-    _json(svd / VAE_FILES[0], vae_cfg)
-    _fp16(vae_state, svd / VAE_FILES[1])
-    clip_cfg, clip_state = image_encoder or (TINY_CLIP, random_image_encoder())
-    _json(svd / IMAGE_ENCODER_FILES[0], clip_cfg)
-    _fp16(clip_state, svd / IMAGE_ENCODER_FILES[1])
-    _json(svd / SCHEDULER_CONFIG, scheduler)
-    return mm, svd
+    mm = Path(dest) / "mimicmotion"
+    _save_pth(release, mm / RELEASE_FILE)
+    return mm, write_svd_folder(Path(dest) / "svd", unet_config, vae, image_encoder, scheduler)
 
 
 def register_release_folders(mm: Path, svd: Path, root: Path | None = None) -> ModelIds:
@@ -179,3 +196,37 @@ def tiny_components(seed: int = 0) -> Components:
     for module in parts.modules():
         module.requires_grad_(False)
     return parts
+
+
+# StableAnimator's Perceiver has heads of 64 channels: its tiny context width is 64, not 32
+TINY_UNET_ID = {**TINY_UNET, "cross_attention_dim": 64}
+TINY_CLIP_ID = {**TINY_CLIP, "projection_dim": 64}
+
+
+def random_stableanimator_states(seed: int = 0) -> dict[str, State]:
+    """StableAnimator's three release files at the tiny size."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = MimicMotionNet(TINY_UNET_ID)
+        install_id_adapter(net.unet)
+        face = FaceEncoder(dim=64, clip_dim=64)
+        return {
+            "unet.pth": net.unet.state_dict(),
+            "pose_net.pth": net.pose_net.state_dict(),
+            "face_encoder.pth": face.state_dict(),
+        }
+
+
+def install_tiny_stableanimator(dest: Path, root: Path | None = None, seed: int = 0) -> ModelIds:
+    """StableAnimator's files and a matching SVD folder, registered (the insightface pack is not)."""
+    folder = Path(dest) / "stableanimator"
+    for rel, state in random_stableanimator_states(seed).items():
+        _save_pth(state, folder / rel)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 2)
+        clip = CLIPVisionModelWithProjection(CLIPVisionConfig(**TINY_CLIP_ID)).state_dict()
+    svd = write_svd_folder(Path(dest) / "svd", TINY_UNET_ID, image_encoder=(TINY_CLIP_ID, clip))
+    ids = ModelIds(identity="stableanimator", face_pack="buffalo_l")
+    registry.add(ids.identity, folder, root)  # type: ignore[arg-type]
+    registry.add(ids.base, svd, root)
+    return ids

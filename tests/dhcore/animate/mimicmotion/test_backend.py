@@ -95,7 +95,7 @@ def test_params_defaults_model_ids_and_bad_values() -> None:
     ramp = MimicMotionParams(min_guidance_scale=1.0, guidance_scale=3.0).sampler()
     assert (ramp.min_guidance, ramp.max_guidance, ramp.cfg) == (1.0, 3.0, True)
     assert not MimicMotionParams(guidance_scale=1.0).sampler().cfg  # handled: no guidance
-    assert MimicMotionBackend().model_ids(p) == ["mimicmotion", "svd_xt_1_1"]
+    assert MimicMotionBackend().model_ids(p) == p.model_ids() == ["mimicmotion", "svd_xt_1_1"]
     with pytest.raises(ValidationError, match="overlap"):
         MimicMotionParams(window=8, overlap=8)
     with pytest.raises(ValidationError, match="must not exceed guidance_scale"):
@@ -189,3 +189,17 @@ def test_spec_validation_checks_params_and_models(tmp_path: Path, monkeypatch: p
         "mimicmotion/MimicMotion_1-1.pth" in e and "dh models add mimicmotion PATH" in e for e in errors
     )
     assert any("svd_xt_1_1/vae/diffusion_pytorch_model.fp16.safetensors" in e for e in errors)
+
+
+def test_spec_validation_of_the_identity_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    bad = _spec(tmp_path, "animate: {backend: mimicmotion, params: {identity: {encoder: arcface}}}\n")
+    (error,) = _errors(bad)
+    assert "animate.params.identity.encoder: should be 'stableanimator' (backend mimicmotion)" in error
+    missing = _spec(
+        tmp_path, "animate: {backend: mimicmotion, params: {identity: {encoder: stableanimator}}}\n"
+    )
+    errors = _errors(missing)
+    assert any("stableanimator/unet.pth" in e and "dh models add stableanimator PATH" in e for e in errors)
+    assert any("buffalo_l/w600k_r50.onnx" in e for e in errors)
+    assert not any("MimicMotion_1-1.pth" in e for e in errors)  # StableAnimator's files replace MimicMotion's
