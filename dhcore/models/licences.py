@@ -36,7 +36,8 @@ def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
         detector = [DET_MODEL, POSE_MODEL]
     found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
     backend = entry(spec.animate.backend)  # the torch-free table: validating never loads torch
-    animate = backend.ids(backend.Params(**spec.animate.params))
+    params = spec.animate.params  # typed by the spec's backend union (a dict only in hand-made specs)
+    animate = backend.ids(params if isinstance(params, backend.Params) else backend.Params(**params))
     if spec.animate.backend == "warp":
         animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
     found += [(("animate", "backend"), m) for m in animate]

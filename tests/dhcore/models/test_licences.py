@@ -25,7 +25,7 @@ def test_every_known_model_declares_its_licence() -> None:
     import dhcore.models.known  # noqa: F401
 
     non_commercial = {"codeformer", "inswapper_128", "buffalo_l", "dlib_face_models", "arc2face_arcface",
-                      "unianimate", "svd_xt_1_1"}  # fmt: skip
+                      "unianimate", "svd_xt_1_1", "stableanimator"}  # fmt: skip
     for model in registry.REGISTRY.values():
         assert model.license, model.id
         assert model.commercial is (model.id not in non_commercial), model.id
