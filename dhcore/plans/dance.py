@@ -161,6 +161,9 @@ def production_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]
 
     Later calls win: evaluate.pose_pck's face rates count the frames where the target shows a face."""
     found = {k: v for m in metrics.values() for k, v in m.items() if k in PRODUCTION_METRICS}
+    if found.get("face_frames_expected") == 0:  # the target never shows a face: there is none to match
+        for name in ("face_match_rate", "face_match_rate_raw", "face_detection_rate"):
+            found.pop(name, None)
     if "face_match_rate" in found:  # without refinement, the delivered frames are the raw ones
         found.setdefault("face_match_rate_raw", found["face_match_rate"])
     return found

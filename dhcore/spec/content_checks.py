@@ -235,6 +235,19 @@ def _driving_frames(loaded: Any) -> int | None:
         return None  # reported by the file checks
 
 
+def _canvas(loaded: Any) -> tuple[int, int]:
+    """The output size the run will use: the spec's, or the photo's aspect (read from its header)."""
+    from PIL import Image
+
+    from dhcore.spec.dance import canvas_size
+
+    animate = loaded.spec.animate
+    if animate.width is not None and animate.height is not None:
+        return animate.width, animate.height
+    with Image.open(loaded.files[("subject", "image")]) as photo:
+        return canvas_size(loaded.spec, photo.size)
+
+
 def _guidance_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """Guidance videos (Champ's maps, MagicAnimate's DensePose) hold one frame per driving frame;
     DensePose videos have the output's aspect ratio."""
@@ -257,8 +270,8 @@ def _guidance_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
                 (("animate", "guidance", kind), f"{path}: has {info.frames} frames, the driving motion {frames}; "
                  "a guidance video needs one frame per driving frame")
             )  # fmt: skip
-        size = densepose_size_problem(info.width, info.height, animate.width, animate.height)
-        if kind == "densepose" and size:
+        size = kind == "densepose" and densepose_size_problem(info.width, info.height, *_canvas(loaded))
+        if size:
             problems.append((("animate", "guidance", kind), f"{path}: {size}"))
     return problems
 

@@ -107,3 +107,15 @@ def test_production_metrics_promote_only_the_contract_figures() -> None:
         "face_match_rate": 0.8,
         "face_match_rate_raw": 0.8,
     }
+
+
+def test_the_evaluation_face_rates_win_and_none_are_reported_when_no_face_is_asked_for() -> None:
+    refine = {"face_match_rate": 1.0, "face_match_rate_raw": 0.5, "face_detection_rate": 0.1}
+    asked = {"pose_pck": 0.9, "face_frames_expected": 10.0, "face_match_rate": 0.2,
+             "face_match_rate_raw": 0.1, "face_detection_rate": 0.3}  # fmt: skip
+    m = production_metrics({"face_refine": refine, "pck": asked})
+    assert (m["face_match_rate"], m["face_match_rate_raw"], m["face_detection_rate"]) == (0.2, 0.1, 0.3)
+    never = {"pose_pck": 0.9, "face_frames_expected": 0.0}
+    assert not {"face_match_rate", "face_match_rate_raw", "face_detection_rate"} & set(
+        production_metrics({"face_refine": refine, "pck": never})
+    )

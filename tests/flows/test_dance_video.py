@@ -164,24 +164,3 @@ def test_production_on_a_postgresql_catalog(
         info["status"] in ("succeeded", "needs_review") and Path(info["outputs"]["video"]["path"]).is_file()
     )
     assert not (home / "catalog.db").exists()  # nothing went to the default SQLite file
-
-
-def test_the_evaluation_face_rates_win_and_none_are_reported_when_no_face_is_asked_for() -> None:
-    from flows.dance_video import _production_metrics
-    from tasks.step import StepOutcome
-
-    def step(stage: str, metrics: dict[str, float]) -> StepOutcome:
-        return StepOutcome(stage=stage, step_run_id=1, cache_key="k", cache_hit=False, seconds=0.0, frames=1,
-                           outputs={}, metrics=metrics)  # fmt: skip
-
-    refine = step(
-        "face.refine", {"face_match_rate": 1.0, "face_match_rate_raw": 0.5, "face_detection_rate": 0.1}
-    )
-    asked = step("evaluate.pose_pck", {"pose_pck": 0.9, "face_frames_expected": 10.0, "face_match_rate": 0.2,
-                                       "face_match_rate_raw": 0.1, "face_detection_rate": 0.3})  # fmt: skip
-    m = _production_metrics([refine, asked])
-    assert (m["face_match_rate"], m["face_match_rate_raw"], m["face_detection_rate"]) == (0.2, 0.1, 0.3)
-    never = step("evaluate.pose_pck", {"pose_pck": 0.9, "face_frames_expected": 0.0})
-    assert not {"face_match_rate", "face_match_rate_raw", "face_detection_rate"} & set(
-        _production_metrics([refine, never])
-    )

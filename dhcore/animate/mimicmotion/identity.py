@@ -5,7 +5,7 @@ StableAnimator's (UNet with ID adapters, its PoseNet, its face encoder) and cond
 identity tokens made from the ArcFace embedding of the reference face (a local insightface pack).
 StableAnimator was trained on antelopev2's recognizer (glintr100); buffalo_l's w600k_r50 is the
 pack dh registers: a different recognizer, so its embeddings are an approximation of the trained
-input, stated here rather than hidden. Its params: dhcore.animate.mimicmotion.params.IdentityParams.
+input, stated here rather than hidden. Its params: dhcore.animate.mimicmotion.params.IdentityEncoderParams.
 """
 
 from __future__ import annotations

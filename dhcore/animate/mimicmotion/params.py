@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from dhcore.stage import StageParams
 
 
-class IdentityParams(StageParams):
+class IdentityEncoderParams(StageParams):
     """StableAnimator's identity path (dhcore.animate.mimicmotion.identity)."""
 
     encoder: Literal["stableanimator"] = "stableanimator"
@@ -52,7 +52,7 @@ class MimicMotionParams(StageParams):
     motion_bucket_id: int = Field(127, ge=0, le=1023, description="SVD's motion conditioning")
     noise_aug_strength: float = Field(0.0, ge=0.0, le=1.0, description="noise added to the reference latent")
     decode_chunk: int = Field(8, ge=1, le=256, description="frames decoded together by the temporal VAE")
-    identity: IdentityParams | None = Field(
+    identity: IdentityEncoderParams | None = Field(
         None,
         description="{encoder: stableanimator}: StableAnimator's identity tokens from the reference face, "
         "with its release in place of MimicMotion's",
