@@ -24,7 +24,7 @@ from dhcore.animate.unianimate.params import UniAnimateParams
 from dhcore.animate.unianimate.pipeline import RunSettings, animate
 from dhcore.errors import InputError
 from dhcore.media.frames import FrameWriter, iter_frames
-from dhcore.media.geometry import cover_fit
+from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
@@ -36,11 +36,11 @@ SIZE_MULTIPLE = 64
 
 
 def reference_skeleton(pose_path: Path, width: int, height: int) -> np.ndarray:
-    """The reference photo's pose drawn like the target skeletons, after the photo's cover fit."""
+    """The reference photo's pose drawn like the target skeletons, placed as the photo is (photo_fit)."""
     pose = PoseSequence.load(pose_path)
     if len(pose) < 1:
         raise InputError(f"{pose_path}: the reference pose has no frame")
-    fit = cover_fit(pose.width, pose.height, width, height)
+    fit = photo_fit(pose.width, pose.height, width, height)
 
     def mapped(points: np.ndarray) -> np.ndarray:
         out = points.copy()
