@@ -27,7 +27,7 @@ MIN_SHARE, MAX_SHARE = 0.04, 0.85
 class Garment:
     image: np.ndarray  # RGB uint8, the product photo
     mask: np.ndarray  # bool [H, W]
-    #: outline anchors in photo pixels: neck, right shoulder, left shoulder, right hem, left hem
+    #: outline anchors in photo pixels: neck, shoulders, hem corners, and sleeve ends when it has sleeves
     #: ("right"/"left" as on a person facing the camera: the right shoulder is on the image's left)
     anchors: dict[str, np.ndarray]
 
@@ -113,13 +113,23 @@ def anchors(mask: np.ndarray) -> dict[str, np.ndarray]:
 
     sx_r, sx_l = centre - 0.92 * half, centre + 0.92 * half
     shoulder_y = (top_at(sx_r) + top_at(sx_l)) / 2
-    return {
+    found = {
         "neck": np.array([centre, min(top_at(centre), shoulder_y)]),
         "r_shoulder": np.array([sx_r, top_at(sx_r)]),
         "l_shoulder": np.array([sx_l, top_at(sx_l)]),
         "r_hem": np.array([hem_l, float(y1)]),
         "l_hem": np.array([hem_r, float(y1)]),
     }
+    # sleeve ends: the middle of the outline's outermost tenth on each side, when it reaches past the body
+    x0, x1 = int(xs.min()), int(xs.max())
+    reach = 0.1 * (x1 - x0 + 1)
+    for name, outer, beyond in (
+        ("r_sleeve", xs <= x0 + reach, hem_l - x0),
+        ("l_sleeve", xs >= x1 - reach, x1 - hem_r),
+    ):
+        if beyond > 0.15 * half:
+            found[name] = np.array([xs[outer].mean(), ys[outer].mean()])
+    return found
 
 
 def cut_garment(image: np.ndarray, name: str) -> Garment:

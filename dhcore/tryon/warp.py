@@ -4,11 +4,12 @@ product photo -> garment mask and outline anchors (garment.py) -> a thin-plate s
 garment's neck, shoulders and hem on the person's neck, shoulders and torso (MediaPipe pose),
 keeping the garment's own length-to-width ratio -> clipped to the person's silhouette (warp/mask.py),
 head and forearms kept in front -> shaded with the low-frequency light of the person's own clothing
--> what the old top showed around the new one (inside the torso) inpainted (warp/fill.py).
+-> what the old top showed around the new one (torso and upper arms, below the shoulders) inpainted
+(warp/fill.py). Sleeve ends follow the upper arms when the elbows are visible.
 
-What it cannot do: bottoms, dresses and outerwear (the spec refuses them); sleeves follow the
-shoulders, not the arms, so long sleeves on raised arms land in the wrong place; no cloth folds or
-occlusion by hair; a new top shorter than the old one leaves an inpainted smear, not trousers.
+What it cannot do: bottoms, dresses and outerwear (the spec refuses them); long sleeves on bent
+arms (a sleeve is straight along the upper arm); cloth folds, hair over the shoulders; a new top
+shorter than the old one leaves an inpainted smear, not trousers; a garment worn by someone else.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dhcore.tryon import tps
 from dhcore.tryon.garment import Garment, cut_garment
 
 NAME = "tryon.warp"
-VERSION = "1"
+VERSION = "2"
 CONFIDENCE = 0.3
 
 
@@ -81,14 +82,26 @@ def targets(body: Body, garment: Garment, ease: float) -> dict[str, np.ndarray]:
         d = p - g_mid
         return mid + scale * (d[0] * across + d[1] * down)
 
-    return {name: place(p) for name, p in g.items()}
+    placed = {name: place(p) for name, p in g.items() if not name.endswith("_sleeve")}
+    for side in ("r", "l"):  # a sleeve hangs along the upper arm, as long as the garment makes it
+        sleeve, shoulder, elbow = (
+            g.get(f"{side}_sleeve"),
+            placed[f"{side}_shoulder"],
+            body.point(f"{side}_elbow"),
+        )
+        if sleeve is None or elbow is None:
+            continue
+        arm = elbow - body.point(f"{side}_shoulder")
+        length = scale * float(np.linalg.norm(sleeve - g[f"{side}_shoulder"]))
+        placed[f"{side}_sleeve"] = shoulder + arm / max(np.linalg.norm(arm), 1e-6) * length
+    return placed
 
 
 def warp_garment(
     garment: Garment, dst: dict[str, np.ndarray], shape: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The garment (RGB float32) and its mask (float32) in the person photo's pixels."""
-    names = sorted(dst)
+    names = sorted(dst)  # anchors the person has no target for (a sleeve without an elbow) are left free
     src = np.array([dst[n] for n in names])
     coef = tps.fit(src, np.array([garment.anchors[n] for n in names]))
     h, w = shape
@@ -118,9 +131,11 @@ def in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
 def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float) -> np.ndarray:
     """The person's clothing light (low frequencies of its luminance), 1.0 = the region's median."""
     luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    smooth = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(1.0, 0.06 * scale))
+    # a wide blur and a narrow range: the old clothing's own pattern (a white shirt under a dark
+    # jacket) must not print through as blotches, only its broad light and shadow
+    smooth = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(1.0, 0.12 * scale))
     median = float(np.median(smooth[region])) if region.any() else 1.0
-    ratio = np.clip(smooth / max(median, 1.0), 0.55, 1.4)
+    ratio = np.clip(smooth / max(median, 1.0), 0.7, 1.25)
     return ratio**strength
 
 
@@ -136,7 +151,12 @@ def torso_zone(body: Body, shape: tuple[int, int]) -> np.ndarray:
     ]
     if upper:
         zone |= (draw_segments(upper, shape, 0, max(2, round(0.3 * body.scale))) > 0).astype(np.uint8)
-    return zone > 0
+    # not above the shoulder line: an old collar left visible looks better than a smear over the neck
+    down = (rh + lh) / 2 - (rs + ls) / 2
+    down /= max(np.linalg.norm(down), 1e-6)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    below = (xs - (rs[0] + ls[0]) / 2) * down[0] + (ys - (rs[1] + ls[1]) / 2) * down[1] > 0
+    return (zone > 0) & below
 
 
 def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> dict[str, np.ndarray]:

@@ -59,3 +59,11 @@ def test_scattered_specks_are_no_garment() -> None:
         cv2.circle(image, (int(x), int(y)), 4, (20, 20, 20), -1)
     problem, _ = garment_problem_or_mask(image)
     assert problem is not None and "no garment found" in problem
+
+
+def test_sleeve_ends_are_found_only_on_a_garment_with_sleeves() -> None:
+    a = cut_garment(tshirt(), "tshirt.png").anchors
+    assert a["r_sleeve"][0] < a["r_hem"][0] and a["l_sleeve"][0] > a["l_hem"][0]
+    vest = np.full((512, 512, 3), 236, np.uint8)
+    cv2.rectangle(vest, (150, 90), (360, 440), (30, 90, 200), -1)
+    assert "r_sleeve" not in cut_garment(vest, "vest.png").anchors

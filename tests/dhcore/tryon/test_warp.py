@@ -77,3 +77,20 @@ def test_a_photo_without_both_shoulders_is_refused(tmp_path: Path) -> None:
     body[0, J["r_shoulder"]] = (0.3, 0.5, 0.9)
     with pytest.raises(InputError, match="^me.png: both shoulders must be visible"):
         warp.person_body(pose.replace(body=body), "me.png")
+
+
+def test_sleeves_follow_raised_upper_arms() -> None:
+    from dhcore.animate.warp.body import measure_body
+    from dhcore.tryon.garment import cut_garment
+
+    joints = np.full((18, 2), np.nan)
+    for name, xy in {"nose": (200, 80), "neck": (200, 130), "r_shoulder": (150, 135), "l_shoulder": (250, 135),
+                     "r_elbow": (90, 90), "l_elbow": (310, 90), "r_hip": (165, 280), "l_hip": (235, 280)}.items():  # fmt: skip
+        joints[J[name]] = xy
+    body = measure_body(joints, np.isfinite(joints).all(axis=1), 400)
+    placed = warp.targets(body, cut_garment(tshirt(), "t.png"), 0.12)
+    for side, sign in (("r", -1), ("l", 1)):
+        sleeve = placed[f"{side}_sleeve"] - placed[f"{side}_shoulder"]
+        assert sleeve[1] < 0 and np.sign(sleeve[0]) == sign  # up and outwards, like the raised arm
+        arm = joints[J[f"{side}_elbow"]] - joints[J[f"{side}_shoulder"]]
+        assert abs(np.cross(sleeve, arm)) / (np.linalg.norm(sleeve) * np.linalg.norm(arm)) < 1e-6
