@@ -4,7 +4,7 @@
   garment and of the garment as worn (shading changes brightness, not hue: ~1 for the same cloth).
 - garment_ssim: SSIM (grey) between the worn garment and the unshaded warped product, averaged over
   the garment: does the print keep its structure through shading and compositing.
-- silhouette_iou: person mask (MediaPipe selfie segmentation) before vs after: same body outline.
+- silhouette_iou: person mask (MediaPipe Pose segmentation) before vs after: same body outline.
 - face_distance: identity distance (dlib) of the largest face before vs after; not measured
   without a face.
 - background_psnr: PSNR (dB, 100 when identical) outside the person (their outline before, grown by
@@ -26,7 +26,7 @@ from dhcore.pose.extract import read_image
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "tryon.figures"
-VERSION = "1"
+VERSION = "2"
 #: PSNR reported for identical pixels
 PSNR_IDENTICAL = 100.0
 
@@ -79,9 +79,13 @@ def masked_ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
 
 
 def person_mask(image: np.ndarray) -> np.ndarray:
-    from dhcore.animate.warp.mask import selfie_segmentation
+    """MediaPipe Pose's segmentation (the selfie model smears over the ground below a full-body
+    person: 0.61 IoU on the footballer against 0.70 with Pose's); the selfie model only where Pose
+    finds no body."""
+    from dhcore.animate.warp.mask import pose_segmentation, selfie_segmentation
 
-    return selfie_segmentation(image) >= 0.5
+    prob = pose_segmentation(image)
+    return (prob if prob is not None else selfie_segmentation(image)) >= 0.5
 
 
 def silhouette_iou(before: np.ndarray, after: np.ndarray) -> float:
