@@ -63,11 +63,15 @@ class Plan:
 
 
 def plan(loaded: Any) -> Plan:
-    """The plan of a loaded spec (dance_video; the photo shoot is planned round by round: plans.photo_shoot)."""
+    """The plan of a loaded spec (dance_video, try_on; the photo shoot is planned round by round: plans.photo_shoot)."""
     if loaded.kind == "dance_video":
         from dhcore.plans.dance import plan_dance
 
         return plan_dance(loaded)
+    if loaded.kind == "try_on":
+        from dhcore.plans.try_on import plan_try_on
+
+        return plan_try_on(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dhcore.spec.quality import QualitySpec
+from dhcore.spec.try_on import TryOnQualitySpec
 
 Status = Literal["succeeded", "needs_review", "failed"]
 DEFAULT_QUALITY = QualitySpec()
@@ -20,13 +21,19 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
 
-def judge(metrics: dict[str, float], quality: QualitySpec) -> Verdict:
+def judge(metrics: dict[str, float], quality: QualitySpec | TryOnQualitySpec) -> Verdict:
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
-    one reason per figure below its threshold. Figures the production did not measure are skipped."""
+    one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""
     reasons = [
         f"{name} {metrics[name]:.2f} is below {threshold:.2f}"
         for name, threshold in quality.thresholds().items()
         if name in metrics and metrics[name] < threshold
+    ]
+    ceilings = quality.ceilings() if hasattr(quality, "ceilings") else {}
+    reasons += [
+        f"{name} {metrics[name]:.2f} is above {ceiling:.2f}"
+        for name, ceiling in ceilings.items()
+        if name in metrics and not metrics[name] <= ceiling
     ]
     if not reasons:
         return Verdict("succeeded")

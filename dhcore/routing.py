@@ -17,6 +17,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("dance_video", "gpu"): "dance-video/dance-video-gpu",
     ("photo_shoot", "cpu"): "photo-shoot/photo-shoot",
     ("photo_shoot", "gpu"): "photo-shoot/photo-shoot-gpu",
+    ("try_on", "cpu"): "try-on/try-on",
 }
 
 
@@ -34,6 +35,8 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
+    if spec.kind == "try_on":  # the embedded warp backend is its only one so far
+        return "cpu"
     backend, params = _backend(spec)
     device = getattr(backend, "device", "cpu")
     if device == "cpu" or params.get("device") == "cpu":

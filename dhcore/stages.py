@@ -25,6 +25,8 @@ MODULES = {
     "shoot.deliver": "dhcore.shoot.deliver",
     "shoot.contact_sheet": "dhcore.shoot.contact_sheet",
     "shoot.video_portrait": "dhcore.shoot.video_portrait",
+    "tryon.warp": "dhcore.tryon.warp",
+    "tryon.figures": "dhcore.tryon.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

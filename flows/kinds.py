@@ -14,4 +14,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.photo_shoot import photo_shoot
 
         return photo_shoot
+    if kind == "try_on":
+        from flows.try_on import try_on
+
+        return try_on
     raise KeyError(f"no flow for spec kind {kind!r}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dhcore.demo.assets import write_dance_assets
 from dhcore.demo.shoot_assets import write_shoot_assets
+from dhcore.demo.tryon_assets import write_tryon_assets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
 
@@ -26,4 +27,6 @@ def handle(args: argparse.Namespace) -> int:
     print(f"identity photos: {', '.join(str(p) for p in shoot['identity'])}")
     print(f"templates: {', '.join(str(p) for p in shoot['templates'].values())}")
     print(f"music: {shoot['music']}")
+    for name, path in write_tryon_assets(args.out / "tryon").items():
+        print(f"try-on {name}: {path}")
     return 0

@@ -195,6 +195,10 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         problems += _guidance_problems(loaded)
     elif spec.kind == "photo_shoot":
         problems += _photo_shoot_problems(loaded)
+    elif spec.kind == "try_on":
+        from dhcore.tryon.checks import spec_problems
+
+        return spec_problems(loaded)
     return problems + _licence_problems(spec)
 
 

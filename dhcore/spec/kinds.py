@@ -8,9 +8,14 @@ from pydantic import BaseModel, Field
 
 from dhcore.spec.dance import DanceSpec
 from dhcore.spec.photo_shoot import PhotoShootSpec
+from dhcore.spec.try_on import TryOnSpec
 
-Spec = Annotated[DanceSpec | PhotoShootSpec, Field(discriminator="kind")]
-KINDS: dict[str, type[BaseModel]] = {"dance_video": DanceSpec, "photo_shoot": PhotoShootSpec}
+Spec = Annotated[DanceSpec | PhotoShootSpec | TryOnSpec, Field(discriminator="kind")]
+KINDS: dict[str, type[BaseModel]] = {
+    "dance_video": DanceSpec,
+    "photo_shoot": PhotoShootSpec,
+    "try_on": TryOnSpec,
+}
 
 
 def root_model(loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, int]:

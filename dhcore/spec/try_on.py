@@ -1,0 +1,80 @@
+"""The `try_on` spec: a person photo + a garment's product photo -> the person wearing the garment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from dhcore.spec.common import FileRef, SpecModel
+
+Category = Literal["top", "bottom", "dress", "outerwear"]
+#: what each try-on backend can dress a person in
+BACKEND_CATEGORIES: dict[str, tuple[str, ...]] = {"warp": ("top",)}
+
+
+class PersonSpec(SpecModel):
+    image: Path = Field(description="photo of the person to dress (both shoulders visible)")
+    person: int | None = Field(
+        None,
+        ge=0,
+        description="which person, counted left to right from 0 (default: the largest, most central)",
+    )
+
+
+class GarmentSpec(SpecModel):
+    image: Path = Field(description="product photo: the garment laid flat on a plain background")
+    category: Category = Field(description="what the garment is; the backend must be able to dress it")
+
+
+def _min(default: float | None, what: str, most: float = 1.0) -> Any:
+    return Field(default, ge=0, le=most, description=f"lowest acceptable {what}; null: not checked")
+
+
+class TryOnQualitySpec(SpecModel):
+    """The figures a try-on must reach: below them it ends needs_review (or failed)."""
+
+    enforce: Literal["review", "fail"] = Field(
+        "review", description="below a threshold: review -> status needs_review; fail -> status failed"
+    )
+    garment_colour: float | None = _min(0.5, "hue/saturation histogram similarity, worn vs product garment")
+    garment_ssim: float | None = _min(0.6, "SSIM of the worn garment vs the warped, unshaded product")
+    silhouette_iou: float | None = _min(0.85, "overlap of the person's outline before and after")
+    background_psnr: float | None = _min(40.0, "PSNR (dB) outside the edited region", most=100.0)
+    face_distance: float | None = Field(
+        0.3, ge=0, le=2, description="highest acceptable identity distance (dlib) of the face before/after"
+    )
+
+    def thresholds(self) -> dict[str, float]:
+        """Metric name -> lowest acceptable value."""
+        return {
+            k: v for k, v in self.model_dump(exclude={"enforce", "face_distance"}).items() if v is not None
+        }
+
+    def ceilings(self) -> dict[str, float]:
+        """Metric name -> highest acceptable value."""
+        return {} if self.face_distance is None else {"face_distance": self.face_distance}
+
+
+class TryOnSpec(SpecModel):
+    version: Literal[1]
+    kind: Literal["try_on"]
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    person: PersonSpec
+    garment: GarmentSpec
+    backend: Literal["warp"] = Field("warp", description="warp: the embedded CPU backend (tops)")
+    backend_params: dict[str, Any] = Field(default_factory=dict, description="the backend's own params")
+    quality: TryOnQualitySpec = Field(
+        TryOnQualitySpec(),
+        description="figures the result must reach: below them it ends needs_review (or failed)",
+    )
+
+    @staticmethod
+    def file_refs(data: dict[str, Any]) -> list[FileRef]:
+        refs = []
+        for section in ("person", "garment"):
+            block = data.get(section)
+            if isinstance(block, dict) and isinstance(block.get("image"), str):
+                refs.append(FileRef(loc=(section, "image"), path=Path(block["image"]), kind="image"))
+        return refs

@@ -1,0 +1,65 @@
+"""`dh validate` checks of a try-on spec: the same person choice, pose and garment cut the run makes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dhcore.errors import DhError
+from dhcore.spec.try_on import BACKEND_CATEGORIES
+
+Problems = list[tuple[tuple[str | int, ...], str]]
+
+
+def category_problem(backend: str, category: str) -> str | None:
+    can = BACKEND_CATEGORIES[backend]
+    if category in can:
+        return None
+    return f"backend {backend!r} cannot dress a {category!r} (it can: {', '.join(can)})"
+
+
+def person_problem(path: Path, person: int | None) -> str | None:
+    """Why this photo has no person to dress (no body, or shoulders not both visible), or None."""
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from dhcore.tryon.warp import person_body
+
+    with tempfile.TemporaryDirectory(prefix="dh-tryon-check-") as tmp:
+        try:
+            result = extract.STAGE.call(Path(tmp), extract.Params(person=person), source=path)
+            person_body(PoseSequence.load(result.outputs["pose"].path), str(path))
+        except DhError as exc:
+            return str(exc).removeprefix(f"{path}: ")
+    return None
+
+
+def garment_problem(path: Path) -> str | None:
+    from dhcore.pose.extract import read_image
+    from dhcore.tryon.garment import garment_problem_or_mask
+
+    try:
+        return garment_problem_or_mask(read_image(path))[0]
+    except DhError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+
+
+def spec_problems(loaded: Any) -> Problems:
+    spec, files = loaded.spec, loaded.files
+    problems: Problems = []
+    if problem := category_problem(spec.backend, spec.garment.category):
+        problems.append((("garment", "category"), problem))
+    person = files.get(("person", "image"))
+    if person is not None and (problem := person_problem(person, spec.person.person)):
+        problems.append((("person", "image"), f"{person}: {problem}"))
+    garment = files.get(("garment", "image"))
+    if garment is not None and (problem := garment_problem(garment)):
+        problems.append((("garment", "image"), f"{garment}: {problem}"))
+    try:
+        from dhcore.tryon.warp import Params
+
+        Params(**spec.backend_params)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", lambda: [])()
+        problems += [(("backend_params", *e["loc"]), str(e["msg"])) for e in errors]
+    return problems

@@ -1,0 +1,211 @@
+"""tryon.warp: the embedded CPU try-on backend for tops.
+
+product photo -> garment mask and outline anchors (garment.py) -> a thin-plate spline that puts the
+garment's neck, shoulders and hem on the person's neck, shoulders and torso (MediaPipe pose),
+keeping the garment's own length-to-width ratio -> clipped to the person's silhouette (warp/mask.py),
+head and forearms kept in front -> shaded with the low-frequency light of the person's own clothing
+-> what the old top showed around the new one (torso and upper arms, below the shoulders) inpainted
+(warp/fill.py). Sleeve ends follow the upper arms when the elbows are visible.
+
+What it cannot do: bottoms, dresses and outerwear (the spec refuses them); long sleeves on bent
+arms (a sleeve is straight along the upper arm); cloth folds, hair over the shoulders; a new top
+shorter than the old one leaves an inpainted smear, not trousers; a garment worn by someone else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from dhcore.animate.warp.body import Body, draw_segments, measure_body
+from dhcore.animate.warp.fill import inpaint
+from dhcore.animate.warp.mask import person_alpha
+from dhcore.errors import InputError
+from dhcore.pose.extract import read_image
+from dhcore.pose.keypoints import PoseSequence
+from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
+from dhcore.tryon import tps
+from dhcore.tryon.garment import Garment, cut_garment
+
+NAME = "tryon.warp"
+VERSION = "2"
+CONFIDENCE = 0.3
+
+
+class Params(StageParams):
+    #: how strongly the person's clothing light shades the new garment (0: flat, 1: full)
+    shading: float = Field(0.8, ge=0, le=1)
+    #: the garment's shoulders sit this share of the shoulder width outside the shoulder joints
+    shoulder_ease: float = Field(0.12, ge=0, le=0.5)
+    #: and may reach this share of the shoulder width beyond the person's silhouette
+    silhouette_margin: float = Field(0.04, ge=0, le=0.3)
+    inpaint: str = Field("telea", pattern="^(telea|ns|pyramid)$")
+
+
+STAGE = StageDef(
+    NAME,
+    VERSION,
+    Params,
+    inputs=(port("person", "image"), port("garment", "image"), port("person_pose", "pose")),
+    outputs=(port("image", "image"), port("edit_mask", "image"), port("warped_garment", "image")),
+    impl="dhcore.tryon.warp:run",
+)
+
+
+def person_body(pose: PoseSequence, name: str) -> Body:
+    """The person's body in photo pixels; an InputError when both shoulders are not visible."""
+    joints = pose.body[0, :, :2].astype(np.float64) * (pose.width, pose.height)
+    ok = (pose.body[0, :, 2] >= CONFIDENCE) & np.isfinite(joints).all(axis=1)
+    body = measure_body(joints, ok, max(pose.width, pose.height))
+    if body.torso is None:
+        raise InputError(f"{name}: both shoulders must be visible to put a top on this person")
+    return body
+
+
+def targets(body: Body, garment: Garment, ease: float) -> dict[str, np.ndarray]:
+    """Where the garment's anchors go on the person: the garment keeps its length-to-width ratio."""
+    rs, ls, lh, rh = body.torso
+    across = (ls - rs) / max(np.linalg.norm(ls - rs), 1e-6)
+    down = (rh + lh) / 2 - (rs + ls) / 2
+    down /= max(np.linalg.norm(down), 1e-6)
+    width = float(np.linalg.norm(ls - rs))
+    g = garment.anchors
+    g_width = float(np.linalg.norm(g["l_shoulder"] - g["r_shoulder"]))
+    scale = width * (1 + 2 * ease) / max(g_width, 1e-6)
+    g_mid = (g["l_shoulder"] + g["r_shoulder"]) / 2
+    mid = (rs + ls) / 2 - 0.06 * width * down
+
+    def place(p: np.ndarray) -> np.ndarray:
+        d = p - g_mid
+        return mid + scale * (d[0] * across + d[1] * down)
+
+    placed = {name: place(p) for name, p in g.items() if not name.endswith("_sleeve")}
+    for side in ("r", "l"):  # a sleeve hangs along the upper arm, as long as the garment makes it
+        sleeve, shoulder, elbow = (
+            g.get(f"{side}_sleeve"),
+            placed[f"{side}_shoulder"],
+            body.point(f"{side}_elbow"),
+        )
+        if sleeve is None or elbow is None:
+            continue
+        arm = elbow - body.point(f"{side}_shoulder")
+        length = scale * float(np.linalg.norm(sleeve - g[f"{side}_shoulder"]))
+        placed[f"{side}_sleeve"] = shoulder + arm / max(np.linalg.norm(arm), 1e-6) * length
+    return placed
+
+
+def warp_garment(
+    garment: Garment, dst: dict[str, np.ndarray], shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The garment (RGB float32) and its mask (float32) in the person photo's pixels."""
+    names = sorted(dst)  # anchors the person has no target for (a sleeve without an elbow) are left free
+    src = np.array([dst[n] for n in names])
+    coef = tps.fit(src, np.array([garment.anchors[n] for n in names]))
+    h, w = shape
+    grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), axis=-1).astype(np.float64)
+    where = tps.apply(src, coef, grid).astype(np.float32)
+    rgb = cv2.remap(garment.image, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderValue=0)
+    mask = cv2.remap(
+        garment.mask.astype(np.float32), where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderValue=0
+    )
+    return rgb.astype(np.float32), np.clip(mask, 0, 1)
+
+
+def in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
+    """Head and forearms with hands: drawn over the new top (bool [H, W])."""
+    front = np.zeros(shape, bool)
+    if body.head_center is not None:
+        c = tuple(int(round(v)) for v in body.head_center)
+        disc = np.zeros(shape, np.uint8)
+        cv2.circle(disc, c, int(round(body.head_radius)), 1, -1)
+        front |= disc > 0
+    forearms = [s for part in ("r_arm", "l_arm") for s in body.reach(part) if s[0].endswith("forearm")]
+    if forearms:
+        front |= draw_segments(forearms, shape, 0, max(2, round(0.2 * body.scale))) > 0
+    return front
+
+
+def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float) -> np.ndarray:
+    """The person's clothing light (low frequencies of its luminance), 1.0 = the region's median."""
+    luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # a wide blur and a narrow range: the old clothing's own pattern (a white shirt under a dark
+    # jacket) must not print through as blotches, only its broad light and shadow
+    smooth = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(1.0, 0.12 * scale))
+    median = float(np.median(smooth[region])) if region.any() else 1.0
+    ratio = np.clip(smooth / max(median, 1.0), 0.7, 1.25)
+    return ratio**strength
+
+
+def torso_zone(body: Body, shape: tuple[int, int]) -> np.ndarray:
+    """Where a top is worn: the torso polygon, widened, and the upper arms."""
+    zone = np.zeros(shape, np.uint8)
+    rs, ls, lh, rh = body.torso
+    centre = body.torso.mean(axis=0)
+    grown = centre + (body.torso - centre) * 1.25
+    cv2.fillPoly(zone, [np.round(grown).astype(np.int32)], 1)
+    upper = [
+        s for part in ("r_arm", "l_arm") for s in body.segments.get(part, []) if not s[0].endswith("forearm")
+    ]
+    if upper:
+        zone |= (draw_segments(upper, shape, 0, max(2, round(0.3 * body.scale))) > 0).astype(np.uint8)
+    # not above the shoulder line: an old collar left visible looks better than a smear over the neck
+    down = (rh + lh) / 2 - (rs + ls) / 2
+    down /= max(np.linalg.norm(down), 1e-6)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    below = (xs - (rs[0] + ls[0]) / 2) * down[0] + (ys - (rs[1] + ls[1]) / 2) * down[1] > 0
+    return (zone > 0) & below
+
+
+def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> dict[str, np.ndarray]:
+    shape = photo.shape[:2]
+    warped, gmask = warp_garment(garment, targets(body, garment, params.shoulder_ease), shape)
+    person = person_alpha(photo, body, grabcut=True, edge_radius=4) > 0.5
+    margin = max(1, round(params.silhouette_margin * body.scale))
+    silhouette = cv2.dilate(person.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
+    front = in_front(body, shape) & person
+    alpha = gmask * silhouette * ~front
+    alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigmaX=0.8) * (gmask > 0.02)
+    covered = alpha > 0.5
+    old_top = person & torso_zone(body, shape) & ~front
+    hole = old_top & ~covered
+    base = inpaint(photo, hole, params.inpaint) if hole.any() else photo.copy()
+    shade = shading(photo, old_top | covered, body.scale, params.shading)[..., None]
+    dressed = np.clip(warped * shade, 0, 255)
+    a = alpha[..., None]
+    result = np.clip(base.astype(np.float32) * (1 - a) + dressed * a + 0.5, 0, 255).astype(np.uint8)
+    changed = (result != photo).any(axis=2)  # soft garment edges and the fill's seam included
+    edit = np.where(covered, 255, np.where(changed | hole, 128, 0)).astype(np.uint8)
+    rgba = np.dstack([np.clip(warped + 0.5, 0, 255).astype(np.uint8), (alpha * 255).astype(np.uint8)])
+    return {"image": result, "edit_mask": edit, "warped_garment": rgba}
+
+
+def _write(path: Path, image: np.ndarray) -> Path:
+    code = cv2.COLOR_RGBA2BGRA if image.ndim == 3 and image.shape[2] == 4 else cv2.COLOR_RGB2BGR
+    ok, data = cv2.imencode(".png", cv2.cvtColor(image, code) if image.ndim == 3 else image)
+    if not ok:
+        raise InputError(f"{path}: cannot encode PNG")
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
+    """Dress the person photo in the product photo's top."""
+    person_path, garment_path = Path(inputs["person"]), Path(inputs["garment"])
+    photo = read_image(person_path)
+    pose = PoseSequence.load(Path(inputs["person_pose"]))
+    if (pose.width, pose.height) != photo.shape[1::-1]:
+        raise InputError(f"{person_path}: its pose is for a {pose.width}x{pose.height} photo")
+    garment = cut_garment(read_image(garment_path), str(garment_path))
+    out = try_on(photo, garment, person_body(pose, str(person_path)), params)
+    ctx.progress(1, 1)
+    outputs = {role: Output(path=_write(Path(out_dir) / f"{role}.png", img), kind="image")
+               for role, img in out.items()}  # fmt: skip
+    edit = out["edit_mask"]
+    return StageResult(
+        outputs=outputs,
+        metrics={"garment_area": float((edit == 255).mean()), "inpainted_area": float((edit == 128).mean())},
+        frames=1,
+    )

@@ -1,0 +1,90 @@
+"""The try_on spec kind: a valid spec loads; no person, no garment, a category the backend cannot do
+are located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dhcore.demo.assets import png_writer
+from dhcore.demo.tryon_assets import tshirt
+from dhcore.plan import plan
+from dhcore.spec.loader import SpecError, load_spec
+from tests import realdata
+
+SPEC = """\
+version: 1
+kind: try_on
+person:
+  image: {person}
+garment:
+  image: {garment}
+  category: {category}
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tryon")
+    png_writer(realdata.rgb("astronaut"))(root / "person.png")
+    png_writer(tshirt())(root / "tshirt.png")
+    png_writer(np.full((128, 128, 3), 210, np.uint8))(root / "blank.png")
+    return root
+
+
+def write(folder: Path, name: str, person: str = "person.png", garment: str = "tshirt.png",
+          category: str = "top", extra: str = "") -> Path:  # fmt: skip
+    path = folder / f"{name}.yaml"
+    path.write_text(SPEC.format(person=person, garment=garment, category=category) + extra)
+    return path
+
+
+def test_valid_spec_loads_and_plans(folder: Path) -> None:
+    loaded = load_spec(write(folder, "ok"))
+    assert loaded.kind == "try_on" and loaded.spec.quality.face_distance == 0.3
+    p = plan(loaded)
+    assert [c.stage for c in p.calls] == ["pose.extract", "tryon.warp", "tryon.figures"]
+    assert {i.role for i in p.inputs} == {"person", "garment"} and set(p.outputs) == {"image"}
+
+
+def test_category_the_backend_cannot_do_is_located(folder: Path) -> None:
+    path = write(folder, "dress", category="dress")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert str(err.value) == (
+        f"{path}:7:13: garment.category: backend 'warp' cannot dress a 'dress' (it can: top)"
+    )
+
+
+def test_unknown_category_is_located(folder: Path) -> None:
+    with pytest.raises(SpecError, match=r":7:13: garment.category: should be 'top', 'bottom'"):
+        load_spec(write(folder, "hat", category="hat"))
+
+
+def test_photo_without_a_person_is_located(folder: Path) -> None:
+    path = write(folder, "nobody", person="tshirt.png")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:4:10: person.image: {folder / 'tshirt.png'}: no person found")
+
+
+def test_garment_photo_without_a_garment_is_located(folder: Path) -> None:
+    path = write(folder, "blank", garment="blank.png")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert str(err.value) == (
+        f"{path}:6:10: garment.image: {folder / 'blank.png'}: "
+        "no garment found: the photo is (nearly) all background colour"
+    )
+    path = write(folder, "scene", garment="person.png")  # a real photo of a scene, not a flat lay
+    with pytest.raises(SpecError, match=r":6:10: garment.image: .*not one plain background colour"):
+        load_spec(path)
+
+
+def test_bad_backend_params_are_located(folder: Path) -> None:
+    path = write(folder, "params", extra="backend_params: {shading: 3}\n")
+    with pytest.raises(SpecError, match=r"backend_params.shading: .*less than or equal to 1"):
+        load_spec(path)

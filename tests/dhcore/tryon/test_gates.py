@@ -1,0 +1,26 @@
+"""Try-on quality gates: minima and the face-distance ceiling."""
+
+from __future__ import annotations
+
+from dhcore.quality import judge
+from dhcore.spec.try_on import TryOnQualitySpec
+
+GOOD = {"garment_colour": 0.7, "garment_ssim": 0.9, "silhouette_iou": 0.95, "background_psnr": 100.0,
+        "face_distance": 0.0}  # fmt: skip
+
+
+def test_good_figures_succeed() -> None:
+    assert judge(GOOD, TryOnQualitySpec()).status == "succeeded"
+
+
+def test_a_changed_face_needs_review_and_fails_when_enforced() -> None:
+    bad = GOOD | {"face_distance": 0.7, "silhouette_iou": 0.5}
+    verdict = judge(bad, TryOnQualitySpec())
+    assert verdict.status == "needs_review"
+    assert verdict.reasons == ["silhouette_iou 0.50 is below 0.85", "face_distance 0.70 is above 0.30"]
+    assert judge(bad, TryOnQualitySpec(enforce="fail")).status == "failed"
+    assert judge(bad, TryOnQualitySpec(face_distance=None, silhouette_iou=None)).status == "succeeded"
+
+
+def test_a_lost_face_is_above_any_ceiling() -> None:
+    assert judge(GOOD | {"face_distance": float("inf")}, TryOnQualitySpec()).status == "needs_review"
