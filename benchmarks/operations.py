@@ -84,13 +84,18 @@ def overhead_and_gc(work: Path, seconds: float) -> None:
         env = {**env, "DH_HOME": str(work / "home")}
         done = subprocess.run([PY, "-m", "dh.cli", "run", "--json", str(spec)], env=env, capture_output=True,
                               text=True, check=True)  # fmt: skip
-        result = json.loads(done.stdout)
-        t = result["timings"]
-        overhead = t["wall_seconds"] - t["stage_seconds"]
+        t = json.loads(done.stdout)["timings"]
+        # the same spec again: every stage is a cache hit, so its wall time is what orchestration costs a
+        # production (flow and task runs, artifacts, catalog lookups) without the stages' compute
+        again = subprocess.run([PY, "-m", "dh.cli", "run", "--json", str(spec)], env=env, capture_output=True,
+                               text=True, check=True)  # fmt: skip
+        rerun = json.loads(again.stdout)["timings"]
         print(f"1. demo production ({seconds:g} s) with a running server: wall {t['wall_seconds']:.1f} s, "
-              f"stage compute {t['stage_seconds']:.1f} s, Prefect start-up {t['prefect_startup_seconds']:.1f} s")  # fmt: skip
-        print(f"   overhead (wall - stage compute) {overhead:.1f} s = {100 * overhead / t['stage_seconds']:.1f} % "
-              f"of stage compute")  # fmt: skip
+              f"stage compute {t['stage_seconds']:.1f} s (sum; pose_pck overlaps assemble), "
+              f"Prefect start-up {t['prefect_startup_seconds']:.1f} s")  # fmt: skip
+        print(f"   all-cache-hit re-run: wall {rerun['wall_seconds']:.1f} s = "
+              f"{100 * rerun['wall_seconds'] / t['stage_seconds']:.1f} % of the stage compute (orchestration cost "
+              f"per production); start-up alone {100 * t['prefect_startup_seconds'] / t['stage_seconds']:.1f} %")  # fmt: skip
         store = work / "home" / "assets"
         before = _du(store)
         gc = json.loads(subprocess.run([PY, "-m", "dh.cli", "gc", "--json"], env=env, capture_output=True,

@@ -67,7 +67,7 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps({"dry_run": args.dry_run, "pruned_assets": report.pruned, "freed_bytes": report.freed_bytes,
                           "kept_intermediate_bytes": report.kept_bytes}))  # fmt: skip
         return 0
-    verb = "would free" if args.dry_run else "freed"
-    print(f"{report.pruned} intermediate asset(s) pruned, {verb} {human(report.freed_bytes)}; "
+    done = "would be pruned, freeing" if args.dry_run else "pruned, freed"
+    print(f"{report.pruned} intermediate asset(s) {done} {human(report.freed_bytes)}; "
           f"{human(report.kept_bytes)} of intermediates kept")  # fmt: skip
     return 0
