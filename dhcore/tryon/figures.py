@@ -116,10 +116,10 @@ def face_distance(before: np.ndarray, after: np.ndarray, backend: str) -> float 
 
 def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
     """Measure the try-on against the person photo and the product photo."""
-    from dhcore.tryon.garment import cut_garment
+    from dhcore.tryon.worn import cut_any
 
     person, result = read_image(Path(inputs["person"])), read_image(Path(inputs["result"]))
-    garment = cut_garment(read_image(Path(inputs["garment"])), str(inputs["garment"]))
+    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]))
     edit = cv2.imread(str(inputs["edit_mask"]), cv2.IMREAD_GRAYSCALE)
     rgba = cv2.imread(str(inputs["warped_garment"]), cv2.IMREAD_UNCHANGED)
     warped = cv2.cvtColor(rgba[..., :3], cv2.COLOR_BGR2RGB)
