@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -32,7 +33,7 @@ PSNR_IDENTICAL = 100.0
 
 
 class Params(StageParams):
-    face_backend: str = Field("dlib", pattern="^(dlib|mediapipe)$")
+    face_backend: Literal["dlib", "mediapipe"] = "dlib"
     #: share of the image's long side around the person left out of the background figure
     seam: float = Field(0.03, ge=0, le=0.2)
 

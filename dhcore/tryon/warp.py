@@ -1,7 +1,8 @@
 """tryon.warp: the embedded CPU try-on backend for tops.
 
-product photo -> garment mask and outline anchors (garment.py: a flat lay; worn.py: on a person) -> a thin-plate spline that puts the
-garment's neck, shoulders and hem on the person's neck, shoulders and torso (MediaPipe pose),
+product photo -> garment mask and outline anchors (garment.py: a flat lay; worn.py: on a person)
+-> a thin-plate spline that puts the garment's neck, shoulders and hem on the person's neck,
+shoulders and torso (MediaPipe pose),
 keeping the garment's own length-to-width ratio -> clipped to the person's silhouette (warp/mask.py),
 head and forearms kept in front -> shaded with the low-frequency light of the person's own clothing
 -> what the old top showed around the new one (torso and upper arms, below the shoulders) inpainted
@@ -17,6 +18,7 @@ its part below their shoulder line is taken, so it sits low on a person photogra
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -46,7 +48,8 @@ class Params(StageParams):
     shoulder_ease: float = Field(0.12, ge=0, le=0.5)
     #: and may reach this share of the shoulder width beyond the person's silhouette
     silhouette_margin: float = Field(0.04, ge=0, le=0.3)
-    inpaint: str = Field("telea", pattern="^(telea|ns|pyramid)$")
+    #: how the old top's uncovered rest is filled (warp/fill.py)
+    inpaint: Literal["telea", "ns", "pyramid"] = "telea"
 
 
 STAGE = StageDef(
