@@ -24,7 +24,9 @@ class PersonSpec(SpecModel):
 
 
 class GarmentSpec(SpecModel):
-    image: Path = Field(description="product photo: the garment laid flat on a plain background")
+    image: Path = Field(
+        description="product photo: the garment laid flat on a plain background, or worn by someone"
+    )
     category: Category = Field(description="what the garment is; the backend must be able to dress it")
 
 

@@ -36,10 +36,10 @@ def person_problem(path: Path, person: int | None) -> str | None:
 
 def garment_problem(path: Path) -> str | None:
     from dhcore.pose.extract import read_image
-    from dhcore.tryon.garment import garment_problem_or_mask
+    from dhcore.tryon.worn import garment_problem as problem
 
     try:
-        return garment_problem_or_mask(read_image(path))[0]
+        return problem(read_image(path))
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
 

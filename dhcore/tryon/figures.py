@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -32,7 +33,7 @@ PSNR_IDENTICAL = 100.0
 
 
 class Params(StageParams):
-    face_backend: str = Field("dlib", pattern="^(dlib|mediapipe)$")
+    face_backend: Literal["dlib", "mediapipe"] = "dlib"
     #: share of the image's long side around the person left out of the background figure
     seam: float = Field(0.03, ge=0, le=0.2)
 
@@ -116,10 +117,10 @@ def face_distance(before: np.ndarray, after: np.ndarray, backend: str) -> float 
 
 def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
     """Measure the try-on against the person photo and the product photo."""
-    from dhcore.tryon.garment import cut_garment
+    from dhcore.tryon.worn import cut_any
 
     person, result = read_image(Path(inputs["person"])), read_image(Path(inputs["result"]))
-    garment = cut_garment(read_image(Path(inputs["garment"])), str(inputs["garment"]))
+    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]))
     edit = cv2.imread(str(inputs["edit_mask"]), cv2.IMREAD_GRAYSCALE)
     rgba = cv2.imread(str(inputs["warped_garment"]), cv2.IMREAD_UNCHANGED)
     warped = cv2.cvtColor(rgba[..., :3], cv2.COLOR_BGR2RGB)

@@ -1,7 +1,8 @@
 """tryon.warp: the embedded CPU try-on backend for tops.
 
-product photo -> garment mask and outline anchors (garment.py) -> a thin-plate spline that puts the
-garment's neck, shoulders and hem on the person's neck, shoulders and torso (MediaPipe pose),
+product photo -> garment mask and outline anchors (garment.py: a flat lay; worn.py: on a person)
+-> a thin-plate spline that puts the garment's neck, shoulders and hem on the person's neck,
+shoulders and torso (MediaPipe pose),
 keeping the garment's own length-to-width ratio -> clipped to the person's silhouette (warp/mask.py),
 head and forearms kept in front -> shaded with the low-frequency light of the person's own clothing
 -> what the old top showed around the new one (torso and upper arms, below the shoulders) inpainted
@@ -9,18 +10,21 @@ head and forearms kept in front -> shaded with the low-frequency light of the pe
 
 What it cannot do: bottoms, dresses and outerwear (the spec refuses them); long sleeves on bent
 arms (a sleeve is straight along the upper arm); cloth folds, hair over the shoulders; a new top
-shorter than the old one leaves an inpainted smear, not trousers; a garment worn by someone else.
+shorter than the old one leaves an inpainted smear, not trousers. A garment worn by someone else
+(worn.py) keeps that person's shading and folds, loses what their hair or hands covered, and only
+its part below their shoulder line is taken, so it sits low on a person photographed closer.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
 from pydantic import Field
 
-from dhcore.animate.warp.body import Body, draw_segments, measure_body
+from dhcore.animate.warp.body import Body, measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.errors import InputError
@@ -28,7 +32,9 @@ from dhcore.pose.extract import read_image
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 from dhcore.tryon import tps
-from dhcore.tryon.garment import Garment, cut_garment
+from dhcore.tryon.garment import Garment
+from dhcore.tryon.worn import cut_any
+from dhcore.tryon.zones import in_front, torso_zone
 
 NAME = "tryon.warp"
 VERSION = "2"
@@ -42,7 +48,8 @@ class Params(StageParams):
     shoulder_ease: float = Field(0.12, ge=0, le=0.5)
     #: and may reach this share of the shoulder width beyond the person's silhouette
     silhouette_margin: float = Field(0.04, ge=0, le=0.3)
-    inpaint: str = Field("telea", pattern="^(telea|ns|pyramid)$")
+    #: how the old top's uncovered rest is filled (warp/fill.py)
+    inpaint: Literal["telea", "ns", "pyramid"] = "telea"
 
 
 STAGE = StageDef(
@@ -76,11 +83,13 @@ def targets(body: Body, garment: Garment, ease: float) -> dict[str, np.ndarray]:
     g_width = float(np.linalg.norm(g["l_shoulder"] - g["r_shoulder"]))
     scale = width * (1 + 2 * ease) / max(g_width, 1e-6)
     g_mid = (g["l_shoulder"] + g["r_shoulder"]) / 2
+    g_across = (g["l_shoulder"] - g["r_shoulder"]) / max(g_width, 1e-6)
+    g_down = np.array([-g_across[1], g_across[0]])  # a garment worn by a leaning person leans too
     mid = (rs + ls) / 2 - 0.06 * width * down
 
     def place(p: np.ndarray) -> np.ndarray:
         d = p - g_mid
-        return mid + scale * (d[0] * across + d[1] * down)
+        return mid + scale * (float(d @ g_across) * across + float(d @ g_down) * down)
 
     placed = {name: place(p) for name, p in g.items() if not name.endswith("_sleeve")}
     for side in ("r", "l"):  # a sleeve hangs along the upper arm, as long as the garment makes it
@@ -92,6 +101,9 @@ def targets(body: Body, garment: Garment, ease: float) -> dict[str, np.ndarray]:
         if sleeve is None or elbow is None:
             continue
         arm = elbow - body.point(f"{side}_shoulder")
+        outward = -1.0 if side == "r" else 1.0
+        if float(arm @ across) * outward < 0:
+            continue  # an upper arm across the body: a sleeve there would fold the torso
         length = scale * float(np.linalg.norm(sleeve - g[f"{side}_shoulder"]))
         placed[f"{side}_sleeve"] = shoulder + arm / max(np.linalg.norm(arm), 1e-6) * length
     return placed
@@ -114,20 +126,6 @@ def warp_garment(
     return rgb.astype(np.float32), np.clip(mask, 0, 1)
 
 
-def in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
-    """Head and forearms with hands: drawn over the new top (bool [H, W])."""
-    front = np.zeros(shape, bool)
-    if body.head_center is not None:
-        c = tuple(int(round(v)) for v in body.head_center)
-        disc = np.zeros(shape, np.uint8)
-        cv2.circle(disc, c, int(round(body.head_radius)), 1, -1)
-        front |= disc > 0
-    forearms = [s for part in ("r_arm", "l_arm") for s in body.reach(part) if s[0].endswith("forearm")]
-    if forearms:
-        front |= draw_segments(forearms, shape, 0, max(2, round(0.2 * body.scale))) > 0
-    return front
-
-
 def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float) -> np.ndarray:
     """The person's clothing light (low frequencies of its luminance), 1.0 = the region's median."""
     luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -137,26 +135,6 @@ def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float
     median = float(np.median(smooth[region])) if region.any() else 1.0
     ratio = np.clip(smooth / max(median, 1.0), 0.7, 1.25)
     return ratio**strength
-
-
-def torso_zone(body: Body, shape: tuple[int, int]) -> np.ndarray:
-    """Where a top is worn: the torso polygon, widened, and the upper arms."""
-    zone = np.zeros(shape, np.uint8)
-    rs, ls, lh, rh = body.torso
-    centre = body.torso.mean(axis=0)
-    grown = centre + (body.torso - centre) * 1.25
-    cv2.fillPoly(zone, [np.round(grown).astype(np.int32)], 1)
-    upper = [
-        s for part in ("r_arm", "l_arm") for s in body.segments.get(part, []) if not s[0].endswith("forearm")
-    ]
-    if upper:
-        zone |= (draw_segments(upper, shape, 0, max(2, round(0.3 * body.scale))) > 0).astype(np.uint8)
-    # not above the shoulder line: an old collar left visible looks better than a smear over the neck
-    down = (rh + lh) / 2 - (rs + ls) / 2
-    down /= max(np.linalg.norm(down), 1e-6)
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
-    below = (xs - (rs[0] + ls[0]) / 2) * down[0] + (ys - (rs[1] + ls[1]) / 2) * down[1] > 0
-    return (zone > 0) & below
 
 
 def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> dict[str, np.ndarray]:
@@ -198,7 +176,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     pose = PoseSequence.load(Path(inputs["person_pose"]))
     if (pose.width, pose.height) != photo.shape[1::-1]:
         raise InputError(f"{person_path}: its pose is for a {pose.width}x{pose.height} photo")
-    garment = cut_garment(read_image(garment_path), str(garment_path))
+    garment = cut_any(read_image(garment_path), str(garment_path))
     out = try_on(photo, garment, person_body(pose, str(person_path)), params)
     ctx.progress(1, 1)
     outputs = {role: Output(path=_write(Path(out_dir) / f"{role}.png", img), kind="image")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skimage import data
 
 from dhcore.demo.assets import png_writer
 from dhcore.demo.tryon_assets import tshirt
@@ -31,6 +32,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     png_writer(realdata.rgb("astronaut"))(root / "person.png")
     png_writer(tshirt())(root / "tshirt.png")
     png_writer(np.full((128, 128, 3), 210, np.uint8))(root / "blank.png")
+    png_writer(data.coffee())(root / "coffee.png")
     return root
 
 
@@ -77,11 +79,17 @@ def test_garment_photo_without_a_garment_is_located(folder: Path) -> None:
         load_spec(path)
     assert str(err.value) == (
         f"{path}:6:10: garment.image: {folder / 'blank.png'}: "
-        "no garment found: the photo is (nearly) all background colour"
+        "no garment found: the photo is (nearly) all background colour; "
+        "nor does it show a person wearing one (both shoulders visible)"
     )
-    path = write(folder, "scene", garment="person.png")  # a real photo of a scene, not a flat lay
-    with pytest.raises(SpecError, match=r":6:10: garment.image: .*not one plain background colour"):
+    path = write(folder, "scene", garment="coffee.png")  # a real photo: neither a flat lay nor a wearer
+    with pytest.raises(SpecError, match=r":6:10: garment.image: .*not one plain background colour.*"
+                       r"nor does it show a person wearing one"):  # fmt: skip
         load_spec(path)
+
+
+def test_garment_worn_by_someone_else_is_accepted(folder: Path) -> None:
+    assert load_spec(write(folder, "worn", garment="person.png")).kind == "try_on"
 
 
 def test_bad_backend_params_are_located(folder: Path) -> None:
