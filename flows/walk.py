@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from dhcore.catalog.repo import AssetRef
 from dhcore.plan import Binding, Call, Plan
+from dhcore.quality import Verdict
 from dhcore.runner import StepOutcome
-from tasks.production import register_input
+from dhcore.spec.loader import LoadedSpec, load_spec
+from tasks.production import close_production, open_production, production_guard, register_input
 from tasks.step import RunContext, stage_task
 
 
@@ -36,3 +40,23 @@ def walk(ctx: RunContext, calls: tuple[Call, ...] | list[Call], refs: dict[str, 
 
 def deliverables(plan: Plan, outcomes: dict[str, StepOutcome]) -> dict[str, AssetRef]:
     return {role: outcomes[ref.call].out(ref.role) for role, ref in plan.outputs.items() if ref.call}
+
+
+def produce(
+    spec_path: str, production_id: str | None, plan: Callable[[LoadedSpec], Plan],
+    metrics: Callable[[dict[str, dict[str, float]]], dict[str, float]],
+    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict],
+) -> dict[str, Any]:  # fmt: skip
+    """A one-plan production (the body of every such flow): walk the plan, judge its figures, deliver."""
+    started = time.time()
+    loaded = load_spec(spec_path)
+    planned = plan(loaded)
+    ctx = open_production(loaded, production_id)
+    with production_guard(ctx):
+        outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned))
+        figures = metrics({k: o.metrics for k, o in outcomes.items()})
+        gates = verdict(loaded, figures)
+        info = close_production(
+            ctx, deliverables(planned, outcomes), figures, status=gates.status, reasons=gates.reasons
+        )
+    return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}
