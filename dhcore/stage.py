@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,16 @@ class StageParams(BaseModel):
     """Base for stage params: strict, so a typo in a spec never silently changes nothing."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=StageParams)
+
+
+def as_params(model: type[P], params: StageParams | dict[str, Any]) -> P:
+    """`params` as `model` (backends are also called with another model's dump or a plain dict)."""
+    if isinstance(params, model):
+        return params
+    return model.model_validate(params.model_dump() if isinstance(params, BaseModel) else dict(params))
 
 
 class Output(BaseModel):

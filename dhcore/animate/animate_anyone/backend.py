@@ -29,7 +29,7 @@ from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult
+from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 
 def release_cache() -> None:
@@ -79,10 +79,7 @@ class AnimateAnyoneBackend:
     release: ClassVar[Release] = MOORE
 
     def _params(self, params: StageParams | dict) -> AnimateAnyoneParams:
-        if isinstance(params, self.Params):
-            return params  # type: ignore[return-value]
-        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
-        return self.Params.model_validate(data)  # type: ignore[return-value]
+        return as_params(self.Params, params)  # type: ignore[return-value]
 
     def ids(self, params: AnimateAnyoneParams) -> ModelIds:
         return ModelIds(params.model, params.unet_config, params.vae, params.image_encoder)

@@ -27,7 +27,7 @@ from dhcore.media.frames import FrameWriter, iter_frames, probe
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult
+from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 DENSEPOSE = "densepose"
 
@@ -55,10 +55,7 @@ class MagicAnimateBackend:
     Params: ClassVar[type[StageParams]] = MagicAnimateParams
 
     def _params(self, params: StageParams | dict) -> MagicAnimateParams:
-        if isinstance(params, MagicAnimateParams):
-            return params
-        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
-        return MagicAnimateParams.model_validate(data)
+        return as_params(MagicAnimateParams, params)  # type: ignore[return-value]
 
     def ids(self, params: MagicAnimateParams) -> ModelIds:
         return ModelIds(params.model, params.sd15, params.vae)

@@ -28,7 +28,7 @@ from dhcore.pool import POOL
 from dhcore.pose.align import reference_in_output
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
-from dhcore.stage import Output, Progress, StageParams, StageResult
+from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 
 def release_cache() -> None:
@@ -45,10 +45,7 @@ class MimicMotionBackend:
     Params: ClassVar[type[StageParams]] = MimicMotionParams
 
     def _params(self, params: StageParams | dict) -> MimicMotionParams:
-        if isinstance(params, MimicMotionParams):
-            return params
-        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
-        return MimicMotionParams.model_validate(data)
+        return as_params(MimicMotionParams, params)  # type: ignore[return-value]
 
     def ids(self, params: MimicMotionParams) -> ModelIds:
         if params.identity is None:

@@ -29,7 +29,7 @@ from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
-from dhcore.stage import Output, Progress, StageParams, StageResult
+from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 #: three stride-2 levels: the latent (size / 8) must halve three times
 SIZE_MULTIPLE = 64
@@ -59,10 +59,7 @@ class UniAnimateBackend:
     Params: ClassVar[type[StageParams]] = UniAnimateParams
 
     def _params(self, params: StageParams | dict) -> UniAnimateParams:
-        if isinstance(params, UniAnimateParams):
-            return params
-        data = params.model_dump() if isinstance(params, StageParams) else dict(params)
-        return UniAnimateParams.model_validate(data)
+        return as_params(UniAnimateParams, params)  # type: ignore[return-value]
 
     def ids(self, params: UniAnimateParams) -> ModelIds:
         return ModelIds(params.model, params.sd21, params.clip)

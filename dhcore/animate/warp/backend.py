@@ -28,7 +28,7 @@ from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
 from dhcore.media.geometry import photo_fit
 from dhcore.pose.extract import read_image
 from dhcore.pose.keypoints import J, PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult
+from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
 VERSION = "2"
@@ -63,7 +63,7 @@ class WarpBackend:
     def run(
         self, inputs: AnimateInputs, params: StageParams, out_path: Path, progress: Progress
     ) -> StageResult:
-        p = params if isinstance(params, WarpParams) else WarpParams.model_validate(params.model_dump())
+        p = as_params(WarpParams, params)
         started = time.perf_counter()
         target = PoseSequence.load(inputs.target_pose)
         if len(target) == 0:
