@@ -57,7 +57,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.align"
-VERSION = "1"
+VERSION = "2"
 AUTO_PERCENTILE = 90.0
 OUTLIER_FACTOR = 3.0
 _EPS = 1e-6
@@ -130,7 +130,8 @@ class Alignment:
     #: the driving root path's scale about the align frame (musepose: the body scale)
     root_scale: float = 1.0
     back_view_frames: int = 0
-    framed_frames: int = 0  # frames shifted to keep the figure inside
+    framed_frames: int = 0  # frames shifted or shrunk to keep the figure inside
+    framing_scale: float = 1.0  # the smallest shrink applied to keep the figure inside
     warnings: list[str] = field(default_factory=list)
 
 
@@ -369,10 +370,17 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     if params.keep_in_frame:
         head, head_vis = dpts[:, framing.HEAD, :2], dvis[:, framing.HEAD]
         inside = np.where(head_vis[..., None], (head >= 0) & (head <= 1), True).all(axis=(1, 2))
-        out, shifts = framing.keep_in_frame(
+        out, shifts, scales = framing.keep_in_frame(
             out, dvis, rpts[0], rvis[0], inside & head_vis.any(1), params.width, params.height
         )
-        info.framed_frames = int((np.abs(shifts) > 1.0).any(1).sum())
+        info.framed_frames = int(((np.abs(shifts) > 1.0).any(1) | (scales < 0.99)).sum())
+        info.framing_scale = float(scales.min())
+        if info.framing_scale < 0.95:
+            info.warnings.append(
+                f"the figure is larger than the {params.width}x{params.height} frame in "
+                f"{int((scales < 0.99).sum())} of {len(scales)} frames; shrunk there (to "
+                f"{info.framing_scale:.0%} at most) to stay inside"
+            )
     return tree.unflatten(out, params.width, params.height, driving.fps), info
 
 
@@ -415,7 +423,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     ctx.progress(len(driving), len(driving))
     metrics = {f"scale_{k}": v for k, v in info.scales.items() if k in MUSE_SEGMENTS or k == "body"}
     metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
-    metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames))
+    metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames),
+                   framing_scale=info.framing_scale)  # fmt: skip
     if params.method == "unianimate":
         metrics.update(stretch_x=info.stretch[0], stretch_y=info.stretch[1])
     meta = {"width": params.width, "height": params.height, "fps": driving.fps, "frames": len(target),
