@@ -184,7 +184,7 @@ def detect_video(
     fps = float(info.fps) if info.fps else 0.0
     if fps <= 0:
         raise InputError(f"{path}: the video has no frame rate")
-    bodies, hands, faces, detected = [], [], [], []
+    bodies, hands, faces, depths, detected = [], [], [], [], []
     tracker: track_person.Tracker | None = None
     try:
         for chunk in iter_frames(path, chunk=CHUNK):
@@ -196,6 +196,10 @@ def detect_video(
                     b, hd, f, _ = tracker.detect(detector, rgb)
                 else:
                     b, hd, f = detector.detect(rgb)
+                depth = getattr(detector, "depth", None)
+                if depth is not None:
+                    scale = tracker.depth_scale if tracker is not None else 1.0
+                    depths.append(np.where(b[:, 2] > 0, depth * scale, np.nan).astype(np.float32))
                 bodies.append(b)
                 hands.append(hd)
                 faces.append(f)
@@ -206,7 +210,10 @@ def detect_video(
             detector.close()
     if not bodies:
         raise InputError(f"{path}: the video has no frames")
-    pose = PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
+    depth = np.stack(depths) if len(depths) == len(bodies) else None
+    pose = PoseSequence(
+        np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps, depth
+    )
     if tracker is not None and warnings is not None:
         lost = int(len(detected) - sum(detected))
         warnings.append(f"{path.name}: the followed person was not found in {lost} of {len(detected)} frames; "

@@ -98,11 +98,15 @@ class Tracker:
     def __init__(self, start: Box) -> None:
         self.box = start
         self.lost = 0
+        #: the last window's side over the frame width: the detector's depth (in window widths) times
+        #: this is in frame widths
+        self.depth_scale = 1.0
 
     def detect(self, detector, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Pose of the tracked person in this frame (all missing when lost), and whether found."""
         h, w = rgb.shape[:2]
         crop, x0, y0, side = window(rgb, self.box)
+        self.depth_scale = side / w
         parts = [a.copy() for a in detector.detect(crop)]
         for a in parts:
             a[..., 0] = (x0 + a[..., 0] * side) / w

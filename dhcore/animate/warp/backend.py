@@ -31,7 +31,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult
 
 NAME = "animate.warp"
-VERSION = "2"
+VERSION = "3"
 
 
 class WarpParams(StageParams):
@@ -84,7 +84,8 @@ class WarpBackend:
                 chunk = target.body[start : start + p.chunk]
                 frames = np.empty((len(chunk), inputs.height, inputs.width, 3), np.uint8)
                 for i, joints in enumerate(chunk):
-                    fallbacks.append(float(puppet.render(joints, frames[i])))
+                    depth = None if target.depth is None else target.depth[start + i]
+                    fallbacks.append(float(puppet.render(joints, frames[i], depth)))
                 writer.write(frames)
                 progress(start + len(chunk), total)
         render_s = time.perf_counter() - render_started
@@ -176,23 +177,37 @@ class Puppet:
             puppet.warnings.append(f"{inputs.reference_pose}: {len(ref)} frames, used the first")
         return puppet
 
-    def render(self, body: np.ndarray, out: np.ndarray) -> int:
-        """Draw one frame for target joints body [18, 3] (normalized output coords) into out."""
+    def render(self, body: np.ndarray, out: np.ndarray, depth: np.ndarray | None = None) -> int:
+        """Draw one frame for target joints body [18, 3] (normalized output coords) into out;
+        depth [18] (the driver's, optional) orders the limb layers."""
         tgt = body[:, :2].astype(np.float64) * (self.width, self.height)
         ok = (body[:, 2] >= self.confidence) & np.isfinite(tgt).all(axis=1)
         transforms, fallbacks = self.poser(np.nan_to_num(tgt), ok)
         frame = self._frame
         frame[...] = self.background
-        for part in ["core", *self._limb_order(tgt, ok)]:
+        behind, front = self._limb_order(tgt, ok, depth)
+        for part in [*behind, "core", *front]:
             layer = self.rig.layers.get(part)
             if layer is not None:
                 self.canvas.draw(frame, layer, skin(layer, transforms))
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
 
-    def _limb_order(self, tgt: np.ndarray, ok: np.ndarray) -> list[str]:
-        """Legs before arms; within a pair, a limb reaching across the body's midline goes last
-        (2D keypoints carry no depth, and a limb crossing the body is usually in front of it)."""
+    def _limb_order(
+        self, tgt: np.ndarray, ok: np.ndarray, depth: np.ndarray | None
+    ) -> tuple[list[str], list[str]]:
+        """(limbs drawn behind the torso, limbs drawn over it), each back to front.
+
+        With the driver's depth for every limb and the torso: far limbs first, and a limb clearly
+        behind the torso (an arm behind the back) under it. Without: legs before arms, and within a
+        pair a limb reaching across the body's midline last (a limb crossing the body is usually in
+        front of it)."""
+        by_depth = _limb_depths(depth, ok, self._limbs) if depth is not None else None
+        if by_depth is not None:
+            limbs, torso = by_depth
+            order = sorted(self._limbs, key=lambda part: -limbs[part])
+            behind = [part for part in order if limbs[part] - torso > BEHIND]
+            return behind, [part for part in order if part not in behind]
 
         def crossing(part: str) -> bool:
             side, kind = part.split("_")
@@ -204,4 +219,27 @@ class Puppet:
             centre = (tgt[root] + tgt[other]) / 2
             return float(np.dot(tgt[tip] - centre, tgt[root] - centre)) < 0
 
-        return sorted(self._limbs, key=lambda part: (part.endswith("arm"), crossing(part)))
+        return [], sorted(self._limbs, key=lambda part: (part.endswith("arm"), crossing(part)))
+
+
+#: a limb this many shoulder widths (the target depth's unit, see pose.align) behind the torso is
+#: drawn under it
+BEHIND = 0.5
+#: each limb's depth: the mean of its middle and end joints
+_LIMB_JOINTS = {
+    f"{side}_{kind}": (J[f"{side}_{mid}"], J[f"{side}_{tip}"])
+    for side in ("r", "l")
+    for kind, mid, tip in (("arm", "elbow", "wrist"), ("leg", "knee", "ankle"))
+}
+_TORSO = [J[n] for n in ("r_shoulder", "l_shoulder", "r_hip", "l_hip")]
+
+
+def _limb_depths(
+    depth: np.ndarray, ok: np.ndarray, limbs: list[str]
+) -> tuple[dict[str, float], float] | None:
+    """Per limb depth and the torso's; None when any of them is unknown in this frame."""
+    known = ok & np.isfinite(depth)
+    if not all(known[j] for part in limbs for j in _LIMB_JOINTS[part]) or not known[_TORSO].all():
+        return None
+    values = {part: float(depth[list(_LIMB_JOINTS[part])].mean()) for part in limbs}
+    return values, float(depth[_TORSO].mean())

@@ -54,6 +54,9 @@ def test_a_street_video_follows_one_person_and_says_so(street: Path, tmp_path: P
     assert steps.max() < 0.35 * height, steps
     # ...and they do walk: over the clip they move by more than a body width
     assert np.linalg.norm(hips[ok][-1] - hips[ok][0]) > 0.2 * height
+    # each joint of the followed person has a depth (MediaPipe's z, in frame widths)
+    assert pose.depth is not None and np.isfinite(pose.depth[seen]).all()
+    assert np.nanmax(np.abs(pose.depth)) < 0.5  # a person ~90 px tall in a 768 px frame
     # missing frames are missing (NaN, confidence 0), not another person
     lost = ~np.array([extract.shows_body(b) for b in pose.body])
     assert np.isnan(pose.body[lost, :, :2]).all() and (pose.body[lost, :, 2] == 0).all()

@@ -95,6 +95,29 @@ def test_a_forearm_across_the_torso_is_drawn_in_front(scene, helpers, figure):
     assert _colour_share(frames[0], target[J[a]], target[J[b]], colour, t0=t_over, t1=0.9) >= 0.9
 
 
+@pytest.mark.parametrize("behind", [False, True])
+def test_the_drivers_depth_puts_a_forearm_in_front_of_or_behind_the_torso(scene, helpers, figure, behind):
+    photo, ref = figure
+    elbow, wrist = ref[J["r_elbow"]], ref[J["r_wrist"]]
+    length = float(np.linalg.norm(wrist - elbow))
+    target = ref.copy()
+    target[J["r_wrist"]] = elbow + np.array([length, 0.0])  # across the torso, as above
+    depth = np.zeros((1, 18), np.float32)  # in the driver's shoulder widths; torso at 0
+    depth[0, [J["r_elbow"], J["r_wrist"]]] = 1.0 if behind else -1.0
+    poses = helpers.pose_sequence([target], W, H).replace(depth=depth)
+    inputs = scene.inputs(photo, helpers.pose_sequence([ref], W, H), poses, W, H)
+    WarpBackend().run(inputs, WarpParams(), scene.root / "out.nut", no_progress)
+    frame = np.concatenate(list(iter_frames(scene.root / "out.nut")))[0]
+    a, b, colour = helpers.LIMB_COLOURS["r_forearm"]
+    t_over = (ref[J["r_shoulder"]][0] + 10 - elbow[0]) / length
+    share = _colour_share(frame, target[J[a]], target[J[b]], colour, t0=t_over, t1=0.9)
+    torso = _colour_share(frame, target[J[a]], target[J[b]], helpers.TORSO, t0=t_over, t1=0.9)
+    if behind:  # an arm behind the back: the shirt shows where it crosses
+        assert share <= 0.1 and torso >= 0.8
+    else:
+        assert share >= 0.9
+
+
 def test_missing_target_joints_keep_the_limb_attached(scene, helpers, figure):
     """A wrist lost in the target: the forearm follows its upper arm instead of staying behind."""
     photo, ref = figure
