@@ -198,7 +198,7 @@ class Puppet:
     ) -> tuple[list[str], list[str]]:
         """(limbs drawn behind the torso, limbs drawn over it), each back to front.
 
-        With the driver's depth for every limb and the torso: far limbs first, and a limb clearly
+        With the driver's depth for the torso and some limb: far limbs first, and a limb clearly
         behind the torso (an arm behind the back) under it. Without: legs before arms, and within a
         pair a limb reaching across the body's midline last (a limb crossing the body is usually in
         front of it)."""
@@ -237,9 +237,18 @@ _TORSO = [J[n] for n in ("r_shoulder", "l_shoulder", "r_hip", "l_hip")]
 def _limb_depths(
     depth: np.ndarray, ok: np.ndarray, limbs: list[str]
 ) -> tuple[dict[str, float], float] | None:
-    """Per limb depth and the torso's; None when any of them is unknown in this frame."""
+    """Per limb depth (the mean of its known middle and end joints) and the torso's; None when the
+    torso's or every limb's depth is unknown in this frame. A limb without a known depth (hidden in
+    the driver) is put at the torso's depth: over the torso, under the limbs known to be in front."""
     known = ok & np.isfinite(depth)
-    if not all(known[j] for part in limbs for j in _LIMB_JOINTS[part]) or not known[_TORSO].all():
+    torso = [j for j in _TORSO if known[j]]
+    if len(torso) < 2:
         return None
-    values = {part: float(depth[list(_LIMB_JOINTS[part])].mean()) for part in limbs}
-    return values, float(depth[_TORSO].mean())
+    centre = float(depth[torso].mean())
+    values = {}
+    for part in limbs:
+        joints = [j for j in _LIMB_JOINTS[part] if known[j]]
+        values[part] = float(depth[joints].mean()) if joints else centre
+    if all(not any(known[j] for j in _LIMB_JOINTS[part]) for part in limbs):
+        return None
+    return values, centre

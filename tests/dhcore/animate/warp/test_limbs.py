@@ -176,3 +176,16 @@ def test_forearms_crossed_over_the_torso_are_cut_out_and_the_shirt_filled(scene,
         assert _colour_share(last, joints[J[a]], joints[J[b]], colour, t0=0.35, t1=0.65) <= 0.1, bone
     chest = np.round((joints[J["r_wrist"]] + joints[J["l_wrist"]]) / 2 + (0, 12)).astype(int)
     assert np.abs(last[chest[1], chest[0]].astype(int) - helpers.TORSO).max() <= 40
+
+
+def test_limb_depths_place_a_hidden_limb_at_the_torso_and_need_the_torso():
+    from dhcore.animate.warp.backend import _limb_depths
+
+    depth = np.zeros(18, np.float32)
+    depth[[J["r_elbow"], J["r_wrist"]]] = -2.0  # the near arm, in front
+    ok = np.ones(18, bool)
+    ok[[J["l_elbow"], J["l_wrist"]]] = False  # the far arm hidden in the driver
+    limbs, torso = _limb_depths(depth, ok, ["r_arm", "l_arm"])
+    assert limbs == {"r_arm": -2.0, "l_arm": torso} and torso == 0.0
+    ok[[J["r_shoulder"], J["l_shoulder"], J["r_hip"]]] = False
+    assert _limb_depths(depth, ok, ["r_arm", "l_arm"]) is None  # one torso joint is not a torso
