@@ -185,29 +185,23 @@ class Puppet:
         transforms, fallbacks = self.poser(np.nan_to_num(tgt), ok)
         frame = self._frame
         frame[...] = self.background
-        behind, front = self._limb_order(tgt, ok, depth)
-        for part in [*behind, "core", *front]:
+        for part in ["core", *self._limb_order(tgt, ok, depth)]:
             layer = self.rig.layers.get(part)
             if layer is not None:
                 self.canvas.draw(frame, layer, skin(layer, transforms))
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
 
-    def _limb_order(
-        self, tgt: np.ndarray, ok: np.ndarray, depth: np.ndarray | None
-    ) -> tuple[list[str], list[str]]:
-        """(limbs drawn behind the torso, limbs drawn over it), each back to front.
+    def _limb_order(self, tgt: np.ndarray, ok: np.ndarray, depth: np.ndarray | None) -> list[str]:
+        """Limbs back to front, all over the torso layer: legs before arms; the arms by the
+        driver's depth (the far one first) where it is known, else, like the legs, a limb reaching
+        across the body's midline last (a limb crossing the body is usually in front of it).
 
-        With the driver's depth for the torso and some limb: far limbs first, and a limb clearly
-        behind the torso (an arm behind the back) under it. Without: legs before arms, and within a
-        pair a limb reaching across the body's midline last (a limb crossing the body is usually in
-        front of it)."""
-        by_depth = _limb_depths(depth, ok, self._limbs) if depth is not None else None
-        if by_depth is not None:
-            limbs, torso = by_depth
-            order = sorted(self._limbs, key=lambda part: -limbs[part])
-            behind = [part for part in order if limbs[part] - torso > BEHIND]
-            return behind, [part for part in order if part not in behind]
+        Measured on dance_real (see the commit): drawing a limb behind the driver's torso under
+        the photo's front-view torso hid arms the driver shows, and ordering the legs by depth
+        swapped them mid-stride (their z crosses every step), so both lowered the limb PCK."""
+        arms = [part for part in self._limbs if part.endswith("arm")]
+        by_depth = _limb_depths(depth, ok, arms) if depth is not None and arms else None
 
         def crossing(part: str) -> bool:
             side, kind = part.split("_")
@@ -219,12 +213,14 @@ class Puppet:
             centre = (tgt[root] + tgt[other]) / 2
             return float(np.dot(tgt[tip] - centre, tgt[root] - centre)) < 0
 
-        return [], sorted(self._limbs, key=lambda part: (part.endswith("arm"), crossing(part)))
+        def key(part: str) -> tuple[bool, float]:
+            if by_depth is not None and part in by_depth:
+                return True, -by_depth[part]
+            return part.endswith("arm"), float(crossing(part))
+
+        return sorted(self._limbs, key=key)
 
 
-#: a limb this many shoulder widths (the target depth's unit, see pose.align) behind the torso is
-#: drawn under it
-BEHIND = 0.5
 #: each limb's depth: the mean of its middle and end joints
 _LIMB_JOINTS = {
     f"{side}_{kind}": (J[f"{side}_{mid}"], J[f"{side}_{tip}"])
@@ -234,21 +230,17 @@ _LIMB_JOINTS = {
 _TORSO = [J[n] for n in ("r_shoulder", "l_shoulder", "r_hip", "l_hip")]
 
 
-def _limb_depths(
-    depth: np.ndarray, ok: np.ndarray, limbs: list[str]
-) -> tuple[dict[str, float], float] | None:
-    """Per limb depth (the mean of its known middle and end joints) and the torso's; None when the
-    torso's or every limb's depth is unknown in this frame. A limb without a known depth (hidden in
-    the driver) is put at the torso's depth: over the torso, under the limbs known to be in front."""
+def _limb_depths(depth: np.ndarray, ok: np.ndarray, limbs: list[str]) -> dict[str, float] | None:
+    """Per limb depth (the mean of its known middle and end joints); None when the torso's or every
+    limb's depth is unknown in this frame. A limb without a known depth (hidden in the driver) is
+    put at the torso's depth: in front of the limbs behind the body, behind those in front."""
     known = ok & np.isfinite(depth)
     torso = [j for j in _TORSO if known[j]]
-    if len(torso) < 2:
+    if len(torso) < 2 or not any(known[j] for part in limbs for j in _LIMB_JOINTS[part]):
         return None
     centre = float(depth[torso].mean())
     values = {}
     for part in limbs:
         joints = [j for j in _LIMB_JOINTS[part] if known[j]]
         values[part] = float(depth[joints].mean()) if joints else centre
-    if all(not any(known[j] for j in _LIMB_JOINTS[part]) for part in limbs):
-        return None
-    return values, centre
+    return values
