@@ -55,7 +55,12 @@ def find_people(rgb: np.ndarray) -> list[Box]:
         for (x, y, bw, bh), s in zip(np.reshape(rects, (-1, 4)), np.ravel(scores), strict=True)
         if s >= MIN_HOG_SCORE
     ]
-    return boxes
+    # HOG also fires on part of a person (the legs) inside the whole: keep the larger box
+    kept: list[Box] = []
+    for box in sorted(boxes, key=lambda b: -b.size):
+        if not any(abs(box.cx - k.cx) < 0.25 * k.size and abs(box.cy - k.cy) < 0.5 * k.size for k in kept):
+            kept.append(box)
+    return kept
 
 
 def choose(boxes: list[Box], width: int, height: int) -> Box:

@@ -29,6 +29,15 @@ def test_hog_finds_the_pedestrians_of_the_first_frame(street: Path) -> None:
     assert all(40 < p.size < 250 for p in people)  # vtest's pedestrians are ~90-150 px tall
 
 
+def test_one_dancer_is_one_person(tmp_path: Path) -> None:
+    from dhcore.demo.dance import make_dance, render_dance_video
+
+    video = render_dance_video(make_dance(seconds=1.0), tmp_path / "dance.mp4")
+    frames = next(iter_frames(video, chunk=4))
+    # HOG also fires on the legs alone; the box inside the whole figure is not a second person
+    assert all(len(track_person.find_people(rgb)) <= 1 for rgb in frames)
+
+
 def test_choice_prefers_the_large_central_person_and_continuity_rejects_jumps() -> None:
     edge, centre, small = Box(700, 300, 150), Box(400, 290, 140), Box(380, 280, 40)
     assert choose([edge, small, centre], 800, 600) == centre
