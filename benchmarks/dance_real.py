@@ -4,6 +4,8 @@ Pairs (tests/realdata.py says where each file comes from):
   walker_full_body  the footballer photo (full body) driven by a real pedestrian (opencv-doc vtest.avi)
   walker_arms_front the basketball player (both arms held in front of the torso), same walker
   walker_half_body  Grace Hopper (head and shoulders), same walker
+  street_full_body  the footballer driven by the uncropped street video (several pedestrians): pose.extract
+                    follows one of them (the largest, most central in the first frames)
   demo              the astronaut and the demo's procedural dance (specs/examples/dance.yaml's inputs)
 and, per pair, two controls: a still copy of the photo (the cover-fitted photo in every frame), which
 must score low on motion_follow and PCK, and, for the walker, the real driving clip scored against
@@ -54,6 +56,7 @@ PAIRS = {
     "walker_full_body": "footballer",
     "walker_arms_front": "arms_in_front",
     "walker_half_body": "grace_hopper",
+    "street_full_body": "footballer",
     "demo": "astronaut",
 }
 #: (metric, target, where) printed per pair; where: "all" or "demo" (the demo's own target)
@@ -67,9 +70,16 @@ def driving_pose(pair: str, work: Path, frames: int) -> tuple[PoseSequence, Path
     """The driver's poses (and its clip, for the stills)."""
     if pair == "demo":
         return make_dance(seconds=8.0, fps=24, width=512, height=512), None
-    clip = realdata.pedestrian_clip(work / "walker.nut", frames=frames)
+    if pair.startswith("street"):
+        clip = realdata.street_clip(work / "street.nut", frames=frames)
+    else:
+        clip = realdata.pedestrian_clip(work / "walker.nut", frames=frames)
     result = extract.STAGE.call(work / "driver", extract.Params(parts="body"), source=clip)
-    return PoseSequence.load(result.outputs["pose"].path), clip
+    for w in result.warnings:
+        print(f"  driver: {w}")
+    print(f"  driver: body found in {result.metrics['detected_rate']:.2f} of the frames")
+    # the street clip's own poses are one tracked person among several: no "real clip" control
+    return PoseSequence.load(result.outputs["pose"].path), None if pair.startswith("street") else clip
 
 
 def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | float]:

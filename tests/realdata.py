@@ -139,3 +139,21 @@ def _window(frame: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(
         frame, m, (CLIP_SIDE, CLIP_SIDE), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
     )
+
+
+def street_clip(out: Path, frames: int = 30) -> Path:
+    """The first `frames` frames of vtest.avi, uncropped (several people walking), as a raw-video clip."""
+    from dhcore.media.frames import FrameWriter
+
+    cap = cv2.VideoCapture(str(locate("pedestrians")))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FrameWriter(out, Fraction(10), 768, 576) as writer:
+            for _ in range(frames):
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                writer.write(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    finally:
+        cap.release()
+    return out

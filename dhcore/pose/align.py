@@ -57,7 +57,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.align"
-VERSION = "1"
+VERSION = "2"
 AUTO_PERCENTILE = 90.0
 OUTLIER_FACTOR = 3.0
 _EPS = 1e-6
@@ -130,7 +130,9 @@ class Alignment:
     #: the driving root path's scale about the align frame (musepose: the body scale)
     root_scale: float = 1.0
     back_view_frames: int = 0
-    framed_frames: int = 0  # frames shifted to keep the figure inside
+    framed_frames: int = 0  # frames shifted or shrunk to keep the figure inside
+    framing_scale: float = 1.0  # the smallest shrink applied to keep the figure inside
+    flipped: np.ndarray | None = None  # [F] frames shown as front views
     warnings: list[str] = field(default_factory=list)
 
 
@@ -347,7 +349,7 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
         out = dpts.copy()
         out[..., :2] = np.where(dvis[..., None], fit.to_output_normalized(dpts[..., :2]), np.nan)
         out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
-        return tree.unflatten(out, params.width, params.height, driving.fps), info
+        return _with_depth(tree.unflatten(out, params.width, params.height, driving.fps), driving, info), info
     if len(reference) != 1:
         raise InputError(f"the reference pose must have exactly one frame, not {len(reference)}")
     ref_out = reference_in_output(reference, params.width, params.height)
@@ -369,11 +371,38 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     if params.keep_in_frame:
         head, head_vis = dpts[:, framing.HEAD, :2], dvis[:, framing.HEAD]
         inside = np.where(head_vis[..., None], (head >= 0) & (head <= 1), True).all(axis=(1, 2))
-        out, shifts = framing.keep_in_frame(
+        out, shifts, scales = framing.keep_in_frame(
             out, dvis, rpts[0], rvis[0], inside & head_vis.any(1), params.width, params.height
         )
-        info.framed_frames = int((np.abs(shifts) > 1.0).any(1).sum())
-    return tree.unflatten(out, params.width, params.height, driving.fps), info
+        info.framed_frames = int(((np.abs(shifts) > 1.0).any(1) | (scales < 0.99)).sum())
+        info.framing_scale = float(scales.min())
+        if info.framing_scale < 0.95:
+            info.warnings.append(
+                f"the figure is larger than the {params.width}x{params.height} frame in "
+                f"{int((scales < 0.99).sum())} of {len(scales)} frames; shrunk there (to "
+                f"{info.framing_scale:.0%} at most) to stay inside"
+            )
+    return _with_depth(tree.unflatten(out, params.width, params.height, driving.fps), driving, info), info
+
+
+def _with_depth(target: PoseSequence, driving: PoseSequence, info: Alignment) -> PoseSequence:
+    """The driver's body depth carried over in units of its shoulder width (the median over the
+    video: only the joints' order and how far apart they are is used), NaN where a joint is gone."""
+    if driving.depth is None:
+        return target
+    seen = driving.visible()
+    both = seen[:, J["r_shoulder"]] & seen[:, J["l_shoulder"]]
+    span = (driving.body[:, J["r_shoulder"], :2] - driving.body[:, J["l_shoulder"], :2]) * (
+        1,
+        1 / driving.aspect,
+    )
+    widths = np.linalg.norm(span, axis=1)[both]  # in image widths, like the depth
+    if not widths.size or np.median(widths) <= 1e-6:
+        return target
+    depth = driving.depth / np.median(widths)
+    if info.flipped is not None and info.flipped.any():
+        depth = facing.depth_as_front_views(depth, info.flipped)
+    return target.replace(depth=np.where(target.visible(0.0), depth, np.nan).astype(np.float32))
 
 
 def _as_front_views(
@@ -383,7 +412,7 @@ def _as_front_views(
     rpts[..., 0] *= reference.aspect
     photo = int(facing.facing(rpts, tree.visible(rpts, min_conf))[0]) if len(rpts) else 1
     dpts, flipped = facing.as_front_views(dpts, dvis, photo, aspect)
-    info.back_view_frames = int(flipped.sum())
+    info.back_view_frames, info.flipped = int(flipped.sum()), flipped
     if flipped.any():
         info.warnings.append(
             f"{info.back_view_frames} of {len(dpts)} driving frames show the person turned away from the camera; "
@@ -415,7 +444,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     ctx.progress(len(driving), len(driving))
     metrics = {f"scale_{k}": v for k, v in info.scales.items() if k in MUSE_SEGMENTS or k == "body"}
     metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
-    metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames))
+    metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames),
+                   framing_scale=info.framing_scale)  # fmt: skip
     if params.method == "unianimate":
         metrics.update(stretch_x=info.stretch[0], stretch_y=info.stretch[1])
     meta = {"width": params.width, "height": params.height, "fps": driving.fps, "frames": len(target),

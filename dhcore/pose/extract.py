@@ -3,7 +3,9 @@
 A photo (by file suffix) gives a 1-frame PoseSequence (fps 1) and must show a person (of a
 group photo, the one `extract_people` chooses: the largest, most central, or `person`); a video
 is decoded in chunks of CHUNK frames and fed, in order, to one warm detector in video
-(tracking) mode, and must show a body in at least one frame. The detector is `mediapipe`
+(tracking) mode, and must show a body in at least one frame. A driving video that shows several
+people in its first frames has one of them followed, in windows around where they were
+(`track_person`), with a warning. The detector is `mediapipe`
 (embedded) or `dwpose` (ONNX weights from the model registry).
 """
 
@@ -18,6 +20,7 @@ from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
+from dhcore.pose import track_person
 from dhcore.pose.extract_people import choose_person, detect_person, find_faces
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import (
@@ -33,7 +36,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.extract"
-VERSION = "1"
+VERSION = "2"
 CHUNK = 16
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 #: a frame "shows a body" when at least this many body joints reach VISIBLE confidence
@@ -117,7 +120,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         detected = [1.0]
         progress(1, 1)
     else:
-        pose, detected = _extract_video(source, params, progress, models_root)
+        pose, detected = _extract_video(source, params, progress, models_root, warnings)
     pose.save(out_path)
     rate = float(np.mean(detected))
     if rate < 0.5:
@@ -170,38 +173,77 @@ def reference_problem(path: Path, params: Params) -> str | None:
 
 def detect_video(
     path: Path, params: Params, progress: Progress = no_progress, models_root: Path | None = None,
-    detector: Detector | None = None,
+    detector: Detector | None = None, warnings: list[str] | None = None,
 ) -> tuple[PoseSequence, list[float]]:  # fmt: skip
     """Poses of every frame of a video (or frames file) with one warm detector, streamed in chunks;
     also whether each frame shows a body. Used for driving videos and to re-detect output frames
-    (the metrics pass their own `detector`, which also segments the person; it is closed here)."""
+    (the metrics pass their own `detector`, which also segments the person; it is closed here).
+    With `warnings` (driving videos), a video showing several people in its first frames has one
+    of them followed (`track_person`), and what was done is appended there."""
     info = probe(path)
     fps = float(info.fps) if info.fps else 0.0
     if fps <= 0:
         raise InputError(f"{path}: the video has no frame rate")
-    bodies, hands, faces, detected = [], [], [], []
-    detector = detector or open_detector(params, video=True, models_root=models_root)
+    bodies, hands, faces, depths, detected = [], [], [], [], []
+    tracker: track_person.Tracker | None = None
     try:
         for chunk in iter_frames(path, chunk=CHUNK):
+            if detector is None:
+                tracker = _tracker(path, chunk, warnings) if warnings is not None else None
+                detector = open_detector(params, video=tracker is None, models_root=models_root)
             for rgb in chunk:
-                b, hd, f = detector.detect(rgb)
+                if tracker is not None:
+                    b, hd, f, _ = tracker.detect(detector, rgb)
+                else:
+                    b, hd, f = detector.detect(rgb)
+                depth = getattr(detector, "depth", None)
+                if depth is not None:
+                    scale = tracker.depth_scale if tracker is not None else 1.0
+                    depths.append(np.where(b[:, 2] > 0, depth * scale, np.nan).astype(np.float32))
                 bodies.append(b)
                 hands.append(hd)
                 faces.append(f)
                 detected.append(1.0 if shows_body(b) else 0.0)
             progress(len(bodies), info.frames or None)
     finally:
-        detector.close()
+        if detector is not None:
+            detector.close()
     if not bodies:
         raise InputError(f"{path}: the video has no frames")
-    pose = PoseSequence(np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps)
+    depth = np.stack(depths) if len(depths) == len(bodies) else None
+    pose = PoseSequence(
+        np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps, depth
+    )
+    if tracker is not None and warnings is not None:
+        lost = int(len(detected) - sum(detected))
+        warnings.append(f"{path.name}: the followed person was not found in {lost} of {len(detected)} frames; "
+                        "those frames are marked missing")  # fmt: skip
     return pose, detected
 
 
+#: frames searched for people at the start of a driving video
+PEOPLE_FRAMES = 3
+
+
+def _tracker(path: Path, chunk: np.ndarray, warnings: list[str]) -> track_person.Tracker | None:
+    """A tracker on the largest, most central person when the first frames show several, else None."""
+    h, w = chunk.shape[1:3]
+    found = max((track_person.find_people(rgb) for rgb in chunk[:PEOPLE_FRAMES]), key=len)
+    if len(found) < 2:
+        return None
+    start = track_person.choose(found, w, h)
+    warnings.append(
+        f"{path.name}: the driving video shows {len(found)} people; following one of them, the largest and "
+        f"most central (first seen at x {start.cx / w:.0%}, y {start.cy / h:.0%} of the frame); "
+        "crop the video to the dancer to choose another"
+    )
+    return track_person.Tracker(start)
+
+
 def _extract_video(
-    path: Path, params: Params, progress: Progress, models_root: Path | None
+    path: Path, params: Params, progress: Progress, models_root: Path | None, warnings: list[str]
 ) -> tuple[PoseSequence, list[float]]:
-    pose, detected = detect_video(path, params, progress, models_root)
+    pose, detected = detect_video(path, params, progress, models_root, warnings=warnings)
     if not any(detected):
         raise InputError(
             f"{path}: no visible body in any of its {len(pose)} frames (detector {params.detector})"

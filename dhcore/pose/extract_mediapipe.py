@@ -8,6 +8,9 @@ Mapping to the dh layout:
 - body: OpenPose-18 from BlazePose-33; neck = shoulder midpoint with the smaller shoulder
   visibility; confidence = MediaPipe's landmark visibility (kept raw: consumers threshold it,
   0.3 by convention).
+- depth (`detector.depth`, the last frame's, [18]): BlazePose's z per landmark (hip midpoint 0,
+  towards the camera negative, in units of the image width), neck = the shoulders' mean; NaN
+  when no body was found. It orders limb layers in the warp animator.
 - hands: MediaPipe's 21 hand points are already in OpenPose hand order. Holistic's left hand
   is the person's left. MediaPipe reports no per-point score for hands; holistic returns a
   hand only after its own presence check, so every point of a returned hand gets the
@@ -70,6 +73,7 @@ class MediaPipeDetector:
 
         self.parts = parts
         self.mask: np.ndarray | None = None
+        self.depth = np.full(N_BODY, np.nan, np.float32)
         common = dict(
             static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
             min_detection_confidence=min_detection, min_tracking_confidence=0.5,
@@ -87,9 +91,13 @@ class MediaPipeDetector:
         body[:, 2] = hands[..., 2] = face[:, 2] = 0.0
         res = self._graph.process(np.ascontiguousarray(rgb))
         self.mask = getattr(res, "segmentation_mask", None)
+        self.depth = np.full(N_BODY, np.nan, np.float32)
         if res.pose_landmarks is None:
             return body, hands, face
         p33 = _landmarks(res.pose_landmarks, 33)
+        z33 = np.array([p.z for p in res.pose_landmarks.landmark], np.float32)
+        self.depth = z33[_POSE_IDX]
+        self.depth[1] = z33[[11, 12]].mean()
         body[:] = p33[_POSE_IDX]
         shoulders = p33[[11, 12]]
         body[1, :2] = shoulders[:, :2].mean(0)

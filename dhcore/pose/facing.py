@@ -70,3 +70,13 @@ def as_front_views(
     out[flipped, left], out[flipped, right] = points[flipped, right], points[flipped, left]
     out[flipped, tree.FACE :] = (np.nan, np.nan, 0.0)
     return out, flipped
+
+
+def depth_as_front_views(depth: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+    """Body depth [F, 18] for the frames `as_front_views` swapped: left and right swapped too, and
+    front and back (what was nearest the camera from behind is the back of the front view)."""
+    out = depth.copy()
+    for rj, lj in _PAIRS:
+        out[flipped, rj], out[flipped, lj] = depth[flipped, lj], depth[flipped, rj]
+    out[flipped] = -out[flipped]
+    return out

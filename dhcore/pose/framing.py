@@ -4,7 +4,9 @@ Root motion follows the driver (scaled to the reference body), so a driver who w
 wide shot or away from the camera would carry a large photo figure out of the frame, head
 first. Per frame, the smallest shift that keeps the head (face points plus a head-sized margin,
 more above for hair) and the joints the photo shows inside the frame is added to every point.
-Where both cannot fit, the head wins. Frames in which the driver's own head is outside its
+A figure whose head, trunk and legs are taller or wider than the frame (a large photo body
+retargeted onto a driver who comes close to the camera) is first shrunk about its middle until it fits, the shrink eased over a few
+frames; where both still cannot fit, the head wins. Frames in which the driver's own head is outside its
 frame (or not seen) are not constrained by the head: the figure may leave where the driver did.
 """
 
@@ -15,6 +17,9 @@ import numpy as np
 from dhcore.pose.keypoints import N_BODY, J
 
 HEAD = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+#: joints whose reach may shrink the figure: not the arms (a raised arm leaving the frame for a
+#: moment is better than the whole figure pumping in size with it)
+SIZED = [j for j in range(N_BODY) if j not in {J[n] for n in ("r_elbow", "r_wrist", "l_elbow", "l_wrist")}]
 
 
 def _shift(lo: np.ndarray, hi: np.ndarray, size: float) -> float | None:
@@ -27,12 +32,19 @@ def _shift(lo: np.ndarray, hi: np.ndarray, size: float) -> float | None:
     return min(max(0.0, need_min), need_max)
 
 
+#: frames over which a needed shrink is eased in and out (a min filter, then a mean, of this width)
+SCALE_EASE = 9
+#: share of the frame the figure may fill when it has to be shrunk
+FILL = 0.98
+
+
 def keep_in_frame(
     points: np.ndarray, visible: np.ndarray, reference: np.ndarray, ref_visible: np.ndarray,
     driver_head_in_frame: np.ndarray, width: int, height: int,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """points [F, 128, 3] normalized output coords (visible [F, 128]); reference [128, 3] the photo's
-    pose in the same coords. Returns (shifted points, per-frame shift [F, 2] in pixels)."""
+    pose in the same coords. Returns (framed points, per-frame shift [F, 2] in pixels, per-frame
+    scale [F]): a figure taller or wider than the frame is first shrunk about its middle."""
     px = points[..., :2] * (width, height)
     ref_px = reference[:, :2] * (width, height)
     neck_nose = np.linalg.norm(ref_px[J["neck"]] - ref_px[J["nose"]])
@@ -43,20 +55,61 @@ def keep_in_frame(
     inside_ref[:] = (
         ref_visible[:N_BODY] & (ref_px[:N_BODY] >= 0).all(1) & (ref_px[:N_BODY] <= (width, height)).all(1)
     )
-    shifts = np.zeros((len(points), 2))
+    body_ref = [j for j in SIZED if inside_ref[j]]
+    head_ref = [j for j in HEAD if ref_visible[j]]
+    spans = []  # per frame and axis: (head lo, head hi, body points)
+    raw_scale = np.ones(len(points))
     for f in range(len(points)):
         head = [j for j in HEAD if visible[f, j]] if driver_head_in_frame[f] else []
         body = [j for j in range(N_BODY) if visible[f, j] and inside_ref[j]]
+        axes = []
         for axis, size in ((0, width), (1, height)):
-            before, after = (radius, radius) if axis == 0 else (1.5 * radius, radius)  # hair above
-            h_lo = px[f, head, axis] - before
-            h_hi = px[f, head, axis] + after
+            h_lo, h_hi = _head_span(px[f, head, axis], axis, radius)
             b = px[f, body, axis]
+            axes.append((h_lo, h_hi, b))
+            sized = px[f, [j for j in body if j in SIZED], axis]
+            lo, hi = np.concatenate([h_lo, sized]), np.concatenate([h_hi, sized])
+            if not lo.size:
+                continue
+            # as large as the frame allows, or as the photo itself shows the person (a half-body
+            # photo's figure fills the frame, cut at its edge: it is not shrunk to float inside)
+            r_lo, r_hi = _head_span(ref_px[head_ref, axis], axis, radius)
+            r_b = ref_px[body_ref, axis]
+            allowed = max(
+                FILL * size, float(np.concatenate([r_hi, r_b]).max() - np.concatenate([r_lo, r_b]).min())
+            )
+            raw_scale[f] = min(raw_scale[f], allowed / max(float(hi.max() - lo.min()), 1e-6))
+        spans.append(axes)
+    scales = _ease(raw_scale)
+    shifts = np.zeros((len(points), 2))
+    centres = np.zeros((len(points), 2))
+    for f, axes in enumerate(spans):
+        for axis, ((h_lo, h_hi, b), size) in enumerate(zip(axes, (width, height), strict=True)):
+            lo, hi = np.concatenate([h_lo, b]), np.concatenate([h_hi, b])
+            c = float(lo.min() + hi.max()) / 2 if lo.size else size / 2
+            centres[f, axis] = c
+            h_lo, h_hi, b = (c + scales[f] * (v - c) for v in (h_lo, h_hi, b))
             both = _shift(np.concatenate([h_lo, b]), np.concatenate([h_hi, b]), size)
             s = both if both is not None else _shift(h_lo, h_hi, size)
             if s is None:  # a head larger than the frame: centre it
                 s = size / 2 - float((h_lo.min() + h_hi.max()) / 2)
             shifts[f, axis] = s
+    framed = centres[:, None, :] + scales[:, None, None] * (px - centres[:, None, :]) + shifts[:, None, :]
     out = points.copy()
-    out[..., :2] += np.where(visible[..., None], shifts[:, None, :] / (width, height), 0.0)
-    return out, shifts
+    out[..., :2] = np.where(visible[..., None], framed / (width, height), points[..., :2])
+    return out, shifts, scales
+
+
+def _head_span(head: np.ndarray, axis: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The head points' reach along an axis: a head radius around them, more above for hair."""
+    before = radius if axis == 0 else 1.5 * radius
+    return head - before, head + radius
+
+
+def _ease(raw: np.ndarray) -> np.ndarray:
+    """Per-frame scales that never exceed `raw` and change gradually (no pumping from frame to frame)."""
+    k = SCALE_EASE // 2
+    padded = np.pad(raw, k, mode="edge")
+    low = np.array([padded[i : i + SCALE_EASE].min() for i in range(len(raw))])
+    padded = np.pad(low, k, mode="edge")
+    return np.array([padded[i : i + SCALE_EASE].mean() for i in range(len(raw))])

@@ -3,7 +3,9 @@
 Coordinates are normalized by the image width and height (x/W, y/H). A point that was not
 detected has confidence 0 and NaN coordinates, so an accidental use shows up instead of
 silently pulling a joint to the corner. Hands are indexed [left, right] of the person.
-Files are plain .npz archives loaded with allow_pickle=False.
+Files are plain .npz archives loaded with allow_pickle=False. `depth` (optional, [F, 18]) is the
+detector's per-joint depth of the body (MediaPipe's z: towards the camera is smaller, in units of
+the image width); NaN where unknown, None (no array in the file) when the detector gives none.
 """
 
 from __future__ import annotations
@@ -45,10 +47,13 @@ class PoseSequence:
     width: int
     height: int
     fps: float
+    depth: np.ndarray | None = None  # float32 [F, 18]
 
     def __post_init__(self) -> None:
         f = self.body.shape[0]
         expected = {"body": (f, N_BODY, 3), "hands": (f, 2, N_HAND, 3), "face": (f, N_FACE, 3)}
+        if self.depth is not None:
+            expected["depth"] = (f, N_BODY)
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 raise InputError(f"pose {name} has shape {getattr(self, name).shape}, expected {shape}")
@@ -72,11 +77,11 @@ class PoseSequence:
     def slice(self, start: int, stop: int) -> PoseSequence:
         return PoseSequence(
             self.body[start:stop], self.hands[start:stop], self.face[start:stop],
-            self.width, self.height, self.fps,
+            self.width, self.height, self.fps, None if self.depth is None else self.depth[start:stop],
         )  # fmt: skip
 
     def replace(self, **changes: object) -> PoseSequence:
-        fields = {k: getattr(self, k) for k in ("body", "hands", "face", "width", "height", "fps")}
+        fields = {k: getattr(self, k) for k in ("body", "hands", "face", "width", "height", "fps", "depth")}
         fields.update(changes)
         return PoseSequence(**fields)  # type: ignore[arg-type]
 
@@ -89,12 +94,13 @@ class PoseSequence:
         return (self.body[..., 2] >= threshold) & np.isfinite(self.body[..., 0])
 
     def save(self, path: str | Path) -> None:
+        depth = {} if self.depth is None else {"depth": self.depth.astype(np.float32)}
         with open(path, "wb") as fh:
             np.savez_compressed(
                 fh, format=np.array(FORMAT), body=self.body.astype(np.float32),
                 hands=self.hands.astype(np.float32), face=self.face.astype(np.float32),
                 size=np.array([self.width, self.height], dtype=np.int64),
-                fps=np.array(self.fps, dtype=np.float64),
+                fps=np.array(self.fps, dtype=np.float64), **depth,
             )  # fmt: skip
 
     @classmethod
@@ -142,12 +148,14 @@ class PoseSequence:
         if problem := limits.fps_problem(float(fps)):
             raise InputError(f"{path}: {problem}")
         arrays = {}
-        for name in ("body", "hands", "face"):
+        for name in ("body", "hands", "face", *(["depth"] if "depth" in z.files else [])):
             arr = z[name]
             if arr.dtype.kind not in "iuf":
                 raise InputError(f"{path}: '{name}' holds {arr.dtype}, not numbers")
             arrays[name] = arr.astype(np.float32)
-        return cls(arrays["body"], arrays["hands"], arrays["face"], width, height, float(fps))
+        return cls(
+            arrays["body"], arrays["hands"], arrays["face"], width, height, float(fps), arrays.get("depth")
+        )
 
 
 def _npz_shape(z: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:

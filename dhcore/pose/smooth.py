@@ -78,7 +78,14 @@ def smooth(pose: PoseSequence, params: Params) -> PoseSequence:
     out = pts.copy()
     out[..., :2] = filtered
     out[..., 2] = np.where(ok, pts[..., 2], 0.0)
-    return tree.unflatten(out, pose.width, pose.height, pose.fps)
+    smoothed = tree.unflatten(out, pose.width, pose.height, pose.fps)
+    if pose.depth is None:
+        return smoothed
+    # depth (in image widths) filtered like x, so the limb order it gives does not flicker
+    z_ok = ok[:, : pose.depth.shape[1]] & np.isfinite(pose.depth)
+    z = np.where(z_ok, pose.depth, 0.0)[..., None] * pose.aspect
+    depth = one_euro(z, z_ok, pose.fps, params.min_cutoff, params.beta, params.d_cutoff)[..., 0] / pose.aspect
+    return smoothed.replace(depth=depth.astype(np.float32))
 
 
 def jitter(pose: PoseSequence, min_confidence: float = 0.3) -> float:

@@ -6,6 +6,7 @@ import numpy as np
 
 from dhcore.demo.dance import make_dance
 from dhcore.pose import align as A
+from dhcore.pose import framing
 from dhcore.pose import skeleton_tree as T
 from dhcore.pose.keypoints import J
 
@@ -50,3 +51,60 @@ def test_head_may_leave_where_the_drivers_head_does(astronaut_pose):
     # where the driver's head is out of its frame, the figure is not pulled back by its head
     last = np.nonzero(gone)[0][-1]
     assert kept.body[last, J["nose"], 1] < 0.1
+
+
+def _coming_closer(seconds: float = 2.0, grow: float = 3.1):
+    """The dancer walking towards the camera: larger every frame, about the hips (head and feet
+    stay inside the driver's own frame, but a full photo body scaled like it would not fit)."""
+    dance = make_dance(seconds=seconds)
+    t = np.linspace(0, 1, len(dance))[:, None, None]
+    pts = T.flatten(dance)
+    centre = np.array([0.5, 0.52])
+    pts[..., :2] = centre + (1 + (grow - 1) * t) * 0.42 * (pts[..., :2] - centre)
+    return T.unflatten(pts, dance.width, dance.height, dance.fps)
+
+
+def test_a_figure_larger_than_the_frame_is_shrunk_to_fit():
+    driving = _coming_closer()
+    assert ((driving.body[:, HEAD, :2] > 0) & (driving.body[:, HEAD, :2] < 1)).all()  # its head stays in
+    photo = make_dance(seconds=1.0).slice(0, 1)
+    body = photo.body.copy()
+    body[..., :2] = (0.5, 0.52) + 1.15 * (body[..., :2] - (0.5, 0.52))
+    photo = photo.replace(body=body)  # a full body filling most of the photo's height
+    free, _ = A.align(photo, driving, A.Params(width=512, height=512, keep_in_frame=False))
+    kept, info = A.align(photo, driving, A.Params(width=512, height=512))
+    ref = A.reference_in_output(photo, 512, 512).body[0]
+    shown = (ref[:, 2] >= 0.3) & (ref[:, :2] >= 0).all(1) & (ref[:, :2] <= 1).all(1)
+    shown[[J[n] for n in ("r_elbow", "r_wrist", "l_elbow", "l_wrist")]] = False  # arms may leave briefly
+
+    def extent(pose):
+        ys = np.where(kept.visible()[:, shown], pose.body[:, shown, 1], np.nan)
+        return (np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1)) * 512
+
+    radius = 0.6 * np.hypot(*((ref[J["neck"], :2] - ref[J["nose"], :2]) * 512))
+    assert (extent(free) + 2.5 * radius > 512).any()  # scaled like the driver, it outgrows the frame
+    pts = kept.body[:, shown, :2][kept.visible()[:, shown]]
+    # head, trunk and legs the photo shows stay inside; the head's margin shrinks with the figure
+    assert (pts >= -1e-3).all() and (pts <= 1 + 1e-3).all()
+    assert (_head_top(kept, radius) >= -0.1 * radius).all()
+    assert info.framing_scale < 0.99 and info.framed_frames > 0
+    # the shrink is gradual: the figure's size never jumps by more than a few percent per frame
+    size = extent(kept)
+    assert np.nanmax(np.abs(np.diff(size)) / size[1:]) < 0.08
+    # before it outgrows the frame, the figure is the driver's size, unshrunk
+    np.testing.assert_allclose(extent(kept)[:3], extent(free)[:3], rtol=1e-4)
+
+
+def test_keep_in_frame_shrinks_a_figure_twice_the_frame_and_eases_it():
+    dance = make_dance(seconds=1.0)
+    pts = T.flatten(dance)
+    vis = T.visible(pts, 0.3)
+    ref = pts[0].copy()
+    grow = np.where(np.arange(len(pts)) < len(pts) // 2, 1.0, 2.0)[:, None, None]  # a sudden jump
+    big = pts.copy()
+    big[..., :2] = 0.5 + grow * (pts[..., :2] - 0.5)
+    out, shifts, scales = framing.keep_in_frame(big, vis, ref, vis[0], np.ones(len(pts), bool), 512, 512)
+    body = out[:, framing.SIZED, :2][vis[:, framing.SIZED]]
+    assert (body >= -1e-6).all() and (body <= 1 + 1e-6).all()
+    assert scales[0] == 1.0 and scales[-1] < 0.7
+    assert np.abs(np.diff(scales)).max() < 0.1  # eased in over several frames, not one jump

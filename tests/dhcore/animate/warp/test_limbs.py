@@ -95,6 +95,28 @@ def test_a_forearm_across_the_torso_is_drawn_in_front(scene, helpers, figure):
     assert _colour_share(frames[0], target[J[a]], target[J[b]], colour, t0=t_over, t1=0.9) >= 0.9
 
 
+@pytest.mark.parametrize("near", ["r", "l"])
+def test_the_drivers_depth_draws_the_nearer_of_two_crossed_forearms_on_top(scene, helpers, figure, near):
+    photo, ref = figure
+    target = ref.copy()
+    y = 240.0  # both forearms folded in front of the belly, crossing in the middle
+    target[J["r_elbow"]], target[J["r_wrist"]] = (150.0, y), (245.0, y)
+    target[J["l_elbow"]], target[J["l_wrist"]] = (234.0, y), (139.0, y)
+    depth = np.zeros((1, 18), np.float32)  # in the driver's shoulder widths; torso at 0
+    depth[0, [J[f"{near}_elbow"], J[f"{near}_wrist"]]] = -1.0
+    depth[0, [J[f"{'lr'[near == 'l']}_elbow"], J[f"{'lr'[near == 'l']}_wrist"]]] = -0.5
+    poses = helpers.pose_sequence([target], W, H).replace(depth=depth)
+    inputs = scene.inputs(photo, helpers.pose_sequence([ref], W, H), poses, W, H)
+    WarpBackend().run(inputs, WarpParams(), scene.root / "out.nut", no_progress)
+    frame = np.concatenate(list(iter_frames(scene.root / "out.nut")))[0].astype(float)
+    middle = frame[int(y) - 2 : int(y) + 3, 180:205].reshape(-1, 3)
+    near_colour = np.array(helpers.LIMB_COLOURS[f"{near}_forearm"][2], float)
+    far_colour = np.array(helpers.LIMB_COLOURS[f"{'lr'[near == 'l']}_forearm"][2], float)
+    near_hits = (np.linalg.norm(middle - near_colour, axis=1) < 45).mean()
+    far_hits = (np.linalg.norm(middle - far_colour, axis=1) < 45).mean()
+    assert near_hits >= 0.8 and far_hits <= 0.1
+
+
 def test_missing_target_joints_keep_the_limb_attached(scene, helpers, figure):
     """A wrist lost in the target: the forearm follows its upper arm instead of staying behind."""
     photo, ref = figure
@@ -153,3 +175,16 @@ def test_forearms_crossed_over_the_torso_are_cut_out_and_the_shirt_filled(scene,
         assert _colour_share(last, joints[J[a]], joints[J[b]], colour, t0=0.35, t1=0.65) <= 0.1, bone
     chest = np.round((joints[J["r_wrist"]] + joints[J["l_wrist"]]) / 2 + (0, 12)).astype(int)
     assert np.abs(last[chest[1], chest[0]].astype(int) - helpers.TORSO).max() <= 40
+
+
+def test_limb_depths_place_a_hidden_limb_at_the_torso_and_need_the_torso():
+    from dhcore.animate.warp.backend import _limb_depths
+
+    depth = np.zeros(18, np.float32)
+    depth[[J["r_elbow"], J["r_wrist"]]] = -2.0  # the near arm, in front
+    ok = np.ones(18, bool)
+    ok[[J["l_elbow"], J["l_wrist"]]] = False  # the far arm hidden in the driver
+    depth[[J["r_shoulder"], J["l_shoulder"], J["r_hip"], J["l_hip"]]] = 0.5
+    assert _limb_depths(depth, ok, ["r_arm", "l_arm"]) == {"r_arm": -2.0, "l_arm": 0.5}
+    ok[[J["r_shoulder"], J["l_shoulder"], J["r_hip"]]] = False
+    assert _limb_depths(depth, ok, ["r_arm", "l_arm"]) is None  # one torso joint is not a torso
