@@ -45,17 +45,18 @@ def _release_ids(p: AnimateAnyoneParams) -> list[str]:
     return [p.model, p.unet_config, p.vae, p.image_encoder]  # animate_anyone.components.ModelIds.all()
 
 
-def _warp_params() -> type[StageParams]:
-    from dhcore.animate.warp.backend import WarpParams  # no torch (numpy, OpenCV, MediaPipe)
+def _warp() -> tuple[str, type[StageParams]]:
+    """The warp backend's version and params: its module imports no torch (numpy, OpenCV, MediaPipe)."""
+    from dhcore.animate.warp.backend import VERSION, WarpParams
 
-    return WarpParams
+    return VERSION, WarpParams
 
 
 _AA = "dhcore.animate.animate_anyone.backend"
 ENTRIES: dict[str, Entry] = {
     e.name: e
     for e in (
-        Entry("warp", "2", _warp_params(), "dhcore.animate.warp.backend:WarpBackend"),
+        Entry("warp", *_warp(), "dhcore.animate.warp.backend:WarpBackend"),
         Entry(
             "animate_anyone",
             "1",
