@@ -26,17 +26,14 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
 
 def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
     from dhcore.animate.registry import entry
-    from dhcore.face.refine import refiner_model_ids
-    from dhcore.face.restorers import MODEL_IDS
+    from dhcore.face.backends import refiner_model_ids, restorer_model_ids
+    from dhcore.pose.detectors import DETECTORS
 
-    detector: list[str] = ["mediapipe_models"]
-    if spec.pose.detector == "dwpose":
-        from dhcore.pose.extract_dwpose import DET_MODEL, POSE_MODEL
-
-        detector = [DET_MODEL, POSE_MODEL]
+    detector = list(DETECTORS[spec.pose.detector].model_ids) or ["mediapipe_models"]  # or inside the wheel
     found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
     backend = entry(spec.animate.backend)  # the torch-free table: validating never loads torch
-    animate = backend.ids(backend.Params(**spec.animate.params))
+    params = spec.animate.params  # typed by the spec model; a dict from older callers
+    animate = backend.ids(params if isinstance(params, backend.Params) else backend.Params(**params))
     if spec.animate.backend == "warp":
         animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
     found += [(("animate", "backend"), m) for m in animate]
@@ -45,8 +42,7 @@ def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
         found += [
             (("face", "identity", "backend"), m) for m in [DLIB, *FACE_BACKEND_MODELS[face.identity.backend]]
         ]
-        if model_id := MODEL_IDS.get(face.restore.backend):
-            found.append((("face", "restore", "backend"), model_id))
+        found += [(("face", "restore", "backend"), m) for m in restorer_model_ids(face.restore.backend)]
         found += [(("face", "refine", "backend"), m) for m in refiner_model_ids(face.refine, face.identity)]
     return found
 
