@@ -51,9 +51,7 @@ def _photo_shoot_models(spec: Any) -> list[tuple[Loc, str]]:
     from dhcore.shoot.registry import get_backend
 
     backend = get_backend(spec.backend)
-    params = dict(spec.backend_params)
-    if spec.backend == "template_swap":
-        params = {"face_backend": spec.identity.face_backend, **params}
+    params = spec.backend_call_params()
     face = [DLIB, *FACE_BACKEND_MODELS[spec.identity.face_backend]]
     found: list[tuple[Loc, str]] = [(("identity", "face_backend"), m) for m in face]
     found += [(("backend",), m) for m in backend.model_ids(backend.Params(**params))]
@@ -87,13 +85,12 @@ def commercial_problems(spec: Any) -> list[tuple[Loc, str]]:
 def licence_rows(kind: str, normalized: dict[str, Any]) -> list[dict[str, Any]]:
     """For the production report: each model the recorded spec reads, with its licence."""
     from dhcore.models import registry
-    from dhcore.spec.kinds import model_for_kind
+    from dhcore.spec.kinds import KINDS, validate
 
-    model = model_for_kind(kind)
-    if model is None:
+    if kind not in KINDS:
         return []
     try:
-        spec = model.model_validate(normalized)
+        spec = validate(normalized)
         uses = spec_models(spec)
     except Exception:  # noqa: BLE001 - a spec recorded by an older version: no licence table
         return []
