@@ -16,8 +16,19 @@ CHAMP = "champ"
 SD15_UNET_CONFIG = "sd15_unet_config"
 SD_VAE_FT_MSE = "sd_vae_ft_mse"
 SD_IMAGE_VARIATIONS_ENCODER = "sd_image_variations_image_encoder"
+UNIANIMATE = "unianimate"
+SD21_512_EMA_PRUNED = "sd21_512_ema_pruned"
+OPEN_CLIP_VIT_H_14 = "open_clip_vit_h_14"
+MAGICANIMATE = "magicanimate"
+STABLE_DIFFUSION_V1_5 = "stable_diffusion_v1_5"
+MIMICMOTION = "mimicmotion"
+SVD_XT_1_1 = "svd_xt_1_1"
+DLIB_FACE_MODELS = "dlib_face_models"  # inside the face_recognition_models wheel
+MEDIAPIPE_MODELS = "mediapipe_models"  # inside the mediapipe wheel
 
 ALL = (
     DWPOSE_DETECTOR, DWPOSE_POSE, ARC2FACE, ARC2FACE_ARCFACE, COSMICMAN_SDXL, GFPGAN, CODEFORMER, INSWAPPER,
     BUFFALO_L, MOORE_ANIMATE_ANYONE, MUSEPOSE, CHAMP, SD15_UNET_CONFIG, SD_VAE_FT_MSE, SD_IMAGE_VARIATIONS_ENCODER,
+    UNIANIMATE, SD21_512_EMA_PRUNED, OPEN_CLIP_VIT_H_14, MAGICANIMATE, STABLE_DIFFUSION_V1_5, MIMICMOTION,
+    SVD_XT_1_1, DLIB_FACE_MODELS, MEDIAPIPE_MODELS,
 )  # fmt: skip

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dhcore.models import ids
+
 Loc = tuple[str | int, ...]
 
 #: registry ids a face backend reads besides dlib's landmark data (which every face stage uses)
-FACE_BACKEND_MODELS = {"dlib": [], "mediapipe": ["mediapipe_models"], "insightface": ["buffalo_l"]}
-DLIB = "dlib_face_models"
+FACE_BACKEND_MODELS = {"dlib": [], "mediapipe": [ids.MEDIAPIPE_MODELS], "insightface": [ids.BUFFALO_L]}
+DLIB = ids.DLIB_FACE_MODELS
 
 
 def spec_models(spec: Any) -> list[tuple[Loc, str]]:
@@ -29,13 +31,13 @@ def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
     from dhcore.face.backends import refiner_model_ids, restorer_model_ids
     from dhcore.pose.detectors import DETECTORS
 
-    detector = list(DETECTORS[spec.pose.detector].model_ids) or ["mediapipe_models"]  # or inside the wheel
+    detector = list(DETECTORS[spec.pose.detector].model_ids) or [ids.MEDIAPIPE_MODELS]  # or inside the wheel
     found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
     backend = entry(spec.animate.backend)  # the torch-free table: validating never loads torch
     params = spec.animate.params  # typed by the spec model; a dict from older callers
     animate = backend.ids(params if isinstance(params, backend.Params) else backend.Params(**params))
     if spec.animate.backend == "warp":
-        animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
+        animate = [ids.MEDIAPIPE_MODELS]  # selfie segmentation, inside the wheel
     found += [(("animate", "backend"), m) for m in animate]
     face = spec.face
     if spec.face_stages_requested():
