@@ -7,24 +7,35 @@ Exit codes: 0 success, 1 a production (or another operation) failed, 2 invalid i
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
 import os
 import sys
 
-from dh.commands import (
-    catalog_cmd,
-    demo_cmd,
-    gc_cmd,
-    models_cmd,
-    pools_cmd,
-    run_cmd,
-    schema_cmd,
-    validate_cmd,
-)
 from dhcore.errors import DhError
 
+#: command -> (module under dh.commands whose add_parser declares it, the help `dh --help` shows).
+#: Only the command being run is imported: `dh validate` must not pay for Prefect, the catalog or the
+#: demo generators (a test checks these help lines against the modules' own).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate_cmd", "check specs (schema, referenced files); exit 2 listing every error"),
+    "run": ("run_cmd", "run specs locally as Prefect flow runs"),
+    "submit": ("run_cmd", "submit specs to the Prefect deployments (needs a server and a worker)"),
+    "catalog": ("catalog_cmd", "productions, assets, lineage and metrics in the catalog"),
+    "gc": (
+        "gc_cmd",
+        "delete intermediate files of finished productions (keeps deliverables, inputs, lineage)",
+    ),
+    "models": ("models_cmd", "list, add and verify local model weights"),
+    "demo": ("demo_cmd", "generate the demo inputs (photos, dance, beat) under specs/examples/assets"),
+    "schema": ("schema_cmd", "write the spec JSON Schemas into specs/schema/"),
+    "pools": ("pools_cmd", "create the Prefect work pools that prefect.yaml deploys to"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's full parser; with `command`, only that one's (the others are listed by name
+    and help so `dh --help` still shows them all)."""
     parser = argparse.ArgumentParser(
         prog="dh", description="Declarative production line for 2D digital humans."
     )
@@ -32,9 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"dh {_version()}", help="print the version and exit"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (validate_cmd, run_cmd, catalog_cmd, gc_cmd, models_cmd, demo_cmd, schema_cmd, pools_cmd):
-        module.add_parser(sub)
+    declared: set[str] = set()
+    for name, (module, help_line) in COMMANDS.items():
+        if name in declared:
+            continue
+        if command is None or COMMANDS.get(command, ("",))[0] == module:
+            before = set(sub.choices)
+            importlib.import_module(f"dh.commands.{module}").add_parser(sub)
+            declared |= set(sub.choices) - before
+        else:
+            sub.add_parser(name, help=help_line)
     return parser
+
+
+def _command(argv: list[str]) -> str:
+    """The subcommand named in `argv` ('' for none: `dh --help`, `dh --version`)."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
 
 
 def _version() -> str:
@@ -45,7 +69,8 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # inside the try: a reader that went away is handled below, not at exit

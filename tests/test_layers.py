@@ -67,10 +67,10 @@ def test_validating_a_musepose_spec_never_loads_torch(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(MUSEPOSE_SPEC.format(steps=0))
     code = (
         "import sys; from dh.cli import main; rc = main(['validate', sys.argv[1]]); "
-        "print('TORCH', 'torch' in sys.modules, rc)"
+        "print('TORCH', 'torch' in sys.modules, 'PREFECT', 'prefect' in sys.modules, rc)"
     )
     out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", code, str(tmp_path / "bad.yaml")], capture_output=True, text=True, cwd=REPO
     )
-    assert "TORCH False 2" in out.stdout  # exit 2: invalid spec, out.stdout + out.stderr
+    assert "TORCH False PREFECT False 2" in out.stdout  # exit 2: invalid spec, out.stdout + out.stderr
     assert "bad.yaml:9:19: animate.params.steps: should be greater than or equal to 1" in out.stderr

@@ -24,7 +24,8 @@ def progress_line(info: dict[str, Any] | None, frames_text: str | None, elapsed:
 class RunProgress:
     """Redraws the progress line twice a second from a background thread; a no-op off a terminal."""
 
-    def __init__(self, production_id: str, catalog: Catalog, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, production_id: str, catalog: Catalog, stream: TextIO | None = None) -> None:
+        stream = stream or sys.stderr  # the stderr of now, not of when the command was first imported
         self.production_id, self.catalog, self.stream = production_id, catalog, stream
         self.enabled = stream.isatty()
         self._stop = threading.Event()

@@ -6,7 +6,6 @@ ENTRIES naming its implementation class (dhcore.animate.base.Backend) as "module
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from dhcore.animate.magicanimate.params import MagicAnimateParams
 from dhcore.animate.mimicmotion.params import MimicMotionParams
 from dhcore.animate.stage import declare
 from dhcore.animate.unianimate.params import UniAnimateParams
+from dhcore.backends import implementation
 from dhcore.stage import Device, StageDef, StageParams
 
 
@@ -117,5 +117,4 @@ def stage(name: str) -> StageDef:
 
 def get_backend(name: str) -> Any:
     """An instance of the backend's implementation class (imports torch for the diffusion ones)."""
-    module, _, cls = entry(name).impl.partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    return implementation(entry(name).impl)()

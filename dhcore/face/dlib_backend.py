@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dlib
 import numpy as np
 
 from dhcore.errors import ModelError
-from dhcore.face.dlib_onnx import DlibEncoder
 from dhcore.face.faces import Face, euclidean, kps_from_68
+
+if TYPE_CHECKING:
+    from dhcore.face.dlib_onnx import DlibEncoder
 
 MODEL_FILES = {
     "recognition": "dlib_face_recognition_resnet_model_v1.dat",
@@ -78,7 +81,14 @@ class DlibAnalyzer:
         self._cnn: object | None = None
         self._sp68 = dlib.shape_predictor(str(folder / MODEL_FILES["landmarks68"]))
         self._sp5 = dlib.shape_predictor(str(folder / MODEL_FILES["landmarks5"]))
-        self._encoder = DlibEncoder(folder / MODEL_FILES["recognition"])
+        self._encoder_path = folder / MODEL_FILES["recognition"]
+
+    @cached_property
+    def _encoder(self) -> DlibEncoder:
+        """Built on the first embedding: detecting alone (the spec validator) skips onnxruntime."""
+        from dhcore.face.dlib_onnx import DlibEncoder
+
+        return DlibEncoder(self._encoder_path)
 
     def detect(self, image: np.ndarray, upsample: int | None = None, cnn: bool = False) -> list[Face]:
         """HOG detections (or the slower, pose-robust CNN with cnn=True), best first.

@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 
 from dhcore.errors import InputError
-from dhcore.models import ids
 from dhcore.pool import POOL, ModelPool
 
 
@@ -126,20 +125,11 @@ def load_analyzer(backend: str, models_root: Path | None = None, pool: ModelPool
 
 
 def _create(backend: str, models_root: Path | None) -> FaceAnalyzer:
-    if backend == "dlib":
-        from dhcore.face.dlib_backend import DlibAnalyzer
+    from dhcore.face.backends import ANALYZERS
+    from dhcore.models import registry
 
-        return DlibAnalyzer()
-    if backend == "mediapipe":
-        from dhcore.face.mediapipe_backend import MediaPipeAnalyzer
-
-        return MediaPipeAnalyzer()
-    if backend == "insightface":
-        from dhcore.face.insightface_backend import InsightFaceAnalyzer
-        from dhcore.models import registry
-
-        return InsightFaceAnalyzer(registry.resolve(ids.BUFFALO_L, models_root))
-    raise ValueError(f"unknown face backend {backend!r} (dlib, mediapipe, insightface)")
+    entry = ANALYZERS[backend]
+    return entry.load()(*(registry.resolve(i, models_root) for i in entry.model_ids))  # type: ignore[no-any-return]
 
 
 def read_image(path: Path) -> np.ndarray:

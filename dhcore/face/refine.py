@@ -14,11 +14,13 @@ other faces, pass through untouched.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
+from dhcore.face.backends import ANALYZERS, ARCFACE, REFINERS
 from dhcore.face.faces import FaceAnalyzer, cosine_similarity, load_analyzer
-from dhcore.face.params import IdentityParams, RefineParams, RefineStageParams
+from dhcore.face.params import RefineParams, RefineStageParams
 from dhcore.face.reference import ReferenceFace, reference_face
 from dhcore.face.report import FrameIdentity, frames_meta, series, summarize, write_report
 from dhcore.face.restorers import Restorer, load_restorer
@@ -39,41 +41,49 @@ INSWAPPER_ID, INSWAPPER_FILE = ids.INSWAPPER, "inswapper_128.onnx"
 ARCFACE_ID, ARCFACE_FILE = ids.BUFFALO_L, "w600k_r50.onnx"
 
 
-class _Refiner:
-    """The configured refinement backend behind one call."""
+class Refiner(Protocol):
+    """A refinement backend (dhcore.face.backends.REFINERS): the reference face onto a tracked one."""
 
-    def __init__(
-        self, params: RefineParams, ref: ReferenceFace, analyzer: FaceAnalyzer, models_root: Path | None
-    ):
-        self.backend = params.backend
-        if params.backend == "landmark_swap":
-            self.swapper = LandmarkSwapper(ref, params.reference_shape, params.blend)
-        else:
-            from dhcore.face.inswapper import InSwapper
-            from dhcore.models import registry
+    def __call__(self, frame: np.ndarray, tracked: TrackedFace, weight: float) -> SwapResult: ...
 
-            if analyzer.backend == "insightface":
-                source = ref.embedding
-            else:  # inswapper's source latent is an ArcFace embedding, whatever measures identity
-                from dhcore.face.insightface_backend import ArcFaceEmbedder
 
-                arcface = ArcFaceEmbedder(registry.resolve(ARCFACE_ID, models_root) / ARCFACE_FILE)
-                source = arcface(ref.image, ref.face.kps)
-            path = registry.resolve(INSWAPPER_ID, models_root) / INSWAPPER_FILE
-            self.swapper = InSwapper(path, source)  # type: ignore[assignment]
+class LandmarkRefiner:
+    def __init__(self, swapper: LandmarkSwapper) -> None:
+        self.swapper = swapper
+
+    @classmethod
+    def open(
+        cls, params: RefineParams, ref: ReferenceFace, analyzer: FaceAnalyzer, models_root: Path | None
+    ) -> LandmarkRefiner:
+        return cls(LandmarkSwapper(ref, params.reference_shape, params.blend))
 
     def __call__(self, frame: np.ndarray, tracked: TrackedFace, weight: float) -> SwapResult:
-        if self.backend == "landmark_swap":
-            assert tracked.landmarks is not None
-            return self.swapper(frame, tracked.landmarks, weight)
-        return self.swapper(frame, tracked.kps, weight)  # type: ignore[arg-type]
+        assert tracked.landmarks is not None
+        return self.swapper(frame, tracked.landmarks, weight)
 
 
-def refiner_model_ids(params: RefineParams, identity: IdentityParams) -> list[str]:
-    """Registry ids whose weights change this stage's output (for the cache key)."""
-    if params.backend != "inswapper":
-        return []
-    return [INSWAPPER_ID] if identity.backend == "insightface" else [INSWAPPER_ID, ARCFACE_ID]
+class InswapperRefiner:
+    def __init__(self, swapper: Any) -> None:
+        self.swapper = swapper
+
+    @classmethod
+    def open(
+        cls, params: RefineParams, ref: ReferenceFace, analyzer: FaceAnalyzer, models_root: Path | None
+    ) -> InswapperRefiner:
+        from dhcore.face.inswapper import InSwapper
+        from dhcore.models import registry
+
+        if ARCFACE in ANALYZERS[analyzer.backend].capabilities:
+            source = ref.embedding
+        else:  # inswapper's source latent is an ArcFace embedding, whatever measures identity
+            from dhcore.face.insightface_backend import ArcFaceEmbedder
+
+            arcface = ArcFaceEmbedder(registry.resolve(ARCFACE_ID, models_root) / ARCFACE_FILE)
+            source = arcface(ref.image, ref.face.kps)
+        return cls(InSwapper(registry.resolve(INSWAPPER_ID, models_root) / INSWAPPER_FILE, source))
+
+    def __call__(self, frame: np.ndarray, tracked: TrackedFace, weight: float) -> SwapResult:
+        return self.swapper(frame, tracked.kps, weight)  # type: ignore[no-any-return]
 
 
 def next_weight(weight: float, distance: float, threshold: float, release: float) -> float:
@@ -108,8 +118,10 @@ def run(
     analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
     ref = reference_face(reference, analyzer)
     threshold = params.threshold if params.threshold is not None else identity.distance_threshold()
-    refiner = _Refiner(params, ref, analyzer, models_root) if params.backend != "none" else None
-    restorer = load_restorer(restore, ref, models_root) if params.restore_after else None
+    refiner: Refiner | None = None
+    if params.backend != "none":
+        refiner = REFINERS[params.backend].load().open(params, ref, analyzer, models_root)
+    restorer = load_restorer(restore, ref, models_root, ctx.pool) if params.restore_after else None
     info = probe(frames)
     fps = float(info.fps) or 25.0
     needs_landmarks = params.backend == "landmark_swap" or restore.backend == "classical"
@@ -187,7 +199,7 @@ def _fill(
 
 
 def _refine(
-    refiner: _Refiner, restorer: Restorer | None, frame: np.ndarray, tracked: TrackedFace, weight: float
+    refiner: Refiner, restorer: Restorer | None, frame: np.ndarray, tracked: TrackedFace, weight: float
 ) -> np.ndarray:
     image = refiner(frame, tracked, weight).image
     if restorer is not None:

@@ -46,7 +46,7 @@ def run(
     progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
     ref = reference_face(reference, analyzer)
-    restorer = load_restorer(params, ref, models_root)
+    restorer = load_restorer(params, ref, models_root, ctx.pool)
     info = probe(frames)
     tracker = FaceTracker(
         analyzer, ref.embedding, float(info.fps), identity.tracking, landmarks=True,

@@ -25,9 +25,8 @@ from dhcore.face.faces import face_outline
 from dhcore.face.onnx_check import FLOAT, check_output, open_session
 from dhcore.face.params import RestoreParams
 from dhcore.face.reference import ReferenceFace
-from dhcore.models import ids
+from dhcore.pool import POOL, ModelPool
 
-MODEL_IDS = {"gfpgan": ids.GFPGAN, "codeformer": ids.CODEFORMER}
 MODEL_FILES = {"gfpgan": "gfpgan_1.4.onnx", "codeformer": "codeformer.onnx"}
 
 
@@ -70,6 +69,12 @@ class ClassicalRestorer:
     def __init__(self, reference: ReferenceFace, strength: float, color: float, detail: float) -> None:
         self.target = reference_colors(reference)
         self.strength, self.color, self.detail = strength, color, detail
+
+    @classmethod
+    def open(
+        cls, name: str, params: RestoreParams, reference: ReferenceFace, folders: list[Path]
+    ) -> ClassicalRestorer:
+        return cls(reference, params.strength, params.color, params.detail)
 
     def __call__(self, frame: np.ndarray, kps: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
         if landmarks is None:
@@ -119,6 +124,12 @@ class OnnxRestorer:
         self.strength = strength
         self.mask = box_mask(self.size)
 
+    @classmethod
+    def open(
+        cls, name: str, params: RestoreParams, reference: ReferenceFace, folders: list[Path]
+    ) -> OnnxRestorer:
+        return cls(name, folders[0] / MODEL_FILES[name], params.strength, params.fidelity)
+
     def restore_crop(self, crop: np.ndarray) -> np.ndarray:
         blob = (crop.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
         out = self.session.run(None, {self.input_name: np.ascontiguousarray(blob), **self.feeds})[0]
@@ -133,16 +144,26 @@ class OnnxRestorer:
 
 
 def load_restorer(
-    params: RestoreParams, reference: ReferenceFace, models_root: Path | None = None
+    params: RestoreParams, reference: ReferenceFace, models_root: Path | None = None, pool: ModelPool = POOL
 ) -> Restorer | None:
-    """The configured restorer (None for backend 'none'); model files come from the registry."""
+    """The configured restorer (None for backend 'none'); model files come from the registry. One
+    that loads weights is kept warm in `pool` (it does not depend on the reference photo)."""
     if params.backend == "none":
         return None
-    if params.backend == "classical":
-        return ClassicalRestorer(reference, params.strength, params.color, params.detail)
+    from dhcore.face.backends import RESTORERS
     from dhcore.models import registry
 
-    folder = registry.resolve(MODEL_IDS[params.backend], models_root)
-    return OnnxRestorer(
-        params.backend, folder / MODEL_FILES[params.backend], params.strength, params.fidelity
-    )
+    entry = RESTORERS[params.backend]
+    folders = [registry.resolve(i, models_root) for i in entry.model_ids]
+
+    def load() -> Restorer:
+        return entry.load().open(params.backend, params, reference, folders)  # type: ignore[no-any-return]
+
+    if not entry.model_ids:
+        return load()
+    weights = [
+        f"{f}:{registry.weights_sha256(i, models_root)}"
+        for i, f in zip(entry.model_ids, folders, strict=True)
+    ]
+    key = ("face.restorer", params.backend, *weights, params.strength, params.fidelity)
+    return pool.get(key, load)

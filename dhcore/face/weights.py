@@ -23,11 +23,10 @@ def _identity_digests(identity: IdentityParams, models_root: Path | None) -> lis
 
 
 def _restore_digests(restore: RestoreParams, models_root: Path | None) -> list[str]:
-    from dhcore.face.restorers import MODEL_IDS
+    from dhcore.face.backends import restorer_model_ids
     from dhcore.models import registry
 
-    model_id = MODEL_IDS.get(restore.backend)
-    return [f"{model_id}:" + registry.weights_sha256(model_id, models_root)] if model_id else []
+    return [f"{m}:" + registry.weights_sha256(m, models_root) for m in restorer_model_ids(restore.backend)]
 
 
 def stage_weights_sha256(
@@ -38,7 +37,7 @@ def stage_weights_sha256(
     models_root: Path | None = None,
 ) -> str:
     """Digest over the weights `face.identity`, `face.restore` or `face.refine` reads (verified)."""
-    from dhcore.face.refine import refiner_model_ids
+    from dhcore.face.backends import refiner_model_ids
     from dhcore.models import registry
 
     parts = _identity_digests(identity, models_root)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dhcore.models import ids
+
 Loc = tuple[str | int, ...]
 
 #: registry ids a face backend reads besides dlib's landmark data (which every face stage uses)
-FACE_BACKEND_MODELS = {"dlib": [], "mediapipe": ["mediapipe_models"], "insightface": ["buffalo_l"]}
-DLIB = "dlib_face_models"
+FACE_BACKEND_MODELS = {"dlib": [], "mediapipe": [ids.MEDIAPIPE_MODELS], "insightface": [ids.BUFFALO_L]}
+DLIB = ids.DLIB_FACE_MODELS
 
 
 def spec_models(spec: Any) -> list[tuple[Loc, str]]:
@@ -26,28 +28,23 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
 
 def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
     from dhcore.animate.registry import entry
-    from dhcore.face.refine import refiner_model_ids
-    from dhcore.face.restorers import MODEL_IDS
+    from dhcore.face.backends import refiner_model_ids, restorer_model_ids
+    from dhcore.pose.detectors import DETECTORS
 
-    detector: list[str] = ["mediapipe_models"]
-    if spec.pose.detector == "dwpose":
-        from dhcore.pose.extract_dwpose import DET_MODEL, POSE_MODEL
-
-        detector = [DET_MODEL, POSE_MODEL]
+    detector = list(DETECTORS[spec.pose.detector].model_ids) or [ids.MEDIAPIPE_MODELS]  # or inside the wheel
     found: list[tuple[Loc, str]] = [(("pose", "detector"), m) for m in detector]
     backend = entry(spec.animate.backend)  # the torch-free table: validating never loads torch
     params = spec.animate.params  # typed by the spec's backend union (a dict only in hand-made specs)
     animate = backend.ids(params if isinstance(params, backend.Params) else backend.Params(**params))
     if spec.animate.backend == "warp":
-        animate = ["mediapipe_models"]  # selfie segmentation, inside the wheel
+        animate = [ids.MEDIAPIPE_MODELS]  # selfie segmentation, inside the wheel
     found += [(("animate", "backend"), m) for m in animate]
     face = spec.face
     if spec.face_stages_requested():
         found += [
             (("face", "identity", "backend"), m) for m in [DLIB, *FACE_BACKEND_MODELS[face.identity.backend]]
         ]
-        if model_id := MODEL_IDS.get(face.restore.backend):
-            found.append((("face", "restore", "backend"), model_id))
+        found += [(("face", "restore", "backend"), m) for m in restorer_model_ids(face.restore.backend)]
         found += [(("face", "refine", "backend"), m) for m in refiner_model_ids(face.refine, face.identity)]
     return found
 
@@ -56,9 +53,7 @@ def _photo_shoot_models(spec: Any) -> list[tuple[Loc, str]]:
     from dhcore.shoot.registry import get_backend
 
     backend = get_backend(spec.backend)
-    params = dict(spec.backend_params)
-    if spec.backend == "template_swap":
-        params = {"face_backend": spec.identity.face_backend, **params}
+    params = spec.backend_call_params()
     face = [DLIB, *FACE_BACKEND_MODELS[spec.identity.face_backend]]
     found: list[tuple[Loc, str]] = [(("identity", "face_backend"), m) for m in face]
     found += [(("backend",), m) for m in backend.model_ids(backend.Params(**params))]
@@ -92,13 +87,12 @@ def commercial_problems(spec: Any) -> list[tuple[Loc, str]]:
 def licence_rows(kind: str, normalized: dict[str, Any]) -> list[dict[str, Any]]:
     """For the production report: each model the recorded spec reads, with its licence."""
     from dhcore.models import registry
-    from dhcore.spec.kinds import model_for_kind
+    from dhcore.spec.kinds import KINDS, validate
 
-    model = model_for_kind(kind)
-    if model is None:
+    if kind not in KINDS:
         return []
     try:
-        spec = model.model_validate(normalized)
+        spec = validate(normalized)
         uses = spec_models(spec)
     except Exception:  # noqa: BLE001 - a spec recorded by an older version: no licence table
         return []

@@ -92,9 +92,7 @@ class ShootPlan:
         spec, used = self.spec, self._used(embedding_media)
         looks = {look.name: look for look in spec.looks}
         generator = declaration(spec.backend)
-        backend_params = dict(spec.backend_params)
-        if spec.backend == "template_swap":
-            backend_params = {"face_backend": spec.identity.face_backend, **backend_params}
+        backend_params = spec.backend_call_params()
         w, h = spec.outputs.width, spec.outputs.height
         gens, transfers, scores = [], [], []
         for look, index, seed in slots:

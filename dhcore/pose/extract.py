@@ -21,6 +21,7 @@ from pydantic import Field
 from dhcore.errors import InputError
 from dhcore.media.frames import iter_frames, probe
 from dhcore.pose import track_person
+from dhcore.pose.detectors import DETECTORS
 from dhcore.pose.extract_people import choose_person, detect_person, find_faces
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import (
@@ -61,22 +62,12 @@ class Detector(Protocol):
 
 def model_ids(params: Params) -> list[str]:
     """Registry ids whose weights enter the cache key (MediaPipe's models ship in its wheel)."""
-    if params.detector == "dwpose":
-        from dhcore.pose.extract_dwpose import DET_MODEL, POSE_MODEL
-
-        return [DET_MODEL, POSE_MODEL]
-    return []
+    return list(DETECTORS[params.detector].model_ids)
 
 
 def open_detector(params: Params, video: bool, models_root: Path | None = None) -> Detector:
-    """One warm detector for a whole stage run."""
-    if params.detector == "dwpose":
-        from dhcore.pose.extract_dwpose import DWPoseDetector
-
-        return DWPoseDetector(models_root)
-    from dhcore.pose.extract_mediapipe import MediaPipeDetector
-
-    return MediaPipeDetector(video=video, parts=params.parts)
+    """One warm detector for a whole stage run (a video detector tracks, so it is not shared)."""
+    return DETECTORS[params.detector].load().open(params, video, models_root)  # type: ignore[no-any-return]
 
 
 def is_image(path: Path) -> bool:

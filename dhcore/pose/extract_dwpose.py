@@ -16,6 +16,7 @@ downloaded. The pre- and post-processing follows the public DWPose/RTMPose ONNX 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -207,6 +208,11 @@ class DWPoseDetector:
             raise ModelError(f"{pose_path}: expected two rank-3 outputs (simcc_x, simcc_y)")
         self._det_in, self._pose_in = self._det.get_inputs()[0].name, self._pose.get_inputs()[0].name
         self._simcc_names = [o.name for o in outs]
+
+    @classmethod
+    def open(cls, params: Any, video: bool, models_root: Path | None) -> DWPoseDetector:
+        """The pose.extract stage's constructor (dhcore.pose.detectors); frames are detected one by one."""
+        return cls(models_root)
 
     def boxes(self, rgb: np.ndarray) -> np.ndarray:
         """Person boxes [n, 5] in image pixels, best first."""

@@ -23,7 +23,8 @@ Mapping to the dh layout:
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -82,6 +83,11 @@ class MediaPipeDetector:
             self._graph = mp.solutions.holistic.Holistic(refine_face_landmarks=False, **common)
         else:
             self._graph = mp.solutions.pose.Pose(enable_segmentation=segment, **common)
+
+    @classmethod
+    def open(cls, params: Any, video: bool, models_root: Path | None) -> MediaPipeDetector:
+        """The pose.extract stage's constructor (dhcore.pose.detectors): its models ship in the wheel."""
+        return cls(video=video, parts=params.parts)
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Body [18,3], hands [2,21,3] (left, right), face [68,3]; normalized; missing = NaN, conf 0."""

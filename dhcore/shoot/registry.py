@@ -7,11 +7,11 @@ To add a backend: its Params in dhcore.shoot.params (no torch), one Entry here.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dhcore.backends import implementation
 from dhcore.models import ids
 from dhcore.shoot.base import ShootBackend
 from dhcore.shoot.params import Arc2FaceParams, CosmicManParams, TemplateSwapParams
@@ -62,8 +62,7 @@ def entry(name: str) -> Entry:
 
 def get_backend(name: str) -> ShootBackend:
     """An instance of the backend's class (imports torch: the backends package loads it)."""
-    module, _, cls = entry(name).impl.partition(":")
-    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    return implementation(entry(name).impl)()  # type: ignore[no-any-return]
 
 
 def look_problem(backend: str, template: bool, prompt: bool) -> str | None:

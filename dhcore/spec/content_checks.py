@@ -334,10 +334,7 @@ def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]
             problems.append((("looks", i), problem))
         elif template is not None and (problem := template_problem(template, backend)):
             problems.append((("looks", i, "template"), f"{template}: {problem}"))
-    params = spec.backend_params
-    if spec.backend == "template_swap":
-        params = {"face_backend": spec.identity.face_backend, **params}
-    return problems + _backend_params_problems(spec.backend, params, ("backend_params",))
+    return problems + _backend_params_problems(spec.backend, spec.backend_call_params(), ("backend_params",))
 
 
 #: the largest face must be this many times wider than the next to be taken as the identity

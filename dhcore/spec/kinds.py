@@ -1,26 +1,41 @@
-"""Every spec kind, as one union tagged by `kind`."""
+"""Every spec kind, as one union tagged by `kind` (the photo shoot a union again, by `backend`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from dhcore.spec.dance import DanceSpec
-from dhcore.spec.photo_shoot import PhotoShootSpec
+from dhcore.spec.photo_shoot import BACKEND_SPECS, PhotoShoot, PhotoShootSpec
 from dhcore.spec.try_on import TryOnSpec
 
-Spec = Annotated[DanceSpec | PhotoShootSpec | TryOnSpec, Field(discriminator="kind")]
+Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec, Field(discriminator="kind")]
+SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
+#: each kind's base model (its file references); TYPES: what a spec of the kind validates as
 KINDS: dict[str, type[BaseModel]] = {
     "dance_video": DanceSpec,
     "photo_shoot": PhotoShootSpec,
     "try_on": TryOnSpec,
 }
+TYPES: dict[str, Any] = {"dance_video": DanceSpec, "photo_shoot": PhotoShoot, "try_on": TryOnSpec}
+#: kinds whose model is chosen by a second tag, which pydantic puts after the kind in error locations
+VARIANTS: dict[str, dict[str, type[BaseModel]]] = {"photo_shoot": dict(BACKEND_SPECS)}
+
+
+def validate(data: Any) -> Any:
+    """A spec (DanceSpec, a PhotoShootSpec subclass or TryOnSpec) from its parsed YAML."""
+    return SPEC_ADAPTER.validate_python(data)
 
 
 def root_model(loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, int]:
     """The spec model a pydantic error location starts in, and how many loc elements name it."""
-    return (KINDS.get(str(loc[0])), 1) if loc else (None, 0)
+    if not loc:
+        return None, 0
+    variants = VARIANTS.get(str(loc[0]), {})
+    if len(loc) > 1 and str(loc[1]) in variants:
+        return variants[str(loc[1])], 2
+    return KINDS.get(str(loc[0])), 1
 
 
 def model_for_kind(kind: object) -> type[BaseModel] | None:

@@ -17,12 +17,12 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from dhcore import config, limits
 from dhcore.errors import DhError
 from dhcore.spec import content_checks
-from dhcore.spec.kinds import Spec, model_for_kind, root_model
+from dhcore.spec.kinds import SPEC_ADAPTER, model_for_kind, root_model
 from dhcore.spec.yamlnodes import (
     DuplicateKeyError,
     Located,
@@ -32,8 +32,6 @@ from dhcore.spec.yamlnodes import (
     load_with_nodes,
     locate,
 )
-
-SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
+from dhcore.shoot.registry import ENTRIES as SHOOT_BACKENDS
 from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel, nearest_multiples
+from dhcore.stage import StageParams
 
 
 class IdentitySpec(SpecModel):
@@ -74,31 +76,19 @@ class OutputsSpec(SpecModel):
     video: VideoPortraitSpec = VideoPortraitSpec()
 
 
-def _backend_params_schema(schema: dict[str, Any]) -> None:
-    """Each backend's params in the JSON Schema (from the torch-free table), applied by `backend`."""
-    from dhcore.shoot.registry import ENTRIES
-
-    schema["allOf"] = [
-        {
-            "if": {"properties": {"backend": {"const": name}}, "required": ["backend"]},
-            "then": {"properties": {"backend_params": entry.Params.model_json_schema()}},
-        }
-        for name, entry in ENTRIES.items()
-    ]
-
-
 class PhotoShootSpec(SpecModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_backend_params_schema)
+    """What every photo shoot has; `PhotoShoot` (below) is the spec: one subclass per backend with
+    `backend_params` typed by that backend's Params, chosen by `backend`."""
+
+    model_config = ConfigDict(extra="forbid")
 
     version: Literal[1]
     kind: Literal["photo_shoot"]
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     identity: IdentitySpec
     looks: list[LookSpec] = Field(min_length=1, max_length=64)
-    backend: Literal["template_swap", "arc2face", "cosmicman"] = "template_swap"
-    backend_params: dict[str, Any] = Field(
-        default_factory=dict, description="the backend's own params (checked against its Params model)"
-    )
+    backend: str
+    backend_params: StageParams
     seed: int = Field(0, ge=0)
     selection: SelectionSpec = SelectionSpec()
     outputs: OutputsSpec = OutputsSpec()
@@ -123,6 +113,14 @@ class PhotoShootSpec(SpecModel):
             )
         return self
 
+    def backend_call_params(self) -> dict[str, Any]:
+        """The params the backend is called with: those the spec sets (template_swap finds faces with
+        the identity's face backend unless told otherwise)."""
+        params = self.backend_params.model_dump(exclude_unset=True)
+        if self.backend == "template_swap":
+            params = {"face_backend": self.identity.face_backend, **params}
+        return params
+
     @staticmethod
     def file_refs(data: dict[str, Any]) -> list[FileRef]:
         refs: list[FileRef] = []
@@ -143,3 +141,36 @@ class PhotoShootSpec(SpecModel):
                 FileRef(loc=("outputs", "video", "music", "path"), path=Path(music["path"]), kind="audio")
             )
         return refs
+
+
+DEFAULT_BACKEND = "template_swap"
+
+
+def _typed(entry: Any) -> type[PhotoShootSpec]:
+    """PhotoShootSpec with `backend` fixed to one name and `backend_params` typed by its Params.
+    Only the default backend may be left out (so an editor's oneOf matches exactly one)."""
+    return create_model(  # type: ignore[no-any-return, call-overload]
+        "".join(part.title() for part in entry.name.split("_")) + "PhotoShoot",
+        __base__=PhotoShootSpec,
+        backend=(Literal[entry.name], entry.name if entry.name == DEFAULT_BACKEND else ...),  # type: ignore[valid-type]
+        backend_params=(
+            entry.Params,
+            Field(default_factory=entry.Params, description=f"the {entry.name} backend's params"),
+        ),
+    )
+
+
+def _default_backend(data: Any) -> Any:
+    if isinstance(data, dict) and "backend" not in data:
+        return {**data, "backend": DEFAULT_BACKEND}
+    return data
+
+
+#: one spec model per registered backend (the torch-free table), so the JSON Schema lists every
+#: backend's params and errors in them are located at their key
+BACKEND_SPECS: dict[str, type[PhotoShootSpec]] = {name: _typed(e) for name, e in SHOOT_BACKENDS.items()}
+PhotoShoot = Annotated[
+    Union[tuple(BACKEND_SPECS.values())],  # type: ignore[valid-type]  # noqa: UP007
+    Field(discriminator="backend"),
+    BeforeValidator(_default_backend),
+]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dhcore.spec.kinds import KINDS
+from pydantic import TypeAdapter
+
+from dhcore.spec.kinds import KINDS, TYPES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "specs" / "schema"
 
 
 def schema_for(kind: str) -> dict:
-    schema = KINDS[kind].model_json_schema(mode="validation")
+    schema = TypeAdapter(TYPES[kind]).json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://dh.local/schema/{kind}.schema.json"
     return schema

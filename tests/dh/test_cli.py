@@ -124,6 +124,22 @@ def test_every_command_and_option_has_help_and_there_is_a_version(capsys: pytest
     assert exc.value.code == 0 and capsys.readouterr().out.startswith("dh ")
 
 
+def test_the_lazy_command_list_matches_the_commands_own_parsers() -> None:
+    """`dh --help` lists every command from the table in dh.cli without importing them; the lines
+    must say what the commands' own parsers say."""
+    import argparse
+
+    from dh.cli import COMMANDS, build_parser
+
+    def helps(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return {c.dest: c.help for c in action._choices_actions}
+
+    full = helps(build_parser())
+    assert helps(build_parser("")) == full == {name: line for name, (_, line) in COMMANDS.items()}
+    assert helps(build_parser("submit")) == full
+
+
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import os
 

@@ -136,3 +136,21 @@ def test_hash_mismatch_and_missing_model_name_the_file(
             frames=short_clip,
             reference=astronaut_path,
         )
+
+
+def test_an_onnx_restorer_stays_warm_in_the_pool(tmp_path: Path, astronaut_path: Path) -> None:
+    """Loaded once per pool (it does not depend on the reference); new weights load afresh."""
+    from dhcore.face.faces import load_analyzer
+    from dhcore.face.reference import reference_face
+    from dhcore.face.restorers import ClassicalRestorer, load_restorer
+    from dhcore.pool import ModelPool
+
+    models_root, pool = tmp_path / "models", ModelPool()
+    registry.add("gfpgan_1.4", tiny_restorer(tmp_path / "src" / "gfpgan_1.4.onnx"), models_root)
+    ref = reference_face(astronaut_path, load_analyzer("dlib"))
+    params = RestoreParams(backend="gfpgan", strength=1.0)
+    first = load_restorer(params, ref, models_root, pool)
+    assert load_restorer(params, ref, models_root, pool) is first and len(pool) == 1
+    assert load_restorer(RestoreParams(backend="gfpgan", strength=0.5), ref, models_root, pool) is not first
+    classical = load_restorer(RestoreParams(backend="classical"), ref, models_root, pool)
+    assert isinstance(classical, ClassicalRestorer) and len(pool) == 2  # tied to the reference: not pooled

@@ -104,11 +104,11 @@ def test_report_lists_models_with_their_licences() -> None:
 
 
 def test_photo_shoot_models_and_commercial_check() -> None:
-    from dhcore.spec.photo_shoot import PhotoShootSpec
+    from dhcore.spec.kinds import validate
 
     base = {"version": 1, "kind": "photo_shoot", "identity": {"photos": ["a.png"]},
             "looks": [{"name": "x", "prompt": "a portrait"}]}  # fmt: skip
-    spec = PhotoShootSpec.model_validate({**base, "backend": "arc2face", "licence": "commercial"})
+    spec = validate({**base, "backend": "arc2face", "licence": "commercial"})
     uses = spec_models(spec)
     assert (("identity", "face_backend"), "dlib_face_models") in uses
     assert {m for loc, m in uses if loc == ("backend",)} == {"arc2face", "buffalo_l", "arc2face_arcface"}

@@ -40,9 +40,9 @@ def test_spec_schema_checks_each_backends_params() -> None:
     import jsonschema
     import pytest
 
-    from dhcore.spec.photo_shoot import PhotoShootSpec
+    from dhcore.spec.schema import schema_for
 
-    schema = PhotoShootSpec.model_json_schema()
+    schema = schema_for("photo_shoot")
     base = {
         "version": 1,
         "kind": "photo_shoot",
@@ -52,5 +52,8 @@ def test_spec_schema_checks_each_backends_params() -> None:
     jsonschema.validate(
         {**base, "backend": "arc2face", "backend_params": {"steps": 3, "strength": 0.5}}, schema
     )
+    jsonschema.validate({**base, "backend_params": {"source": "first"}}, schema)  # template_swap, the default
     with pytest.raises(jsonschema.ValidationError, match="strength"):
         jsonschema.validate({**base, "backend": "cosmicman", "backend_params": {"strength": 0.5}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**base, "backend_params": {"steps": 3}}, schema)  # not a template_swap param

@@ -203,6 +203,29 @@ looks:
     assert errors[2].startswith(f"{path}:7:47: looks.1.count: should be greater than or equal to 1")
 
 
+def test_photo_shoot_backend_params_are_typed_by_backend_and_located(tmp_path: Path) -> None:
+    shoot = """\
+version: 1
+kind: photo_shoot
+identity: {photos: [person.png]}
+looks: [{name: a, prompt: studio portrait}]
+backend: cosmicman
+backend_params: {steps: 0, strength: 0.5}
+"""
+    path = write(tmp_path, shoot, "shoot.yaml")
+    errors = errors_of(path)
+    assert errors[0] == f"{path}:6:25: backend_params.steps: should be greater than or equal to 1"
+    assert errors[1].startswith(f"{path}:6:28: backend_params.strength: unknown field 'strength'")
+    unknown = write(tmp_path, shoot.replace("backend: cosmicman", "backend: cosmicwoman"), "unknown.yaml")
+    assert errors_of(unknown)[0].startswith(
+        f"{unknown}:5:10: backend: unknown value 'cosmicwoman'; expected one of"
+    )
+    swap = write(tmp_path, shoot.replace("backend: cosmicman\nbackend_params: {steps: 0, strength: 0.5}\n", "backend_params: {blend: seamless}\n"), "swap.yaml")  # fmt: skip
+    spec = load_spec(swap, check_content=False).spec
+    assert spec.backend == "template_swap" and spec.backend_params.blend == "seamless"
+    assert spec.backend_call_params() == {"face_backend": "dlib", "blend": "seamless"}  # what the user set
+
+
 def test_face_stages_need_a_face_in_the_reference(tmp_path: Path) -> None:
     path = write(tmp_path, VALID)
     noise = np.random.default_rng(0).integers(0, 255, (96, 80, 3), dtype=np.uint8)
