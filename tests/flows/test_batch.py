@@ -10,8 +10,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 
 SPEC = """\
@@ -60,7 +58,6 @@ def test_batch_runs_new_specs_reports_invalid_once_and_ends_failed_on_failure(
 ) -> None:
     monkeypatch.setenv("DH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DH_ALLOWED_ROOTS", str(demo_assets))
-    cv2.imwrite(str(demo_assets / "assets" / "empty_room.png"), np.full((160, 160, 3), 90, np.uint8))
     inbox = demo_assets / "inbox"
     inbox.mkdir(exist_ok=True)
     (inbox / "a.yaml").write_text(SPEC.format(n=1, image="astronaut.png"))
@@ -87,13 +84,19 @@ def test_batch_runs_new_specs_reports_invalid_once_and_ends_failed_on_failure(
         "b.yaml": "succeeded",
     }  # fmt: skip
 
-    (inbox / "c.yaml").write_text(SPEC.format(n=3, image="empty_room.png"))  # no person: fails every time
+    # gates it cannot pass, enforced: the production ends failed every time (a photo without a person
+    # would not do: `dh validate` refuses it, so it is reported as invalid instead)
+    failing = SPEC.format(n=3, image="astronaut.png").replace(
+        "quality: {pose_pck: null,", "quality: {enforce: fail, pose_pck: 1.0,"
+    )
+    assert "enforce: fail" in failing
+    (inbox / "c.yaml").write_text(failing)
     statuses = []
     for _ in range(3):
         state, run = _run(inbox, max_attempts=2)
         statuses.append((state, run["c.yaml"]["status"]))
     assert statuses == [("FAILED", "failed"), ("FAILED", "failed"), ("COMPLETED", "gave up")]
-    assert "person" in _run(inbox, max_attempts=3)[1]["c.yaml"]["error"]  # a third try when allowed
+    assert "quality gates" in _run(inbox, max_attempts=3)[1]["c.yaml"]["error"]  # a third try when allowed
 
 
 def test_batch_reconciles_a_production_whose_flow_run_ended(
