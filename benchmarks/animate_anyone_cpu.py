@@ -10,17 +10,12 @@ frames streamed to a FrameWriter file. Target: peak RSS for 300 frames <= 1.1x t
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
-import time
 from fractions import Fraction
 from pathlib import Path
 
-LENGTHS = (48, 300)
+from memory_runs import add_run_arguments, measure, print_ratio, run_lengths
 
 
 def prepare(root: Path, width: int, height: int, frames: int) -> None:
@@ -43,7 +38,6 @@ def prepare(root: Path, width: int, height: int, frames: int) -> None:
 
 
 def child(args: argparse.Namespace) -> None:
-    import psutil
     import torch
 
     torch.set_num_threads(args.threads)
@@ -65,26 +59,8 @@ def child(args: argparse.Namespace) -> None:
     )
     backend = BACKENDS["animate_anyone"]()
     params = backend.Params(steps=args.steps, window=args.window, overlap=args.overlap, device="cpu")
-    process = psutil.Process()
-    during = [0.0]
-
-    def progress(done: int, total: int | None) -> None:  # once per denoiser call: RSS while generating
-        during[0] = max(during[0], process.memory_info().rss / 2**20)
-
-    start = time.perf_counter()
-    result = backend.run(inputs, params, root / f"out_{args.frames}.nut", progress)
-    wall = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "frames": args.frames,
-                "wall_s": wall,
-                "rss_mb": rss_mb,
-                "gen_rss_mb": during[0],
-                **result.metrics,
-            }
-        )
+    measure(
+        args.frames, lambda progress: backend.run(inputs, params, root / f"out_{args.frames}.nut", progress)
     )
 
 
@@ -94,10 +70,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--window", type=int, default=16)
     parser.add_argument("--overlap", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--root", help=argparse.SUPPRESS)
-    parser.add_argument("--frames", type=int, help=argparse.SUPPRESS)
+    add_run_arguments(parser)
     args = parser.parse_args()
     args.width, args.height = (int(v) for v in args.size.lower().split("x"))
     if args.child:
@@ -105,14 +78,11 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="aa_cpu_bench_") as tmp:
         root = Path(tmp)
-        prepare(root, args.width, args.height, max(LENGTHS))
-        rows = []
-        for frames in LENGTHS:
-            cmd = [sys.executable, __file__, "--child", "--root", str(root), "--frames", str(frames),
-                   "--size", args.size, "--steps", str(args.steps), "--window", str(args.window),
-                   "--overlap", str(args.overlap), "--threads", str(args.threads)]  # fmt: skip
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout  # noqa: S603 - argv list
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+        prepare(root, args.width, args.height, max(args.lengths))
+        rows = run_lengths(__file__, root, args.lengths, [
+            "--size", args.size, "--steps", str(args.steps), "--window", str(args.window),
+            "--overlap", str(args.overlap), "--threads", str(args.threads)
+        ])  # fmt: skip
     print(f"tiny config, {args.width}x{args.height}, {args.steps} steps, window {args.window}/{args.overlap}, "
           f"guidance 3.5, {args.threads} thread(s), CPU")  # fmt: skip
     print(f"{'frames':>6} {'wall s':>8} {'frames/s':>9} {'unet calls':>10} {'live frames':>11} {'peak RSS MB':>12} "
@@ -120,10 +90,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['frames']:>6} {r['wall_s']:>8.1f} {r['frames_per_second']:>9.2f} {r['unet_calls']:>10.0f} "
               f"{r['max_live_frames']:>11.0f} {r['rss_mb']:>12.1f} {r['gen_rss_mb']:>24.1f}")  # fmt: skip
-    ratio = rows[1]["rss_mb"] / rows[0]["rss_mb"]
-    gen = rows[1]["gen_rss_mb"] / rows[0]["gen_rss_mb"]
-    print(f"peak RSS ratio {LENGTHS[1]} / {LENGTHS[0]} frames: {ratio:.3f} (target <= 1.1); "
-          f"while generating: {gen:.3f}")  # fmt: skip
+    print_ratio(rows)
 
 
 if __name__ == "__main__":
