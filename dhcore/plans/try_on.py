@@ -16,7 +16,8 @@ from dhcore.tryon import figures, warp
 #: the figures promoted to the production's own metrics
 PRODUCTION_METRICS = (
     "garment_colour", "garment_ssim", "silhouette_iou", "background_psnr", "face_distance", "garment_area",
-    "inpainted_area",
+    "inpainted_area", "collar_offset", "shoulder_cover", "torso_cover", "garment_outside", "garment_upscale", "seam_new_edges",
+    "shading_agreement",
 )  # fmt: skip
 
 
@@ -54,6 +55,7 @@ def plan_try_on(loaded: Any) -> Plan:
                 "result": Ref("try_on", "image"),
                 "edit_mask": Ref("try_on", "edit_mask"),
                 "warped_garment": Ref("try_on", "warped_garment"),
+                "person_pose": Ref("person_pose", "pose"),
             },
         ),  # fmt: skip
     ]

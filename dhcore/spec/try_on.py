@@ -34,6 +34,14 @@ def _min(default: float | None, what: str, most: float = 1.0) -> Any:
     return Field(default, ge=0, le=most, description=f"lowest acceptable {what}; null: not checked")
 
 
+def _max(default: float | None, what: str, most: float = 1.0) -> Any:
+    return Field(default, ge=0, le=most, description=f"highest acceptable {what}; null: not checked")
+
+
+#: the figures judged against a ceiling (the rest against a minimum)
+CEILINGS = ("face_distance", "collar_offset", "garment_outside", "garment_upscale", "seam_new_edges")
+
+
 class TryOnQualitySpec(SpecModel):
     """The figures a try-on must reach: below them it ends needs_review (or failed)."""
 
@@ -44,19 +52,25 @@ class TryOnQualitySpec(SpecModel):
     garment_ssim: float | None = _min(0.6, "SSIM of the worn garment vs the warped, unshaded product")
     silhouette_iou: float | None = _min(0.85, "overlap of the person's outline before and after")
     background_psnr: float | None = _min(40.0, "PSNR (dB) outside the edited region", most=100.0)
-    face_distance: float | None = Field(
-        0.3, ge=0, le=2, description="highest acceptable identity distance (dlib) of the face before/after"
+    shoulder_cover: float | None = _min(0.7, "share of the strips on both shoulders the garment covers")
+    torso_cover: float | None = _min(0.8, "share of the torso (shoulders to hips) the garment covers")
+    shading_agreement: float | None = _min(
+        0.6, "correlation of the garment's folds and light with the person's own (0: a flat cut-out)"
     )
+    face_distance: float | None = _max(0.3, "identity distance (dlib) of the face before/after", most=2.0)
+    collar_offset: float | None = _max(0.2, "drop of the collar below the shoulder line, in shoulder widths")
+    garment_outside: float | None = _max(0.1, "share of the garment off the torso and arms")
+    garment_upscale: float | None = _max(2.0, "enlargement of the product photo's garment (blur)", most=100.0)
+    seam_new_edges: float | None = _max(0.8, "share of the garment's border with edges the photo had not")
 
     def thresholds(self) -> dict[str, float]:
         """Metric name -> lowest acceptable value."""
-        return {
-            k: v for k, v in self.model_dump(exclude={"enforce", "face_distance"}).items() if v is not None
-        }
+        dumped = self.model_dump(exclude={"enforce", *CEILINGS})
+        return {k: v for k, v in dumped.items() if v is not None}
 
     def ceilings(self) -> dict[str, float]:
         """Metric name -> highest acceptable value."""
-        return {} if self.face_distance is None else {"face_distance": self.face_distance}
+        return {k: v for k in CEILINGS if (v := getattr(self, k)) is not None}
 
 
 class TryOnSpec(SpecModel):

@@ -9,6 +9,8 @@
   without a face.
 - background_psnr: PSNR (dB, 100 when identical) outside the person (their outline before, grown by
   `seam` of the image's long side): whatever the backend says it edited, the background must not move.
+- placement and realism (fit.py): collar_offset, shoulder_cover, torso_cover, garment_outside, garment_upscale,
+  seam_new_edges, shading_agreement.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from skimage.metrics import structural_similarity
 from dhcore.face.faces import load_analyzer
 from dhcore.face.reference import detect_faces
 from dhcore.pose.extract import read_image
+from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "tryon.figures"
-VERSION = "2"
+VERSION = "3"
 #: PSNR reported for identical pixels
 PSNR_IDENTICAL = 100.0
 
@@ -54,6 +57,7 @@ STAGE = StageDef(
         port("result", "image"),
         port("edit_mask", "image"),
         port("warped_garment", "image"),
+        port("person_pose", "pose"),
     ),  # fmt: skip
     outputs=(),
     impl="dhcore.tryon.figures:run",
@@ -117,6 +121,8 @@ def face_distance(before: np.ndarray, after: np.ndarray, backend: str) -> float 
 
 def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: StageContext) -> StageResult:
     """Measure the try-on against the person photo and the product photo."""
+    from dhcore.tryon import fit
+    from dhcore.tryon.warp import person_body
     from dhcore.tryon.worn import cut_any
 
     person, result = read_image(Path(inputs["person"])), read_image(Path(inputs["result"]))
@@ -125,11 +131,19 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     rgba = cv2.imread(str(inputs["warped_garment"]), cv2.IMREAD_UNCHANGED)
     warped = cv2.cvtColor(rgba[..., :3], cv2.COLOR_BGR2RGB)
     worn, outline = edit == 255, person_mask(person)
+    body = person_body(PoseSequence.load(Path(inputs["person_pose"])), str(inputs["person"]))
     metrics = {
         "garment_colour": colour_similarity(garment.image, garment.mask, result, worn),
         "garment_ssim": masked_ssim(result, warped, worn),
         "silhouette_iou": silhouette_iou(outline, person_mask(result)),
         "background_psnr": background_psnr(person, result, outline, round(params.seam * max(person.shape))),
+        "collar_offset": fit.collar_offset(worn, body),
+        "shoulder_cover": fit.shoulder_cover(worn, body),
+        "torso_cover": fit.torso_cover(worn, outline, body),
+        "garment_outside": fit.garment_outside(worn, outline, body),
+        "garment_upscale": fit.garment_upscale(worn, garment.mask),
+        "seam_new_edges": fit.seam_new_edges(person, result, worn, outline),
+        "shading_agreement": fit.shading_agreement(person, result, warped, worn, outline, body.scale),
     }
     distance = face_distance(person, result, params.face_backend)
     if distance is not None:

@@ -2,17 +2,20 @@
 
 product photo -> garment mask and outline anchors (garment.py: a flat lay; worn.py: on a person)
 -> a thin-plate spline that puts the garment's neck, shoulders and hem on the person's neck,
-shoulders and torso (MediaPipe pose),
-keeping the garment's own length-to-width ratio -> clipped to the person's silhouette (warp/mask.py),
-head and forearms kept in front -> shaded with the low-frequency light of the person's own clothing
--> what the old top showed around the new one (torso and upper arms, below the shoulders) inpainted
-(warp/fill.py). Sleeve ends follow the upper arms when the elbows are visible.
+shoulders and torso (MediaPipe pose), keeping the garment's own length-to-width ratio and turning
+its own torso axis onto the person's -> clipped to the person's silhouette and to where a top lies
+(the torso, arms as wide as the arms: zones.wear_zone), head and forearms kept in front -> shaded with
+the light and folds of the person's own clothing (its badges and straps left out) -> what the old top
+showed around the new one (torso and upper arms, below the shoulders) inpainted (warp/fill.py).
+Sleeve ends follow the upper arms when the elbows are visible.
 
 What it cannot do: bottoms, dresses and outerwear (the spec refuses them); long sleeves on bent
-arms (a sleeve is straight along the upper arm); cloth folds, hair over the shoulders; a new top
+arms (a sleeve is straight along the upper arm); folds of its own (the new cloth takes the old
+clothing's folds, so a tight top on a baggy suit looks baggy); hair over the shoulders; a new top
 shorter than the old one leaves an inpainted smear, not trousers. A garment worn by someone else
 (worn.py) keeps that person's shading and folds, loses what their hair or hands covered, and only
-its part below their shoulder line is taken, so it sits low on a person photographed closer.
+its part below their shoulder line is taken, so it sits low on a person photographed closer; a
+small one is blown up and blurred (the figures say so: shoulder_cover, garment_upscale).
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from dhcore.pose.extract import read_image
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 from dhcore.tryon import tps
+from dhcore.tryon.fit import FOLD_COARSE, FOLD_FINE, own_cloth
 from dhcore.tryon.garment import Garment
 from dhcore.tryon.worn import cut_any
-from dhcore.tryon.zones import in_front, torso_zone
+from dhcore.tryon.zones import in_front, masked_blur, torso_zone, wear_zone
 
 NAME = "tryon.warp"
-VERSION = "2"
+VERSION = "3"
 CONFIDENCE = 0.3
 
 
@@ -84,12 +88,18 @@ def targets(body: Body, garment: Garment, ease: float) -> dict[str, np.ndarray]:
     scale = width * (1 + 2 * ease) / max(g_width, 1e-6)
     g_mid = (g["l_shoulder"] + g["r_shoulder"]) / 2
     g_across = (g["l_shoulder"] - g["r_shoulder"]) / max(g_width, 1e-6)
-    g_down = np.array([-g_across[1], g_across[0]])  # a garment worn by a leaning person leans too
+    # the garment's own torso axis (shoulders' middle to hem's middle) goes down the person's torso:
+    # a garment photographed on a leaning wearer is straightened, not tilted onto the person
+    g_axis = (g["l_hem"] + g["r_hem"]) / 2 - g_mid
+    g_down = g_axis / max(np.linalg.norm(g_axis), 1e-6)
+    if abs(float(np.cross(g_across, g_down))) < 0.5:  # a degenerate outline: square to the shoulders
+        g_down = np.array([-g_across[1], g_across[0]])
+    basis = np.linalg.inv(np.column_stack([g_across, g_down]))
     mid = (rs + ls) / 2 - 0.06 * width * down
 
     def place(p: np.ndarray) -> np.ndarray:
-        d = p - g_mid
-        return mid + scale * (float(d @ g_across) * across + float(d @ g_down) * down)
+        u, v = basis @ (p - g_mid)
+        return mid + scale * (float(u) * across + float(v) * down)
 
     placed = {name: place(p) for name, p in g.items() if not name.endswith("_sleeve")}
     for side in ("r", "l"):  # a sleeve hangs along the upper arm, as long as the garment makes it
@@ -127,14 +137,25 @@ def warp_garment(
 
 
 def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float) -> np.ndarray:
-    """The person's clothing light (low frequencies of its luminance), 1.0 = the region's median."""
-    luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    # a wide blur and a narrow range: the old clothing's own pattern (a white shirt under a dark
-    # jacket) must not print through as blotches, only its broad light and shadow
-    smooth = cv2.GaussianBlur(luma, (0, 0), sigmaX=max(1.0, 0.12 * scale))
-    median = float(np.median(smooth[region])) if region.any() else 1.0
-    ratio = np.clip(smooth / max(median, 1.0), 0.7, 1.25)
-    return ratio**strength
+    """The person's clothing light, 1.0 = its median: broad light and shadow times folds and creases
+    (the band between a fine and a wide blur). Where the old clothing is not its own cloth (a badge,
+    a strap, an undershirt: fit.own_cloth) its light is filled in from the cloth around it."""
+    own = own_cloth(photo, region, scale)
+    if not own.any():
+        return np.ones(region.shape, np.float32)
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    rim = max(2, round(0.01 * scale))  # a patch's soft rim is no cloth either
+    patches = cv2.dilate((region & ~own).astype(np.uint8), np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
+    if patches.any():
+        grey = cv2.inpaint(grey, patches, max(3, round(0.02 * scale)), cv2.INPAINT_TELEA)
+    # + 16: in a dark cloth, noise of a few grey levels is no fold
+    luma = grey.astype(np.float32) + 16.0
+    weight = region.astype(np.float32)
+    fine, fine_w = masked_blur(luma, weight, max(1.0, FOLD_FINE * scale), with_weight=True)
+    broad, broad_w = masked_blur(luma, weight, max(2.0, FOLD_COARSE * scale), with_weight=True)
+    light = np.where(broad_w > 0.05, np.clip(broad / float(np.median(broad[region])), 0.7, 1.25), 1.0)
+    folds = np.where(fine_w > 0.2, np.clip(fine / np.maximum(broad, 1.0), 0.75, 1.3), 1.0)
+    return ((light * folds) ** strength).astype(np.float32)
 
 
 def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> dict[str, np.ndarray]:
@@ -144,7 +165,8 @@ def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> d
     margin = max(1, round(params.silhouette_margin * body.scale))
     silhouette = cv2.dilate(person.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
     front = in_front(body, shape) & person
-    alpha = gmask * silhouette * ~front
+    # sleeves as wide as the arms, nothing over the background or an object in front
+    alpha = gmask * (silhouette & wear_zone(body, person, margin)) * ~front
     alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigmaX=0.8) * (gmask > 0.02)
     covered = alpha > 0.5
     old_top = person & torso_zone(body, shape) & ~front

@@ -13,23 +13,28 @@ from dhcore.demo.tryon_assets import tshirt
 from dhcore.errors import InputError
 from dhcore.pose import extract
 from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.quality import judge
+from dhcore.spec.try_on import TryOnQualitySpec
 from dhcore.tryon import figures, warp
 from tests import realdata
 
 
 def dress(
-    tmp_path: Path, name: str
+    tmp_path: Path, name: str, garment_photo: np.ndarray | None = None, **params: object
 ) -> tuple[np.ndarray, dict[str, np.ndarray], PoseSequence, dict[str, float]]:
     person = tmp_path / f"{name}.png"
     png_writer(realdata.rgb(name))(person)
-    garment = tmp_path / "tshirt.png"
-    png_writer(tshirt())(garment)
+    garment = tmp_path / "garment.png"
+    png_writer(tshirt() if garment_photo is None else garment_photo)(garment)
     pose = extract.STAGE.call(tmp_path / "pose", source=person).outputs["pose"].path
-    result = warp.STAGE.call(tmp_path / "warp", person=person, garment=garment, person_pose=pose)
+    result = warp.STAGE.call(
+        tmp_path / "warp", warp.Params(**params), person=person, garment=garment, person_pose=pose
+    )
     out = {role: cv2.imread(str(o.path), cv2.IMREAD_UNCHANGED) for role, o in result.outputs.items()}
     fig = figures.STAGE.call(
         tmp_path / "fig", person=person, garment=garment, result=result.outputs["image"].path,
         edit_mask=result.outputs["edit_mask"].path, warped_garment=result.outputs["warped_garment"].path,
+        person_pose=pose,
     )  # fmt: skip
     return realdata.rgb(name), out, PoseSequence.load(pose), fig.metrics
 
@@ -54,6 +59,18 @@ def test_astronaut_wears_the_shirt_on_her_torso(tmp_path: Path) -> None:
     assert metrics["background_psnr"] == figures.PSNR_IDENTICAL
     assert metrics["face_distance"] < 0.1 and metrics["silhouette_iou"] > 0.85
     assert metrics["garment_colour"] > 0.5 and metrics["garment_ssim"] > 0.6
+    # it sits at her neck and shoulders, carries the suit's folds, and passes every default gate
+    assert metrics["collar_offset"] < 0.1 and metrics["shoulder_cover"] > 0.8 and metrics["torso_cover"] > 0.9
+    assert metrics["shading_agreement"] > 0.75 and metrics["garment_outside"] < 0.05
+    assert judge(metrics, TryOnQualitySpec()).status == "succeeded"
+
+
+def test_a_flat_cut_out_needs_review(tmp_path: Path) -> None:
+    _, _, _, metrics = dress(tmp_path, "astronaut", shading=0.0)
+    assert metrics["shading_agreement"] < 0.1
+    verdict = judge(metrics, TryOnQualitySpec())
+    assert verdict.status == "needs_review"
+    assert [r.split()[0] for r in verdict.reasons] == ["shading_agreement"]
 
 
 def test_forearms_held_in_front_stay_in_front(tmp_path: Path) -> None:

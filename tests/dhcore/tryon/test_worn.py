@@ -12,6 +12,8 @@ from dhcore.demo.assets import png_writer
 from dhcore.errors import InputError
 from dhcore.pose import extract
 from dhcore.pose.keypoints import PoseSequence
+from dhcore.quality import judge
+from dhcore.spec.try_on import TryOnQualitySpec
 from dhcore.tryon import warp
 from dhcore.tryon.worn import cut_any
 from tests import realdata
@@ -49,3 +51,16 @@ def test_the_suit_dresses_another_person(tmp_path: Path) -> None:
     assert worn[torso > 0].mean() > 0.5  # most of the torso, less the forearms held in front of it
     hsv = cv2.cvtColor(result, cv2.COLOR_RGB2HSV)[worn]
     assert ((hsv[:, 0] < 20) & (hsv[:, 1] > 100)).mean() > 0.4  # the grey photo now shows an orange suit
+
+
+def test_a_small_jersey_on_a_close_up_needs_review(tmp_path: Path) -> None:
+    """The footballer's jersey (~70 px wide) on grace_hopper's head-and-shoulders photo: blown up to
+    three times its size and worn low on one side; the gates say so."""
+    from tests.dhcore.tryon.test_warp import dress
+
+    realdata.path("footballer")
+    _, _, _, metrics = dress(tmp_path, "grace_hopper", realdata.rgb("footballer"))
+    assert metrics["garment_upscale"] > 2.0 and metrics["shoulder_cover"] < 0.7
+    verdict = judge(metrics, TryOnQualitySpec())
+    assert verdict.status == "needs_review"
+    assert {"garment_upscale", "shoulder_cover"} <= {r.split()[0] for r in verdict.reasons}
