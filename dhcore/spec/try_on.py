@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from dhcore.face.params import FaceParams
 from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.dance import Animate, DanceSpec, Motion, OutputSpec, PoseSpec, SubjectSpec, WarpAnimate
+from dhcore.spec.quality import QualitySpec
 
 Category = Literal["top", "bottom", "dress", "outerwear"]
 #: what each try-on backend can dress a person in
@@ -73,6 +76,43 @@ class TryOnQualitySpec(SpecModel):
         return {k: v for k in CEILINGS if (v := getattr(self, k)) is not None}
 
 
+class ThenDance(SpecModel):
+    """The dressed person animated through the dance line: a dance_video spec's blocks, less its
+    subject (the try-on's result is the subject)."""
+
+    motion: Motion
+    pose: PoseSpec = PoseSpec()
+    animate: Animate = WarpAnimate()
+    face: FaceParams = Field(FaceParams(), description="identity check, restoration and identity refinement")
+    output: OutputSpec = OutputSpec()
+    quality: QualitySpec = Field(
+        QualitySpec(), description="figures the video must reach: below them it ends needs_review (or failed)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warp_is_the_default_backend(cls, data: Any) -> Any:
+        animate = data.get("animate") if isinstance(data, dict) else None
+        if isinstance(animate, dict) and "backend" not in animate:
+            data = {**data, "animate": {**animate, "backend": "warp"}}
+        return data
+
+    @model_validator(mode="after")
+    def _a_valid_dance(self) -> ThenDance:
+        self.dance_spec(Path("person.png"), None)  # the dance spec's own cross-field checks
+        return self
+
+    def dance_spec(self, subject: Path, name: str | None) -> DanceSpec:
+        blocks = {k: getattr(self, k) for k in self.model_fields_set | {"motion"}}
+        return DanceSpec(
+            version=1, kind="dance_video", name=name, subject=SubjectSpec(image=subject), **blocks
+        )
+
+
+class Then(SpecModel):
+    dance: ThenDance = Field(description="animate the dressed person (the dance_video line, its gates too)")
+
+
 class TryOnSpec(SpecModel):
     version: Literal[1]
     kind: Literal["try_on"]
@@ -85,6 +125,7 @@ class TryOnSpec(SpecModel):
         TryOnQualitySpec(),
         description="figures the result must reach: below them it ends needs_review (or failed)",
     )
+    then: Then | None = Field(None, description="what follows the try-on in the same production")
 
     @staticmethod
     def file_refs(data: dict[str, Any]) -> list[FileRef]:
@@ -93,4 +134,11 @@ class TryOnSpec(SpecModel):
             block = data.get(section)
             if isinstance(block, dict) and isinstance(block.get("image"), str):
                 refs.append(FileRef(loc=(section, "image"), path=Path(block["image"]), kind="image"))
+        then = data.get("then")
+        dance = then.get("dance") if isinstance(then, dict) else None
+        if isinstance(dance, dict):
+            refs += [
+                FileRef(loc=("then", "dance", *r.loc), path=r.path, kind=r.kind)
+                for r in DanceSpec.file_refs(dance)
+            ]
         return refs

@@ -37,3 +37,54 @@ def test_example_try_on_succeeds_with_its_figures(
     assert main(["run", "--json", str(spec)]) == 0  # the same spec again: every step from the cache
     again = json.loads(capsys.readouterr().out)
     assert all(s["cache_hit"] for s in again["stages"])
+
+
+THEN_DANCE = """\
+version: 1
+kind: try_on
+name: dressed-dance
+person: {image: assets/tryon/person.png}
+garment: {image: assets/tryon/tshirt.png, category: top}
+then:
+  dance:
+    motion: {type: keypoints, path: assets/dance.pose.npz}
+    animate: {backend: warp, width: 256, height: 256}
+    face: {restore: {backend: none}, refine: {backend: none}}
+    output: {audio: {source: file, path: assets/beat.wav}}
+"""
+
+
+def test_the_dressed_person_dances_in_one_production(
+    prefect_api: None, demo_assets: Path, dh_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dhcore.demo.tryon_assets import write_tryon_assets
+    from dhcore.media.frames import probe
+
+    write_tryon_assets(demo_assets / "assets" / "tryon")
+    spec = demo_assets / "dressed-dance.yaml"
+    spec.write_text(THEN_DANCE)
+    assert main(["run", "--json", str(spec)]) in (0, 3)  # 3: needs_review, with its reasons
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] in ("succeeded", "needs_review"), result
+    stages = [s["name"] for s in result["stages"]]
+    assert stages[:3] == ["pose.extract", "tryon.warp", "tryon.figures"] and "assemble" in " ".join(stages)
+    m = result["metrics"]
+    assert {"garment_colour", "shading_agreement", "pose_pck", "body_integrity"} <= set(
+        m
+    )  # both lines' figures
+    meta = probe(Path(result["outputs"]["video"]))
+    assert (meta.width, meta.height, meta.frames) == (256, 256, 36)
+    # the video's lineage runs back through the animation's reference (the dressed photo) to the garment
+    lineage = Catalog().production_lineage(result["production_id"])["outputs"]["video"]
+    found = _roles_by_stage(lineage)
+    assert "garment" in found["tryon.warp"] and found["animate.warp"] >= {"reference_image"}
+
+
+def _roles_by_stage(node: dict, found: dict | None = None) -> dict[str, set[str]]:
+    """Every step in an asset's lineage: stage -> the roles of its inputs."""
+    found = {} if found is None else found
+    if "step" in node:
+        found.setdefault(node["step"]["stage"], set()).update(node["inputs"])
+        for child in node["inputs"].values():
+            _roles_by_stage(child, found)
+    return found

@@ -11,7 +11,7 @@ from skimage import data
 
 from dhcore.demo.assets import png_writer
 from dhcore.demo.tryon_assets import tshirt
-from dhcore.plan import plan
+from dhcore.plan import Ref, plan
 from dhcore.spec.loader import SpecError, load_spec
 from tests import realdata
 
@@ -95,4 +95,41 @@ def test_garment_worn_by_someone_else_is_accepted(folder: Path) -> None:
 def test_bad_backend_params_are_located(folder: Path) -> None:
     path = write(folder, "params", extra="backend_params: {shading: 3}\n")
     with pytest.raises(SpecError, match=r"backend_params.shading: .*less than or equal to 1"):
+        load_spec(path)
+
+
+THEN = """\
+then:
+  dance:
+    motion: {{type: keypoints, path: {motion}}}
+    animate: {{width: 256, height: 256}}
+    output: {{audio: {{source: {audio}}}}}
+"""
+
+
+def test_then_dance_plans_the_dressed_photo_as_the_dance_reference(folder: Path) -> None:
+    from dhcore.demo.dance import save_dance
+    from dhcore.routing import deployment_for
+
+    save_dance(folder / "dance.pose.npz", seconds=0.5)
+    loaded = load_spec(write(folder, "dance", extra=THEN.format(motion="dance.pose.npz", audio="none")))
+    p = plan(loaded)
+    stages = [c.stage for c in p.calls]
+    assert stages[:3] == ["pose.extract", "tryon.warp", "tryon.figures"] and "animate.warp" in stages
+    assert {i.role for i in p.inputs} == {"person", "garment", "motion"}  # no reference photo of its own
+    dressed = Ref("try_on", "image")
+    assert p.call("animate").inputs["reference_image"] == dressed
+    assert p.call("reference_pose").inputs["source"] == dressed
+    assert p.outputs["image"] == dressed and p.outputs["video"] == Ref("assemble", "video")
+    assert deployment_for(loaded.spec) == "try-on/try-on"  # the warp dancer runs on CPU workers
+
+
+def test_then_dance_errors_are_located(folder: Path) -> None:
+    path = write(folder, "nomotion", extra=THEN.format(motion="missing.npz", audio="none"))
+    with pytest.raises(
+        SpecError, match=r":10:37: then.dance.motion.path: .*missing.npz: file does not exist"
+    ):
+        load_spec(path)
+    path = write(folder, "driving", extra=THEN.format(motion="dance.pose.npz", audio="driving"))
+    with pytest.raises(SpecError, match=r"then.dance: .*'driving' needs a driving video"):
         load_spec(path)
