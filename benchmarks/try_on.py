@@ -2,7 +2,8 @@
 
 The demo's striped T-shirt (`dhcore.demo.tryon_assets`) onto each real photo of tests/realdata.py
 that shows a person's torso (astronaut, grace_hopper, arms_in_front, footballer), and garments worn
-by someone else (the footballer's jersey on grace_hopper, the astronaut's suit on arms_in_front);
+by someone else (the footballer's jersey on grace_hopper, the astronaut's suit on arms_in_front),
+and the demo's trousers (a bottom) on the two photos that show legs;
 photos larger than 512 px are scaled down first. Prints, per case, the seconds of pose.extract,
 tryon.warp and tryon.figures, the figures, and the verdict of the default quality gates, with the
 machine's load.
@@ -26,17 +27,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dhcore.demo.assets import png_writer  # noqa: E402
-from dhcore.demo.tryon_assets import tshirt  # noqa: E402
+from dhcore.demo.tryon_assets import trousers, tshirt  # noqa: E402
 from dhcore.pose import extract  # noqa: E402
 from dhcore.quality import judge  # noqa: E402
 from dhcore.spec.try_on import TryOnQualitySpec  # noqa: E402
 from dhcore.tryon import figures, warp  # noqa: E402
 from tests import realdata  # noqa: E402
 
-#: (person photo, garment: "tshirt" for the demo's flat lay, else the real photo of its wearer)
+#: (person photo, garment: "tshirt" / "trousers" for the demo's flat lays, else the real photo of its wearer)
 CASES = (
     ("astronaut", "tshirt"), ("grace_hopper", "tshirt"), ("arms_in_front", "tshirt"), ("footballer", "tshirt"),
     ("grace_hopper", "footballer"), ("arms_in_front", "astronaut"),
+    ("arms_in_front", "trousers"), ("footballer", "trousers"),
 )  # fmt: skip
 
 
@@ -55,7 +57,8 @@ def main() -> None:
             case = f"{name}+{garment_name}"
             try:
                 rgb = small(realdata.rgb(name))
-                garment_rgb = tshirt() if garment_name == "tshirt" else small(realdata.rgb(garment_name))
+                drawn = {"tshirt": tshirt, "trousers": trousers}.get(garment_name)
+                garment_rgb = drawn() if drawn else small(realdata.rgb(garment_name))
             except realdata.Missing as exc:
                 print(f"{case}: skipped ({exc})")
                 continue
@@ -66,13 +69,19 @@ def main() -> None:
             t = time.perf_counter()
             pose = extract.STAGE.call(work / case / "pose", source=person).outputs["pose"].path
             seconds["pose.extract"], t = time.perf_counter() - t, time.perf_counter()
+            category = "bottom" if garment_name == "trousers" else "top"
             out = warp.STAGE.call(
-                work / case / "warp", person=person, garment=garment, person_pose=pose
+                work / case / "warp",
+                warp.Params(category=category),
+                person=person,
+                garment=garment,
+                person_pose=pose,
             ).outputs
             seconds["tryon.warp"], t = time.perf_counter() - t, time.perf_counter()
             m = figures.STAGE.call(
-                work / case / "fig", person=person, garment=garment, result=out["image"].path,
-                edit_mask=out["edit_mask"].path, warped_garment=out["warped_garment"].path, person_pose=pose,
+                work / case / "fig", figures.Params(category=category), person=person, garment=garment,
+                result=out["image"].path, edit_mask=out["edit_mask"].path,
+                warped_garment=out["warped_garment"].path, person_pose=pose,
             ).metrics  # fmt: skip
             seconds["tryon.figures"] = time.perf_counter() - t
             verdict = judge(m, TryOnQualitySpec())

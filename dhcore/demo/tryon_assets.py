@@ -1,4 +1,5 @@
-"""The try-on demo's garment: a striped T-shirt laid flat on a plain background, drawn by code."""
+"""The try-on demo's garments, laid flat on a plain background and drawn by code: a striped T-shirt
+and checked trousers."""
 
 from __future__ import annotations
 
@@ -37,10 +38,38 @@ def tshirt(
     return canvas
 
 
+#: trousers laid flat on a 512x512 canvas: waistband, right leg (image left), crotch, left leg (clockwise)
+TROUSERS = [
+    (176, 40), (336, 40),  # waistband
+    (360, 140), (382, 470), (300, 470), (262, 190),  # left leg (image right) and its hem
+    (250, 190), (212, 470), (130, 470), (152, 140),  # crotch, right leg (image left) and its hem
+]  # fmt: skip
+
+
+def trousers(size: int = 512, colour: tuple[int, int, int] = (60, 110, 70)) -> np.ndarray:
+    """RGB uint8: green trousers with a darker waistband and a light check, on a light grey ground."""
+    canvas = np.full((size, size, 3), 236, np.uint8)
+    scale = size / 512
+    outline = (np.array(TROUSERS, np.float64) * scale).round().astype(np.int32)
+    cloth = np.zeros((size, size, 3), np.uint8)
+    cloth[...] = colour
+    step = max(4, round(32 * scale))
+    lighter = tuple(min(255, c + 45) for c in colour)
+    for v in range(0, size, step):
+        cloth[:, v : v + max(1, step // 6)] = lighter
+        cloth[v : v + max(1, step // 6)] = lighter
+    cloth[: round(62 * scale)] = tuple(c // 2 for c in colour)  # the waistband
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(mask, [outline], 1)
+    canvas[mask > 0] = cloth[mask > 0]
+    return canvas
+
+
 def write_tryon_assets(folder: Path) -> dict[str, Path]:
-    """person.png (scikit-image's astronaut) and tshirt.png (the flat lay)."""
+    """person.png (scikit-image's astronaut), tshirt.png and trousers.png (the flat lays)."""
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "person": write_once(folder / "person.png", png_writer(astronaut())),
         "garment": write_once(folder / "tshirt.png", png_writer(tshirt())),
+        "trousers": write_once(folder / "trousers.png", png_writer(trousers())),
     }

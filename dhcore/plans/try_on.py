@@ -21,8 +21,8 @@ from dhcore.tryon import figures, warp
 #: the figures promoted to the production's own metrics
 PRODUCTION_METRICS = (
     "garment_colour", "garment_ssim", "silhouette_iou", "background_psnr", "face_distance", "garment_area",
-    "inpainted_area", "collar_offset", "shoulder_cover", "torso_cover", "garment_outside", "garment_upscale", "seam_new_edges",
-    "shading_agreement",
+    "inpainted_area", "collar_offset", "shoulder_cover", "torso_cover", "legs_cover", "garment_outside",
+    "garment_upscale", "seam_new_edges", "shading_agreement",
 )  # fmt: skip
 
 
@@ -43,7 +43,7 @@ def plan_try_on(loaded: Any) -> Plan:
         Call(
             "try_on",
             backend.name,
-            backend.Params(**spec.backend_params),
+            backend.Params(**spec.backend_params, category=spec.garment.category),
             {
                 "person": spec_input("person"),
                 "garment": spec_input("garment"),
@@ -53,7 +53,7 @@ def plan_try_on(loaded: Any) -> Plan:
         Call(
             "figures",
             figures.NAME,
-            figures.Params(),
+            figures.Params(category=spec.garment.category),
             {
                 "person": spec_input("person"),
                 "garment": spec_input("garment"),

@@ -14,7 +14,7 @@ from dhcore.spec.quality import QualitySpec
 
 Category = Literal["top", "bottom", "dress", "outerwear"]
 #: what each try-on backend can dress a person in
-BACKEND_CATEGORIES: dict[str, tuple[str, ...]] = {"warp": ("top",)}
+BACKEND_CATEGORIES: dict[str, tuple[str, ...]] = {"warp": ("top", "bottom")}
 
 
 class PersonSpec(SpecModel):
@@ -57,6 +57,7 @@ class TryOnQualitySpec(SpecModel):
     background_psnr: float | None = _min(40.0, "PSNR (dB) outside the edited region", most=100.0)
     shoulder_cover: float | None = _min(0.7, "share of the strips on both shoulders the garment covers")
     torso_cover: float | None = _min(0.8, "share of the torso (shoulders to hips) the garment covers")
+    legs_cover: float | None = _min(0.8, "share of the legs (hips to ankles) a bottom covers")
     shading_agreement: float | None = _min(
         0.6, "correlation of the garment's folds and light with the person's own (0: a flat cut-out)"
     )
@@ -119,7 +120,7 @@ class TryOnSpec(SpecModel):
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     person: PersonSpec
     garment: GarmentSpec
-    backend: Literal["warp"] = Field("warp", description="warp: the embedded CPU backend (tops)")
+    backend: Literal["warp"] = Field("warp", description="warp: the embedded CPU backend (tops, bottoms)")
     backend_params: dict[str, Any] = Field(default_factory=dict, description="the backend's own params")
     quality: TryOnQualitySpec = Field(
         TryOnQualitySpec(),

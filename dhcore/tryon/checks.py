@@ -19,8 +19,9 @@ def category_problem(backend: str, category: str) -> str | None:
     return f"backend {backend!r} cannot dress a {category!r} (it can: {', '.join(can)})"
 
 
-def person_problem(path: Path, person: int | None) -> str | None:
-    """Why this photo has no person to dress (no body, or shoulders not both visible), or None."""
+def person_problem(path: Path, person: int | None, category: str = "top") -> str | None:
+    """Why this photo has no person to dress (no body, or the joints the garment needs not
+    visible), or None."""
     from dhcore.pose import extract
     from dhcore.pose.keypoints import PoseSequence
     from dhcore.tryon.warp import person_body
@@ -28,17 +29,21 @@ def person_problem(path: Path, person: int | None) -> str | None:
     with tempfile.TemporaryDirectory(prefix="dh-tryon-check-") as tmp:
         try:
             result = extract.STAGE.call(Path(tmp), extract.Params(person=person), source=path)
-            person_body(PoseSequence.load(result.outputs["pose"].path), str(path))
+            person_body(PoseSequence.load(result.outputs["pose"].path), str(path), category)
         except DhError as exc:
             return str(exc).removeprefix(f"{path}: ")
     return None
 
 
-def garment_problem(path: Path) -> str | None:
+def garment_problem(path: Path, category: str = "top") -> str | None:
     from dhcore.pose.extract import read_image
+    from dhcore.tryon.worn import cut_any
     from dhcore.tryon.worn import garment_problem as problem
 
     try:
+        if category == "bottom":
+            cut_any(read_image(path), str(path), category)
+            return None
         return problem(read_image(path))
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
@@ -50,14 +55,17 @@ def spec_problems(loaded: Any) -> Problems:
     if problem := category_problem(spec.backend, spec.garment.category):
         problems.append((("garment", "category"), problem))
     person = files.get(("person", "image"))
-    if person is not None and (problem := person_problem(person, spec.person.person)):
+    category = spec.garment.category
+    if person is not None and (problem := person_problem(person, spec.person.person, category)):
         problems.append((("person", "image"), f"{person}: {problem}"))
     garment = files.get(("garment", "image"))
-    if garment is not None and (problem := garment_problem(garment)):
+    if garment is not None and (problem := garment_problem(garment, category)):
         problems.append((("garment", "image"), f"{garment}: {problem}"))
     try:
         from dhcore.tryon.warp import Params
 
+        if "category" in spec.backend_params:
+            problems.append((("backend_params", "category"), "set garment.category instead"))
         Params(**spec.backend_params)
     except ValueError as exc:
         errors = getattr(exc, "errors", lambda: [])()

@@ -9,8 +9,8 @@
   without a face.
 - background_psnr: PSNR (dB, 100 when identical) outside the person (their outline before, grown by
   `seam` of the image's long side): whatever the backend says it edited, the background must not move.
-- placement and realism (fit.py): collar_offset, shoulder_cover, torso_cover, garment_outside, garment_upscale,
-  seam_new_edges, shading_agreement.
+- placement and realism (fit.py): collar_offset, shoulder_cover, torso_cover (tops), legs_cover
+  (bottoms), garment_outside, garment_upscale, seam_new_edges, shading_agreement.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ PSNR_IDENTICAL = 100.0
 
 
 class Params(StageParams):
+    #: what the garment is: a top is placed against the shoulders and torso, a bottom the legs
+    category: Literal["top", "bottom"] = "top"
     face_backend: Literal["dlib", "mediapipe"] = "dlib"
     #: share of the image's long side around the person left out of the background figure
     seam: float = Field(0.03, ge=0, le=0.2)
@@ -126,25 +128,31 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     from dhcore.tryon.worn import cut_any
 
     person, result = read_image(Path(inputs["person"])), read_image(Path(inputs["result"]))
-    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]))
+    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]), params.category)
     edit = cv2.imread(str(inputs["edit_mask"]), cv2.IMREAD_GRAYSCALE)
     rgba = cv2.imread(str(inputs["warped_garment"]), cv2.IMREAD_UNCHANGED)
     warped = cv2.cvtColor(rgba[..., :3], cv2.COLOR_BGR2RGB)
     worn, outline = edit == 255, person_mask(person)
-    body = person_body(PoseSequence.load(Path(inputs["person_pose"])), str(inputs["person"]))
+    pose = PoseSequence.load(Path(inputs["person_pose"]))
+    body = person_body(pose, str(inputs["person"]), params.category)
     metrics = {
         "garment_colour": colour_similarity(garment.image, garment.mask, result, worn),
         "garment_ssim": masked_ssim(result, warped, worn),
         "silhouette_iou": silhouette_iou(outline, person_mask(result)),
         "background_psnr": background_psnr(person, result, outline, round(params.seam * max(person.shape))),
-        "collar_offset": fit.collar_offset(worn, body),
-        "shoulder_cover": fit.shoulder_cover(worn, body),
-        "torso_cover": fit.torso_cover(worn, outline, body),
-        "garment_outside": fit.garment_outside(worn, outline, body),
+        "garment_outside": fit.garment_outside(worn, outline, body, params.category),
         "garment_upscale": fit.garment_upscale(worn, garment.mask),
         "seam_new_edges": fit.seam_new_edges(person, result, worn, outline),
         "shading_agreement": fit.shading_agreement(person, result, warped, worn, outline, body.scale),
     }
+    if params.category == "bottom":
+        metrics["legs_cover"] = fit.legs_cover(worn, outline, body)
+    else:
+        metrics |= {
+            "collar_offset": fit.collar_offset(worn, body),
+            "shoulder_cover": fit.shoulder_cover(worn, body),
+            "torso_cover": fit.torso_cover(worn, outline, body),
+        }
     distance = face_distance(person, result, params.face_backend)
     if distance is not None:
         metrics["face_distance"] = distance

@@ -1,15 +1,16 @@
-"""How a worn top sits on the body and how real it looks: the figures a person's eye checks first.
+"""How a worn garment sits on the body and how real it looks: what a person's eye checks first.
 
 Placement (the pose's joints and the person's outline in the original photo):
-- collar_offset: where the garment starts along the body's centre line, below the shoulder line, in
+- collar_offset (tops): where the garment starts along the body's centre line, below the shoulder line, in
   shoulder widths (0: the collar at the neck base; a top that slipped down reads 0.3 and more).
-- shoulder_cover: share of the strips on and just above both shoulders the garment covers: a top
+- shoulder_cover (tops): share of the strips on and just above both shoulders the garment covers: a top
   slipped down or tilted leaves a shoulder bare.
-- torso_cover: share of the torso (shoulders to hips, inside the person's outline, less what the head
+- torso_cover (tops): share of the torso (shoulders to hips, inside the person's outline, less what the head
   and forearms hide) the garment covers: a top sitting low, too small or tilted leaves it bare.
-- garment_outside: share of the worn garment off the body a top belongs on (the torso and the arms,
-  inside the person's outline, both grown by a margin): a sleeve sticking out past the arm, cloth over
-  the background or over an object in front.
+- legs_cover (bottoms): share of the legs, hips to ankles, the garment covers.
+- garment_outside: share of the worn garment off the body it belongs on (a top: the torso and the
+  arms; a bottom: the pelvis and the legs; inside the person's outline, both grown by a margin): a
+  sleeve sticking out past the arm, cloth over the background or over an object in front.
 - garment_upscale: how much the product photo's garment pixels were enlarged (linear): above ~2 the
   cloth reads blurred next to the sharp face.
 
@@ -27,7 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dhcore.animate.warp.body import Body
+from dhcore.animate.warp.body import Body, draw_segments
+from dhcore.tryon import bottoms
 from dhcore.tryon.zones import in_front, masked_blur, wear_zone
 
 #: the body zone's margin, in shoulder widths
@@ -89,8 +91,18 @@ def torso_cover(worn: np.ndarray, person: np.ndarray, body: Body) -> float:
     return float(worn[bare].mean()) if bare.any() else float("nan")
 
 
-def garment_outside(worn: np.ndarray, person: np.ndarray, body: Body) -> float:
-    zone = wear_zone(body, person, max(1, round(MARGIN * body.scale)))
+def legs_cover(worn: np.ndarray, person: np.ndarray, body: Body) -> float:
+    """Share of the legs (hips to ankles, inside the person's outline, less the forearms in front)
+    a bottom covers: trousers that stop at the knee, or slid off a leg, leave it bare."""
+    legs = [s for part in bottoms.LEGS for s in body.segments.get(part, [])]
+    bare = draw_segments(legs, worn.shape, 0, max(2, round(0.25 * body.scale))) > 0
+    bare &= person & ~in_front(body, worn.shape)
+    return float(worn[bare].mean()) if bare.any() else float("nan")
+
+
+def garment_outside(worn: np.ndarray, person: np.ndarray, body: Body, category: str = "top") -> float:
+    grow = max(1, round(MARGIN * body.scale))
+    zone = bottoms.wear_zone(body, person, grow) if category == "bottom" else wear_zone(body, person, grow)
     return float((worn & ~zone).sum() / max(worn.sum(), 1))
 
 

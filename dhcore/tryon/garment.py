@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from dhcore.errors import InputError
+from dhcore.tryon import bottoms
 
 #: border pixels may vary this much (Lab distance, 95th percentile) and still be "one plain colour"
 PLAIN_BORDER = 18.0
@@ -138,3 +139,11 @@ def cut_garment(image: np.ndarray, name: str) -> Garment:
     if problem:
         raise InputError(f"{name}: {problem}")
     return Garment(image, mask, anchors(mask))
+
+
+def cut_bottom(image: np.ndarray, name: str) -> Garment:
+    """The bottom of a flat-lay product photo (waist, crotch, knees, hems), or an InputError."""
+    problem, mask = garment_problem_or_mask(image)
+    if problem:
+        raise InputError(f"{name}: {problem}")
+    return Garment(image, mask, bottoms.anchors(mask, name))

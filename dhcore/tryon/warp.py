@@ -7,9 +7,14 @@ its own torso axis onto the person's -> clipped to the person's silhouette and t
 (the torso, arms as wide as the arms: zones.wear_zone), head and forearms kept in front -> shaded with
 the light and folds of the person's own clothing (its badges and straps left out) -> what the old top
 showed around the new one (torso and upper arms, below the shoulders) inpainted (warp/fill.py).
-Sleeve ends follow the upper arms when the elbows are visible.
+Sleeve ends follow the upper arms when the elbows are visible. A bottom (category "bottom", a flat
+lay only: bottoms.py) goes the same way with its waist, crotch, knees and hems on the hips, knees and
+ankles, clipped to the pelvis and legs.
 
-What it cannot do: bottoms, dresses and outerwear (the spec refuses them); long sleeves on bent
+What it cannot do: dresses and outerwear (the spec refuses them: a dress over trousers would need
+the trouser legs removed and a skirt's drape, outerwear a layer over the top with its own collar and
+open front); a skirt as a bottom; a bottom worn by someone else; a top tucked in or a bottom's
+waistband tucked under a top (the bottom is laid over the top's hem); long sleeves on bent
 arms (a sleeve is straight along the upper arm); folds of its own (the new cloth takes the old
 clothing's folds, so a tight top on a baggy suit looks baggy); hair over the shoulders; a new top
 shorter than the old one leaves an inpainted smear, not trousers. A garment worn by someone else
@@ -34,7 +39,7 @@ from dhcore.errors import InputError
 from dhcore.pose.extract import read_image
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
-from dhcore.tryon import tps
+from dhcore.tryon import bottoms, tps
 from dhcore.tryon.fit import FOLD_COARSE, FOLD_FINE, own_cloth
 from dhcore.tryon.garment import Garment
 from dhcore.tryon.worn import cut_any
@@ -46,6 +51,8 @@ CONFIDENCE = 0.3
 
 
 class Params(StageParams):
+    #: what the garment is (the spec's garment.category; set by the plan)
+    category: Literal["top", "bottom"] = "top"
     #: how strongly the person's clothing light shades the new garment (0: flat, 1: full)
     shading: float = Field(0.8, ge=0, le=1)
     #: the garment's shoulders sit this share of the shoulder width outside the shoulder joints
@@ -66,12 +73,15 @@ STAGE = StageDef(
 )
 
 
-def person_body(pose: PoseSequence, name: str) -> Body:
-    """The person's body in photo pixels; an InputError when both shoulders are not visible."""
+def person_body(pose: PoseSequence, name: str, category: str = "top") -> Body:
+    """The person's body in photo pixels; an InputError when the joints the garment needs are not
+    visible (a top: both shoulders; a bottom: both hips and knees)."""
     joints = pose.body[0, :, :2].astype(np.float64) * (pose.width, pose.height)
     ok = (pose.body[0, :, 2] >= CONFIDENCE) & np.isfinite(joints).all(axis=1)
     body = measure_body(joints, ok, max(pose.width, pose.height))
-    if body.torso is None:
+    if category == "bottom":
+        bottoms.legs(body, name)
+    elif body.torso is None:
         raise InputError(f"{name}: both shoulders must be visible to put a top on this person")
     return body
 
@@ -160,19 +170,25 @@ def shading(photo: np.ndarray, region: np.ndarray, scale: float, strength: float
 
 def try_on(photo: np.ndarray, garment: Garment, body: Body, params: Params) -> dict[str, np.ndarray]:
     shape = photo.shape[:2]
-    warped, gmask = warp_garment(garment, targets(body, garment, params.shoulder_ease), shape)
     person = person_alpha(photo, body, grabcut=True, edge_radius=4) > 0.5
     margin = max(1, round(params.silhouette_margin * body.scale))
+    if params.category == "bottom":
+        dst = bottoms.targets(bottoms.legs(body, "person"), garment.anchors)
+        zone, worn_before = bottoms.wear_zone(body, person, margin), bottoms.wear_zone(body, person, 0)
+    else:
+        dst = targets(body, garment, params.shoulder_ease)
+        zone, worn_before = wear_zone(body, person, margin), torso_zone(body, shape)
+    warped, gmask = warp_garment(garment, dst, shape)
     silhouette = cv2.dilate(person.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
     front = in_front(body, shape) & person
-    # sleeves as wide as the arms, nothing over the background or an object in front
-    alpha = gmask * (silhouette & wear_zone(body, person, margin)) * ~front
+    # sleeves and legs as wide as the limbs, nothing over the background or an object in front
+    alpha = gmask * (silhouette & zone) * ~front
     alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigmaX=0.8) * (gmask > 0.02)
     covered = alpha > 0.5
-    old_top = person & torso_zone(body, shape) & ~front
-    hole = old_top & ~covered
+    old = person & worn_before & ~front
+    hole = old & ~covered
     base = inpaint(photo, hole, params.inpaint) if hole.any() else photo.copy()
-    shade = shading(photo, old_top | covered, body.scale, params.shading)[..., None]
+    shade = shading(photo, old | covered, body.scale, params.shading)[..., None]
     dressed = np.clip(warped * shade, 0, 255)
     a = alpha[..., None]
     result = np.clip(base.astype(np.float32) * (1 - a) + dressed * a + 0.5, 0, 255).astype(np.uint8)
@@ -198,8 +214,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     pose = PoseSequence.load(Path(inputs["person_pose"]))
     if (pose.width, pose.height) != photo.shape[1::-1]:
         raise InputError(f"{person_path}: its pose is for a {pose.width}x{pose.height} photo")
-    garment = cut_any(read_image(garment_path), str(garment_path))
-    out = try_on(photo, garment, person_body(pose, str(person_path)), params)
+    garment = cut_any(read_image(garment_path), str(garment_path), params.category)
+    out = try_on(photo, garment, person_body(pose, str(person_path), params.category), params)
     ctx.progress(1, 1)
     outputs = {role: Output(path=_write(Path(out_dir) / f"{role}.png", img), kind="image")
                for role, img in out.items()}  # fmt: skip

@@ -13,7 +13,7 @@ from dhcore.animate.warp.body import Body, measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.errors import InputError
-from dhcore.tryon.garment import Garment, cut_garment, garment_problem_or_mask
+from dhcore.tryon.garment import Garment, cut_bottom, cut_garment, garment_problem_or_mask
 from dhcore.tryon.zones import in_front, torso_zone
 
 CONFIDENCE = 0.3
@@ -83,9 +83,13 @@ def garment_problem(image: np.ndarray) -> str | None:
     return f"{problem}; nor does it show a person wearing one (both shoulders visible)"
 
 
-def cut_any(image: np.ndarray, name: str) -> Garment:
-    """The garment of a flat lay, else of the person wearing it; an InputError naming the file."""
+def cut_any(image: np.ndarray, name: str, category: str = "top") -> Garment:
+    """The garment of a flat lay, else (a top) of the person wearing it; an InputError naming the file."""
     problem, _ = garment_problem_or_mask(image)
+    if category == "bottom":
+        if problem is not None:
+            raise InputError(f"{name}: {problem} (a bottom must be photographed laid flat)")
+        return cut_bottom(image, name)
     if problem is None:
         return cut_garment(image, name)
     body = wearer(image)

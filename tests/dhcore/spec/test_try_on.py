@@ -10,7 +10,7 @@ import pytest
 from skimage import data
 
 from dhcore.demo.assets import png_writer
-from dhcore.demo.tryon_assets import tshirt
+from dhcore.demo.tryon_assets import trousers, tshirt
 from dhcore.plan import Ref, plan
 from dhcore.spec.loader import SpecError, load_spec
 from tests import realdata
@@ -56,7 +56,7 @@ def test_category_the_backend_cannot_do_is_located(folder: Path) -> None:
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert str(err.value) == (
-        f"{path}:7:13: garment.category: backend 'warp' cannot dress a 'dress' (it can: top)"
+        f"{path}:7:13: garment.category: backend 'warp' cannot dress a 'dress' (it can: top, bottom)"
     )
 
 
@@ -133,3 +133,12 @@ def test_then_dance_errors_are_located(folder: Path) -> None:
     path = write(folder, "driving", extra=THEN.format(motion="dance.pose.npz", audio="driving"))
     with pytest.raises(SpecError, match=r"then.dance: .*'driving' needs a driving video"):
         load_spec(path)
+
+
+def test_trousers_need_a_person_whose_legs_show(folder: Path) -> None:
+    png_writer(trousers())(folder / "trousers.png")
+    path = write(folder, "bottom", garment="trousers.png", category="bottom")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert str(err.value).endswith("both hips and knees must be visible to put a bottom on this person")
+    assert ":4:10: person.image:" in str(err.value)

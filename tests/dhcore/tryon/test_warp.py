@@ -31,10 +31,11 @@ def dress(
         tmp_path / "warp", warp.Params(**params), person=person, garment=garment, person_pose=pose
     )
     out = {role: cv2.imread(str(o.path), cv2.IMREAD_UNCHANGED) for role, o in result.outputs.items()}
+    category = str(params.get("category", "top"))
     fig = figures.STAGE.call(
-        tmp_path / "fig", person=person, garment=garment, result=result.outputs["image"].path,
-        edit_mask=result.outputs["edit_mask"].path, warped_garment=result.outputs["warped_garment"].path,
-        person_pose=pose,
+        tmp_path / "fig", figures.Params(category=category), person=person, garment=garment,
+        result=result.outputs["image"].path, edit_mask=result.outputs["edit_mask"].path,
+        warped_garment=result.outputs["warped_garment"].path, person_pose=pose,
     )  # fmt: skip
     return realdata.rgb(name), out, PoseSequence.load(pose), fig.metrics
 
