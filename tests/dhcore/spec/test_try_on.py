@@ -142,3 +142,16 @@ def test_trousers_need_a_person_whose_legs_show(folder: Path) -> None:
         load_spec(path)
     assert str(err.value).endswith("both hips and knees must be visible to put a bottom on this person")
     assert ":4:10: person.image:" in str(err.value)
+
+
+def test_a_skirt_photo_is_no_bottom(folder: Path) -> None:
+    import cv2
+
+    skirt = np.full((256, 256, 3), 236, np.uint8)
+    cv2.fillPoly(skirt, [np.array([[100, 30], [156, 30], [200, 220], [56, 220]])], (40, 40, 140))
+    png_writer(skirt)(folder / "skirt.png")
+    png_writer(realdata.rgb("arms_in_front"))(folder / "standing.png")
+    path = write(folder, "skirt", person="standing.png", garment="skirt.png", category="bottom")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert ":6:10: garment.image:" in str(err.value) and "not two trouser legs" in str(err.value)
