@@ -19,6 +19,8 @@ from dhcore.pose.keypoints import J, PoseSequence
 HEAD = (J["nose"], J["r_eye"], J["l_eye"], J["r_ear"], J["l_ear"])
 #: the head keypoints span about half a face mesh's larger extent (ear to ear vs chin to brow and cheeks)
 HEAD_TO_FACE = 1.6
+#: trailing frames a video may lack against its poses (decoders may drop the last ones)
+MAX_SHORT = 2
 
 
 def face_box(face: np.ndarray, body: np.ndarray, width: int, height: int, scale: float) -> np.ndarray | None:
@@ -64,7 +66,7 @@ def face_crops(
 ) -> Iterator[np.ndarray]:
     """One size x size crop per driving pose frame from the driving video's frame chunks, streamed.
 
-    A video shorter than its poses repeats its last frame (decoders may drop a trailing frame)."""
+    A video up to MAX_SHORT frames shorter than its poses repeats its last frame."""
     boxes = face_boxes(pose, scale)
     i, frame = 0, None
     for chunk in chunks:
@@ -80,6 +82,8 @@ def face_crops(
             i += 1
     if frame is None:
         raise InputError("the driving video has no frames")
+    if len(boxes) - i > MAX_SHORT:
+        raise InputError(f"the driving video has {i} frames but {len(boxes)} poses: not the same video")
     for j in range(i, len(boxes)):
         yield crop_face(frame, boxes[j], size)
 
