@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 from diffusers import (
     AutoencoderKLWan,
@@ -29,7 +31,10 @@ from transformers import (
 )
 
 from dhcore.animate.wan_animate.layout import TEXT_ENCODER_SHARDS, TRANSFORMER_SHARDS, WAN_ANIMATE_ID
+from dhcore.demo.dance import face_template
+from dhcore.media.frames import FrameWriter
 from dhcore.models import registry
+from dhcore.pose.keypoints import PoseSequence
 
 # motion encoder at 16x16 faces: conv_in at 16, residual blocks down to 4, conv_out 4x4 -> 1x1
 TINY_TRANSFORMER = {
@@ -160,3 +165,38 @@ def install_tiny(dest: Path, root: Path | None = None, seed: int = 0) -> str:
     """Write the tiny folder and register it (`dh models add wan_animate FOLDER`)."""
     registry.add(WAN_ANIMATE_ID, write_folder(Path(dest) / "wan_animate", seed), root)
     return WAN_ANIMATE_ID
+
+
+def drifting_face_pose(frames: int, width: int, height: int, fps: float = 24.0) -> PoseSequence:
+    """Driving poses with a face drifting right: 68 landmarks around (0.3 + 0.02 i, 0.4), nose at their centre."""
+    pose = PoseSequence.empty(frames, width, height, fps)
+    template = face_template()[:, :2]
+    template = (template - template.mean(axis=0)) / np.ptp(template, axis=0).max() * 0.2
+    for i in range(frames):
+        centre = np.array([0.3 + 0.02 * (i % 20), 0.4])
+        pose.face[i, :, :2] = template + centre
+        pose.face[i, :, 2] = 0.9
+        pose.body[i, 0] = (*centre, 0.9)
+    return pose
+
+
+def write_inputs(
+    root: Path, frames: int, width: int, height: int, driving: tuple[int, int] = (80, 60), seed: int = 0
+) -> dict[str, Path]:
+    """Random animate inputs (reference photo, skeleton frames, a driving video with a face pose), streamed."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "ref": root / "ref.png", "ref_pose": root / "ref_pose.npz", "target": root / f"target_{frames}.npz",
+        "skeleton": root / f"skeleton_{frames}.nut", "video": root / f"driving_{frames}.nut",
+        "pose": root / f"driving_{frames}.npz",
+    }  # fmt: skip
+    cv2.imwrite(str(paths["ref"]), rng.integers(0, 255, (height + 22, width + 2, 3), dtype=np.uint8))
+    PoseSequence.empty(1, width + 2, height + 22, 24.0).save(paths["ref_pose"])
+    PoseSequence.empty(frames, width, height, 24.0).save(paths["target"])
+    drifting_face_pose(frames, *driving).save(paths["pose"])
+    for key, (w, h) in (("skeleton", (width, height)), ("video", driving)):
+        with FrameWriter(paths[key], 24, w, h) as writer:
+            for start in range(0, frames, 16):
+                writer.write(rng.integers(0, 255, (min(16, frames - start), h, w, 3), dtype=np.uint8))
+    return paths
