@@ -222,6 +222,12 @@ class DanceSpec(SpecModel):
             raise ValueError(
                 "animate.backend wan_animate needs animate.width and animate.height (multiples of 16)"
             )
+        mode = getattr(self.animate.params, "mode", None)
+        if self.animate.backend == "wan_animate" and mode == "replace" and self.pose.align.method != "none":
+            raise ValueError(
+                "animate.params.mode replace keeps the driver's place in the driving video: it needs "
+                f"pose.align.method none, not {self.pose.align.method!r}"
+            )
         return self
 
     @staticmethod

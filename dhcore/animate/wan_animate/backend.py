@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from dhcore.animate.animate_anyone.backend import _read_image, resolve_device, resolve_dtype
@@ -20,10 +22,12 @@ from dhcore.animate.animate_anyone.components import check_installed
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.wan_animate.checkpoint import check_folder
 from dhcore.animate.wan_animate.faces import driving_face_crops
+from dhcore.animate.wan_animate.masks import person_mask
 from dhcore.animate.wan_animate.params import WanAnimateParams
 from dhcore.animate.wan_animate.pipeline import SegmentedWanAnimatePipeline, Settings, animate
 from dhcore.errors import InputError, ModelError
-from dhcore.media.frames import FrameWriter, iter_frames
+from dhcore.media.frames import FrameWriter, iter_frames, probe
+from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
@@ -58,6 +62,21 @@ def _check_size(width: int, height: int) -> None:
     if bad:
         hints = ", ".join(f"{n} {v} -> {max(16, v // 16 * 16)} or {v // 16 * 16 + 16}" for n, v in bad)
         raise InputError(f"wan_animate needs an output size in multiples of 16 ({hints})")
+
+
+def replace_streams(
+    inputs: AnimateInputs, margin: float
+) -> tuple[Iterator[np.ndarray], Iterator[np.ndarray]]:
+    """Replace mode: the driving frames fitted to the output canvas as pose.align `none` fits the
+    poses, and the driver's grown region from those poses (the target)."""
+    assert inputs.driving_video is not None
+    w, h = inputs.width, inputs.height
+    target = PoseSequence.load(inputs.target_pose)
+    info = probe(inputs.driving_video)
+    fit = photo_fit(info.width, info.height, w, h)
+    backgrounds = (fit.apply(f) for chunk in iter_frames(inputs.driving_video) for f in chunk)
+    masks = (person_mask(target, i, w, h, margin) for i in range(len(target)))
+    return backgrounds, masks
 
 
 class WanAnimateBackend:
@@ -103,6 +122,7 @@ class WanAnimateBackend:
         image = _read_image(inputs.reference_image, w, h)
         poses = (f for chunk in iter_frames(inputs.skeleton) for f in chunk)
         faces = driving_face_crops(inputs.driving_video, inputs.driving_pose, face_size, p.face_scale)
+        scene = replace_streams(inputs, p.mask_margin) if p.mode == "replace" else None
         with torch.no_grad():
             embeds = pipe.encode_prompt(
                 p.prompt, p.negative_prompt or None, do_classifier_free_guidance=p.guidance_scale > 1,
@@ -116,7 +136,9 @@ class WanAnimateBackend:
         start = time.perf_counter()
         try:
             with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(pipe, image, poses, faces, frames, embeds, settings, writer.write, progress)
+                stats = animate(
+                    pipe, image, poses, faces, frames, embeds, settings, writer.write, progress, scene
+                )
         except torch.OutOfMemoryError as exc:
             tmp.unlink(missing_ok=True)
             raise InputError(

@@ -37,6 +37,14 @@ class WanAnimateParams(StageParams):
         le=256,
         description="face frames through the motion encoder at once (default: the model's)",
     )
+    mode: Literal["animate", "replace"] = Field(
+        "animate",
+        description="animate: the photo's character moves on the photo's background; replace: the character "
+        "replaces the driver inside the driving video (needs pose.align.method none)",
+    )
+    mask_margin: float = Field(
+        0.1, ge=0.0, le=1.0, description="replace: the driver's region grows by this fraction of its size"
+    )
     face_scale: float = Field(
         1.5, ge=1.0, le=4.0, description="face crop side as a multiple of the landmarks' larger extent"
     )

@@ -72,18 +72,21 @@ def animate(
     settings: Settings,
     write: Callable[[np.ndarray], None],
     progress: Callable[[int, int | None], None],
+    replace: tuple[Iterator[np.ndarray], Iterator[np.ndarray]] | None = None,
 ) -> Stats:
     """Generate `frames` frames segment by segment, writing each segment's new frames as it ends.
 
     `poses` (skeleton images at the output size) and `faces` (face crops) yield one frame per
-    output frame; a segment holds segment_frames of each, and the last prev_frames carry over."""
+    output frame, and in replace mode so do `replace` = (backgrounds at the output size, masks:
+    uint8 [H, W], 255 where to generate); a segment holds segment_frames of each, and the last
+    prev_frames carry over."""
     height, width = image.shape[:2]
     starts = segment_starts(frames, settings.segment_frames, settings.prev_frames)
     total = len(starts) * settings.steps
     stats = Stats()
     generator = torch.Generator("cpu").manual_seed(settings.seed)
-    held_pose: deque[np.ndarray] = deque()
-    held_face: deque[np.ndarray] = deque()
+    streams = (poses, faces, *(replace or ()))
+    held: tuple[deque[np.ndarray], ...] = tuple(deque() for _ in streams)
     reference = Image.fromarray(image)
     positive, negative = prompt_embeds
     pipe.carry = None
@@ -96,15 +99,17 @@ def animate(
     try:
         for k, start in enumerate(starts):
             stop = min(start + settings.segment_frames, frames)
-            while len(held_pose) < stop - start:
-                held_pose.append(next(poses))
-                held_face.append(next(faces))
-            stats.max_live_frames = max(stats.max_live_frames, len(held_pose))
+            while len(held[0]) < stop - start:
+                for stream, frames_held in zip(streams, held, strict=True):
+                    frames_held.append(next(stream))
+            stats.max_live_frames = max(stats.max_live_frames, len(held[0]))
+            pose_video, face_video, *scene = (_pil(list(h)) for h in held)
             out = pipe(
-                image=reference, pose_video=_pil(list(held_pose)), face_video=_pil(list(held_face)),
+                image=reference, pose_video=pose_video, face_video=face_video,
+                background_video=scene[0] if scene else None, mask_video=scene[1] if scene else None,
                 prompt_embeds=positive, negative_prompt_embeds=negative, height=height, width=width,
                 segment_frame_length=settings.segment_frames, num_inference_steps=settings.steps,
-                mode="animate", prev_segment_conditioning_frames=settings.prev_frames,
+                mode="replace" if scene else "animate", prev_segment_conditioning_frames=settings.prev_frames,
                 motion_encode_batch_size=settings.motion_batch, guidance_scale=settings.guidance_scale,
                 generator=generator, output_type="pt", callback_on_step_end=step_done,
             ).frames  # fmt: skip
@@ -113,9 +118,9 @@ def animate(
             write((new.permute(0, 2, 3, 1).float().cpu().numpy() * 255).round().astype(np.uint8))
             pipe.carry = (video[-settings.prev_frames :].permute(1, 0, 2, 3)[None] * 2 - 1).to(out.dtype)
             stats.calls += 1
-            for _ in range(len(held_pose) - settings.prev_frames):  # keep the frames the next segment repeats
-                held_pose.popleft()
-                held_face.popleft()
+            for frames_held in held:  # keep the frames the next segment repeats
+                for _ in range(len(frames_held) - settings.prev_frames):
+                    frames_held.popleft()
     finally:
         pipe.carry = None
     return stats

@@ -146,6 +146,14 @@ def test_spec_validation_checks_params_motion_size_and_model(
     assert any("reads the driver's face from the driving video" in e for e in _errors(keypoints))
     unset = _errors(_spec(tmp_path, "animate: {backend: wan_animate}\n"))
     assert any("needs animate.width and animate.height" in e for e in unset)
+    replace = "animate: {backend: wan_animate, width: 64, height: 64, params: {mode: replace}}\n"
+    assert any("needs pose.align.method none, not 'auto'" in e for e in _errors(_spec(tmp_path, replace)))
+    aligned = _errors(_spec(tmp_path, replace + "pose: {align: {method: none}}\n"))
+    assert not any("pose.align.method" in e for e in aligned)  # only the missing model is left
+    commercial = _errors(
+        _spec(tmp_path, "licence: commercial\nanimate: {backend: wan_animate, width: 64, height: 64}\n")
+    )
+    assert not any("commercial" in e for e in commercial)  # Apache-2.0: only the missing model is left
     missing = _spec(tmp_path, "animate: {backend: wan_animate, width: 64, height: 64}\n")
     errors = _errors(missing)
     assert any(
@@ -154,3 +162,18 @@ def test_spec_validation_checks_params_motion_size_and_model(
         and "dh models add wan_animate" in e
         for e in errors
     ), errors
+
+
+def test_replace_mode_runs_with_the_driving_frames_as_background(workdir: Path) -> None:
+    target = PoseSequence.empty(F, W, H, 24.0)
+    target.body[:, :4] = [(0.3, 0.2, 0.9), (0.7, 0.2, 0.9), (0.7, 0.9, 0.9), (0.3, 0.9, 0.9)]
+    target.save(workdir / "replace_target.npz")
+    out = workdir / "replace.nut"
+    params = tiny_params(mode="replace")
+    result = get_backend("wan_animate").run(
+        inputs(workdir, target_pose=workdir / "replace_target.npz"), params, out, lambda d, t: None
+    )
+    frames = np.concatenate(list(iter_frames(out)))
+    assert frames.shape == (F, H, W, 3) and result.metrics["segments"] == 2
+    animate = np.concatenate(list(iter_frames(workdir / "wan.nut")))  # the animate-mode run of this module
+    assert np.abs(frames.astype(int) - animate).mean() > 1  # the background and mask change the result
