@@ -22,7 +22,7 @@ def test_segment_starts_follow_the_pipeline_loop() -> None:
 
 
 @pytest.mark.parametrize("frames, prev, mode", [(17, 1, "animate"), (21, 5, "animate"), (17, 1, "replace")])
-def test_chained_calls_match_one_pipeline_call(frames: int, prev: int, mode: str) -> None:
+def test_parity_chained_calls_match_one_pipeline_call(frames: int, prev: int, mode: str) -> None:
     """17 frames in segments of 9 sharing 1 (21 in segments of 13 sharing 5): no end padding, so the
     pipeline's own call and ours see the same frames; only the carried frames' route differs."""
     segment = 9 if prev == 1 else 13
