@@ -177,3 +177,13 @@ def test_replace_mode_runs_with_the_driving_frames_as_background(workdir: Path) 
     assert frames.shape == (F, H, W, 3) and result.metrics["segments"] == 2
     animate = np.concatenate(list(iter_frames(workdir / "wan.nut")))  # the animate-mode run of this module
     assert np.abs(frames.astype(int) - animate).mean() > 1  # the background and mask change the result
+
+
+def test_guidance_above_one_runs_the_negative_branch(workdir: Path) -> None:
+    out = workdir / "cfg.nut"
+    params = tiny_params(guidance_scale=3.0, negative_prompt="people")
+    result = get_backend("wan_animate").run(inputs(workdir), params, out, lambda d, t: None)
+    assert result.metrics["transformer_calls"] == 8  # 2 segments x 2 steps x (cond + uncond)
+    guided = np.concatenate(list(iter_frames(out)))
+    plain = np.concatenate(list(iter_frames(workdir / "wan.nut")))
+    assert guided.shape == plain.shape and np.abs(guided.astype(int) - plain).mean() > 1
