@@ -16,6 +16,7 @@ from dhcore.animate.wan_animate.tiny import install_tiny
 from dhcore.catalog.repo import Catalog
 from dhcore.demo.dance import make_dance, render_dance_video
 from dhcore.media.frames import probe
+from dhcore.spec.loader import load_spec
 
 SPEC = """\
 version: 1
@@ -72,3 +73,28 @@ def test_wan_animate_runs_through_the_dance_flow(
     assert "motion" in roles
     again = _run(spec)
     assert all(s["cache_hit"] for s in again["stages"])
+
+
+def test_wan_animate_replace_mode_runs_through_the_dance_flow(
+    prefect_api: None, demo_assets: Path, tiny_models: Path, tmp_path: Path
+) -> None:
+    """Replace mode: the poses stay where the driver is (align none), the driving frames are the background."""
+    video = demo_assets / "wan_dancer.mp4"
+    if not video.exists():
+        render_dance_video(make_dance(seconds=0.5, fps=24.0, width=256, height=256), video)
+    install_tiny(tmp_path / "release")
+    spec = demo_assets / "tiny-wan-replace.yaml"
+    spec.write_text(
+        SPEC.replace("name: tiny-wan-animate", "name: tiny-wan-replace")
+        .replace("device: cpu}", "device: cpu, mode: replace}")
+        .replace("face: {", "pose: {align: {method: none}}\nface: {")
+    )
+    loaded = load_spec(spec).spec
+    assert loaded.animate.params.mode == "replace" and loaded.pose.align.method == "none"
+    info = _run(spec)
+    animate = next(s for s in info["stages"] if s["name"] == "animate.wan_animate")
+    assert (
+        animate["status"] == "succeeded" and animate["frames"] == 12 and animate["metrics"]["segments"] == 2
+    )
+    video_info = probe(info["outputs"]["video"]["path"])
+    assert (video_info.width, video_info.height, video_info.frames) == (64, 64, 12)
