@@ -26,6 +26,10 @@ class AnimateInputs:
     seed: int = 0
     #: extra per-frame conditioning streams by name (Champ: depth, normal, semantic_map)
     guidance: dict[str, Path] = field(default_factory=dict)
+    #: the driving video and its poses in its own coordinates, for backends that read the driver's
+    #: face (wan_animate); None for the others
+    driving_video: Path | None = None
+    driving_pose: Path | None = None
 
 
 class Backend(Protocol):

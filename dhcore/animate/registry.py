@@ -16,6 +16,7 @@ from dhcore.animate.magicanimate.params import MagicAnimateParams
 from dhcore.animate.mimicmotion.params import MimicMotionParams
 from dhcore.animate.stage import declare
 from dhcore.animate.unianimate.params import UniAnimateParams
+from dhcore.animate.wan_animate.params import WanAnimateParams
 from dhcore.backends import implementation
 from dhcore.stage import Device, StageDef, StageParams
 
@@ -31,6 +32,8 @@ class Entry:
     model_ids: Callable[[Any], list[str]] | None = None
     #: the guidance streams it reads besides the skeleton (dhcore.animate.stage.GUIDANCE)
     guidance: tuple[str, ...] = ()
+    #: whether it reads the driving video and its own-coordinate poses (the driver's face)
+    driving: bool = False
 
     def ids(self, params: StageParams) -> list[str]:
         return self.model_ids(params) if self.model_ids else []
@@ -38,7 +41,7 @@ class Entry:
     @cached_property
     def stage(self) -> StageDef:
         return declare(self.name, self.version, self.Params, device=self.device, model_ids=self.model_ids,
-                       guidance=self.guidance)  # fmt: skip
+                       guidance=self.guidance, driving=self.driving)  # fmt: skip
 
 
 def _release_ids(p: AnimateAnyoneParams) -> list[str]:
@@ -99,6 +102,15 @@ ENTRIES: dict[str, Entry] = {
             "dhcore.animate.mimicmotion.backend:MimicMotionBackend",
             lambda p: p.device,
             lambda p: p.model_ids(),
+        ),
+        Entry(
+            "wan_animate",
+            "1",
+            WanAnimateParams,
+            "dhcore.animate.wan_animate.backend:WanAnimateBackend",
+            lambda p: p.device,
+            lambda p: p.model_ids(),
+            driving=True,
         ),
     )
 }

@@ -40,13 +40,15 @@ def call_params(name: str, backend_params: type[StageParams]) -> type[AnimateCal
 
 def declare(
     name: str, version: str, backend_params: type[StageParams], *, device: Device | Callable[[Any], Device] = "cpu",
-    model_ids: Callable[[Any], list[str]] | None = None, guidance: tuple[str, ...] = (),
+    model_ids: Callable[[Any], list[str]] | None = None, guidance: tuple[str, ...] = (), driving: bool = False,
 ) -> StageDef:  # fmt: skip
     """The declaration of backend `name`; `model_ids` and `device` receive the backend's own params."""
     inputs = (
         port("reference_image", "image"), port("reference_pose", "pose"), port("target_pose", "pose"),
         port("skeleton", "frames", optional=True),
         *(port(f"guidance_{t}", "frames", "video", optional=True) for t in guidance),
+        *((port("driving_video", "video", optional=True), port("driving_pose", "pose", optional=True))
+          if driving else ()),
     )  # fmt: skip
     return StageDef(
         f"animate.{name}", version, call_params(name, backend_params), inputs, (port("frames", "frames"),),
@@ -71,6 +73,8 @@ def run(inputs: dict[str, InputValue], params: AnimateCall, out_dir: Path, ctx: 
         width=params.width, height=params.height,
         fps=Fraction(PoseSequence.load(target).fps).limit_denominator(1001), seed=params.seed,
         guidance={t: Path(v) for t in GUIDANCE if (v := inputs.get(f"guidance_{t}"))},  # type: ignore[arg-type]
+        driving_video=Path(v) if (v := inputs.get("driving_video")) else None,  # type: ignore[arg-type]
+        driving_pose=Path(v) if (v := inputs.get("driving_pose")) else None,  # type: ignore[arg-type]
     )  # fmt: skip
     backend = get_backend(ctx.stage.backend)
     return backend.run(animate_inputs, params.params, Path(out_dir) / "frames.nut", ctx.progress)

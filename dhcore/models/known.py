@@ -4,6 +4,7 @@ Hashes are filled in only where the public file's sha256 is known; other files a
 trusted on `dh models add` and pinned from then on (lock.json).
 """
 
+from dhcore.animate.wan_animate import layout as _wan_animate_layout
 from dhcore.models import ids
 from dhcore.models.registry import ModelSpec, register
 
@@ -393,3 +394,16 @@ STABLEANIMATOR = register(
     )
 )
 # --- end SVD family ------------------------------------------------------------------------------------
+# --- Wan-Animate (dhcore/animate/wan_animate) ---------------------------------------------------------
+WAN_ANIMATE = register(
+    ModelSpec(
+        id=ids.WAN_ANIMATE,
+        files=_wan_animate_layout.FILES,
+        format="diffusers",
+        license="Apache-2.0 (Wan-AI/Wan2.2-Animate-14B-Diffusers, every component of the folder)",
+        commercial=True,
+        source="https://huggingface.co/Wan-AI/Wan2.2-Animate-14B-Diffusers (the files listed)",
+        description="Wan2.2-Animate-14B in diffusers' layout: transformer, Wan VAE, CLIP ViT-H, umT5-xxl, UniPC",
+    )
+)
+# --- end Wan-Animate -----------------------------------------------------------------------------------

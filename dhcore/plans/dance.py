@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dhcore.animate.registry import entry as animate_entry
 from dhcore.animate.registry import stage as animate_stage
 from dhcore.face.params import RefineStageParams, RestoreStageParams
 from dhcore.media import assemble, extras
@@ -122,6 +123,9 @@ def plan_dance(loaded: Any) -> Plan:
         params=spec.animate.params,
     )
     guidance = {i.role: spec_input(i.role) for i in inputs if i.role.startswith("guidance_")}
+    if animate_entry(spec.animate.backend).driving:  # the driver's face: the video and its unaligned poses
+        guidance["driving_video"] = spec_input("motion")
+        guidance["driving_pose"] = Ref("smooth" if spec.pose.smoothing.enabled else "driving_pose", "pose")
     calls.append(Call("animate", animate.name, params, {
         "reference_image": spec_input("reference"), "reference_pose": Ref("reference_pose", "pose"),
         "target_pose": target, "skeleton": Ref("render", "skeleton"), **guidance,

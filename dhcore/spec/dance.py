@@ -102,7 +102,9 @@ GUIDANCE_OF = {name: e.guidance for name, e in ANIMATE_BACKENDS.items() if e.gui
 
 
 class DiffusionAnimate(_AnimateCommon):
-    backend: Literal["animate_anyone", "musepose", "champ", "unianimate", "magicanimate", "mimicmotion"]
+    backend: Literal[
+        "animate_anyone", "musepose", "champ", "unianimate", "magicanimate", "mimicmotion", "wan_animate"
+    ]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the backend's params: steps, guidance_scale, window, overlap, dtype, device, model, ...",
@@ -125,6 +127,8 @@ class DiffusionAnimate(_AnimateCommon):
             raise ValueError(
                 "magicanimate needs animate.guidance.densepose: a DensePose video of the driving motion"
             )
+        if self.backend == "wan_animate" and (bad := [v for v in (self.width, self.height) if v and v % 16]):
+            raise ValueError(f"wan_animate needs width and height in multiples of 16, not {bad}")
         return self
 
     @field_validator("width", "height")
@@ -206,6 +210,23 @@ class DanceSpec(SpecModel):
             raise ValueError(
                 f"output.audio.source 'driving' needs a driving video, but motion.type is "
                 f"{self.motion.type!r}; use 'file' with a path, or 'none'"
+            )
+        if self.animate.backend == "wan_animate" and self.motion.type != "video":
+            raise ValueError(
+                f"animate.backend wan_animate reads the driver's face from the driving video, but motion.type is "
+                f"{self.motion.type!r}; use motion.type video"
+            )
+        if self.animate.backend == "wan_animate" and (
+            self.animate.width is None or self.animate.height is None
+        ):
+            raise ValueError(
+                "animate.backend wan_animate needs animate.width and animate.height (multiples of 16)"
+            )
+        mode = getattr(self.animate.params, "mode", None)
+        if self.animate.backend == "wan_animate" and mode == "replace" and self.pose.align.method != "none":
+            raise ValueError(
+                "animate.params.mode replace keeps the driver's place in the driving video: it needs "
+                f"pose.align.method none, not {self.pose.align.method!r}"
             )
         return self
 
