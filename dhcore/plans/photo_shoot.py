@@ -198,9 +198,11 @@ def _caption(
     )  # fmt: skip
 
 
-def candidate(slot: Slot, metrics: dict[str, float]) -> Candidate:
+def candidate(slot: Slot, metrics: dict[str, float], made: dict[str, float] | None = None) -> Candidate:
+    """The candidate of a slot from its score's metrics and those of the call that made its image."""
     look, index, seed = slot
-    return Candidate(look, index, seed, metrics.get("identity_distance"), metrics["quality"])
+    realism = (made or {}).get("realism")
+    return Candidate(look, index, seed, metrics.get("identity_distance"), metrics["quality"], realism=realism)
 
 
 def shoot_metrics(
@@ -210,6 +212,7 @@ def shoot_metrics(
     template_distances: list[float | None],
 ) -> dict[str, float]:
     distances = [c.distance for c in selection.delivered if c.distance is not None]
+    realism = [c.realism for c in selection.delivered if c.realism is not None]
     n = len(selection.delivered)
     return {
         "delivered": float(n),
@@ -221,6 +224,7 @@ def shoot_metrics(
         "identity_distance_min": min(distances, default=float("nan")),
         "identity_distance_median": statistics.median(distances) if distances else float("nan"),
         "identity_distance_max": max(distances, default=float("nan")),
+        **({"realism_median": statistics.median(realism), "realism_min": min(realism)} if realism else {}),
         "template_original_fail_rate": sum(d is None or d > threshold for d in template_distances)
         / len(template_distances) if template_distances else float("nan"),
     }  # fmt: skip

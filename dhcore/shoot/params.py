@@ -29,8 +29,9 @@ class TemplateSwapParams(StageParams):
     shift_jitter: float = Field(
         0.03, ge=0, le=0.2, description="seeded framing shift (+- share of the frame)"
     )
-    blend: Literal["seamless", "feather"] = Field(
-        "feather", description="feathered alpha (default) or Poisson seamless cloning of the new face"
+    blend: Literal["multiband", "seamless", "feather"] = Field(
+        "multiband",
+        description="multiband (Laplacian pyramid), Poisson seamless cloning or a feathered alpha",
     )
     forehead: float = Field(
         0.15, ge=0, le=0.3, description="how far above the brows the new face reaches (x chin-brow distance)"
