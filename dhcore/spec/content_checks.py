@@ -199,6 +199,10 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         from dhcore.tryon.checks import spec_problems
 
         return spec_problems(loaded)
+    elif spec.kind == "face_swap":
+        from dhcore.faceswap.checks import spec_problems as face_swap_problems
+
+        return face_swap_problems(loaded)
     return problems + _licence_problems(spec)
 
 
