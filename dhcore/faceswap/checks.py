@@ -27,11 +27,24 @@ def photo_problem(path: Path, backend: str, face: int | None) -> str | None:
         found = face_of_photo(path, shared_analyzer(backend), face)
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
-    if face is None and (several := group_photo_problem(path, backend)):
-        return several.replace("Crop the photo to that person", "Set identity.face: N (left to right from 0)")
+    if face is None and group_photo_problem(path, backend):
+        return _which_face(path, backend)
     if found.face.size < MIN_FACE_PX:
         return f"the face is only {found.face.size:.0f} px wide (at least {MIN_FACE_PX}): use a closer photo"
     return None
+
+
+def _which_face(path: Path, backend: str) -> str:
+    from dhcore.shoot.faces import find_faces, shared_analyzer
+
+    found = find_faces(path, shared_analyzer(backend))
+    width = found.image.shape[1]
+    ordered = sorted(found.faces, key=lambda f: float(f.box[0] + f.box[2]))
+    where = ", ".join(f"{i} at {100 * (f.box[0] + f.box[2]) / 2 / width:.0f}%" for i, f in enumerate(ordered))
+    return (
+        f"{len(ordered)} faces of similar size; which one is the identity? Set identity.face: N "
+        f"(counted left to right from 0; centres across the width: {where})"
+    )
 
 
 def target_problem(path: Path, backend: str) -> str | None:
@@ -59,11 +72,10 @@ def spec_problems(loaded: Any) -> Problems:
     for i in range(len(spec.identity.photos)):
         photo = files.get(("identity", "photos", i))
         if photo is not None and (problem := photo_problem(photo, backend, spec.identity.face)):
-            where = (
-                ("identity", "face")
-                if "face " in problem and spec.identity.face is not None
-                else ("identity", "photos", i)
+            wrong_index = spec.identity.face is not None and problem.startswith(
+                f"no face {spec.identity.face} "
             )
+            where = ("identity", "face") if wrong_index else ("identity", "photos", i)
             problems.append((where, f"{photo}: {problem}"))
     video = files.get(("target", "video"))
     if video is not None and (problem := target_problem(video, backend)):
