@@ -168,8 +168,8 @@ def main() -> None:
         f"template originals' distances (must fail): {json.dumps({k: round(v, 3) for k, v in orig.items()})}; "
         f"all fail: {all(v > threshold for v in orig.values())}"
     )
-    print("realism figures from the images alone (seam, tone; distortion 0 here):")
-    for name in ("realism", "seam", "tone"):
+    print("realism figures from the images alone (seam, tone, sharpness; distortion 0 here):")
+    for name in ("realism", "seam", "tone", "sharpness"):
         every = [getattr(f, name) for f in figures.values()]
         chosen_f = [
             getattr(figures[(c.look, c.index)], name)

@@ -60,3 +60,23 @@ def match_shading(
     low_t = masked_blur(lab_t[..., 0], mask, sigma)
     lab_f[..., 0] += float(amount) * (low_t - low_f) * (mask > 0)
     return cv2.cvtColor(np.clip(lab_f + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def _detail(image: np.ndarray, inside: np.ndarray) -> float:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[inside].mean())
+
+
+def match_sharpness(face: np.ndarray, target: np.ndarray, mask: np.ndarray, most: float = 2.0) -> np.ndarray:
+    """The face blurred (Gaussian, sigma up to `most` px) until its fine detail is no stronger than
+    the target's: a crisp face in a soft photo is the first thing that looks pasted."""
+    inside = mask > 0
+    if inside.sum() < 64:
+        return face
+    goal = _detail(target, inside)
+    best = face
+    for sigma in np.arange(0.5, most + 0.01, 0.25):
+        if _detail(best, inside) <= goal:
+            break
+        best = cv2.GaussianBlur(face, (0, 0), float(sigma))
+    return best

@@ -7,9 +7,12 @@ any swap engine can be judged alike), plus the engine's own warp distortion:
   0 for an invisible border, ~1 for a border as strong as the face's features;
 - tone: the lightness/colour jump across that border (CIE Lab delta E between a ring inside and a
   ring outside) beyond the jump the original image had there;
+- sharpness: how much crisper the new face is than the one it replaced (log ratio of the mean
+  |Laplacian| inside, positive part): a sharp face in a soft photo looks pasted;
 - distortion: how far the mesh warp is from a similarity (area-weighted |log| of each triangle's
   singular values over the global scale; 0 for a rigid, uniformly scaled face).
-realism = 1 / (1 + seam / SEAM_UNIT + tone / TONE_UNIT + distortion / DISTORTION_UNIT): 1 is
+realism = 1 / (1 + seam / SEAM_UNIT + tone / TONE_UNIT + sharpness / SHARPNESS_UNIT
++ distortion / DISTORTION_UNIT): 1 is
 seamless, 0.5 is one "unit" of visible artefact.
 """
 
@@ -22,6 +25,7 @@ import numpy as np
 
 SEAM_UNIT = 0.5
 TONE_UNIT = 8.0  # delta E
+SHARPNESS_UNIT = 0.7  # about twice the detail
 DISTORTION_UNIT = 0.6
 #: a pixel counts as changed when some channel moved by more than this
 CHANGE_TOLERANCE = 4
@@ -32,6 +36,7 @@ class Realism:
     realism: float
     seam: float
     tone: float
+    sharpness: float
     distortion: float
 
     def metrics(self, prefix: str = "") -> dict[str, float]:
@@ -95,8 +100,12 @@ def measure(
     tone = 0.0
     if inside.sum() >= 16 and outside.sum() >= 16:
         tone = max(0.0, _jump(lab_a, inside, outside) - _jump(lab_b, inside, outside))
-    score = 1.0 / (1.0 + seam / SEAM_UNIT + tone / TONE_UNIT + distortion / DISTORTION_UNIT)
-    return Realism(score, seam, tone, float(distortion))
+    inner = region > 0
+    lap_b = np.abs(cv2.Laplacian(lab_b[..., 0], cv2.CV_32F))[inner].mean()
+    lap_a = np.abs(cv2.Laplacian(lab_a[..., 0], cv2.CV_32F))[inner].mean()
+    sharpness = max(0.0, float(np.log((lap_a + 1.0) / (lap_b + 1.0))))
+    units = seam / SEAM_UNIT + tone / TONE_UNIT + sharpness / SHARPNESS_UNIT + distortion / DISTORTION_UNIT
+    return Realism(1.0 / (1.0 + units), seam, tone, sharpness, float(distortion))
 
 
 def warp_distortion(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> float:

@@ -8,7 +8,8 @@ turned to the frame's yaw and pitch by the mesh rather than pasted frontal. On t
   is what looks pasted); the mouth keeps the frame's shape and an open jaw stays open;
 - an open mouth keeps the frame's own inner mouth (teeth, tongue, cavity): it is cut out of the mask;
 - colours are matched in CIE Lab within the face, then the frame's low-frequency shading is put
-  on the new face (its light and shadows), the reference's detail kept;
+  on the new face (its light and shadows), the reference's detail kept but blurred where the frame
+  is softer (a crisp face in a soft photo looks pasted);
 - a small reference face is upscaled (Lanczos) and sharpened once, before any warp;
 - the mask stays inside the jaw line and `forehead` x the chin-brow distance above the brows (a
   cap or fringe of the reference stays behind), blended multiband (default), Poisson or feathered.
@@ -24,7 +25,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from dhcore.face.align import similarity, transform_points
-from dhcore.face.blend import match_shading, multiband
+from dhcore.face.blend import match_shading, match_sharpness, multiband
 from dhcore.face.color import lab_stats, match_lab
 from dhcore.face.faces import face_outline
 from dhcore.face.realism import warp_distortion
@@ -136,9 +137,10 @@ class LandmarkSwapper:
             return unchanged
         roi = frame[y0:y1, x0:x1]
         inside = mask > 0
-        warped = match_lab(warped, lab_stats(warped, inside), lab_stats(roi, inside), 1.0)
+        warped = match_lab(warped, lab_stats(warped, inside), lab_stats(roi, inside), 1.0, max_ab_gain=1.5)
         if self.shading > 0:
             warped = match_shading(warped, roi, mask, max(2.0, 0.12 * size), self.shading)
+        warped = match_sharpness(warped, roi, mask)
         mouth_kept = mouth_openness(landmarks) > MOUTH_OPEN
         if mouth_kept:  # the frame's own teeth, tongue and cavity show through the new lips
             lips = np.round(np.asarray(landmarks, np.float32)[60:68] - [x0, y0]).astype(np.int32)
