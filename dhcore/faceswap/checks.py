@@ -19,32 +19,19 @@ TARGET_SAMPLES = 12
 
 def photo_problem(path: Path, backend: str, face: int | None) -> str | None:
     """Why this identity photo cannot give the face (none, several alike and no `face`, too small)."""
-    from dhcore.faceswap.choose import face_of_photo
+    from dhcore.face.reference import reference_face
     from dhcore.shoot.faces import shared_analyzer
     from dhcore.spec.content_checks import group_photo_problem
 
     try:
-        found = face_of_photo(path, shared_analyzer(backend), face)
+        found = reference_face(path, shared_analyzer(backend), face)
     except DhError as exc:
         return str(exc).removeprefix(f"{path}: ")
-    if face is None and group_photo_problem(path, backend):
-        return _which_face(path, backend)
+    if face is None and (several := group_photo_problem(path, backend)):
+        return several
     if found.face.size < MIN_FACE_PX:
         return f"the face is only {found.face.size:.0f} px wide (at least {MIN_FACE_PX}): use a closer photo"
     return None
-
-
-def _which_face(path: Path, backend: str) -> str:
-    from dhcore.shoot.faces import find_faces, shared_analyzer
-
-    found = find_faces(path, shared_analyzer(backend))
-    width = found.image.shape[1]
-    ordered = sorted(found.faces, key=lambda f: float(f.box[0] + f.box[2]))
-    where = ", ".join(f"{i} at {100 * (f.box[0] + f.box[2]) / 2 / width:.0f}%" for i, f in enumerate(ordered))
-    return (
-        f"{len(ordered)} faces of similar size; which one is the identity? Set identity.face: N "
-        f"(counted left to right from 0; centres across the width: {where})"
-    )
 
 
 def target_problem(path: Path, backend: str) -> str | None:

@@ -26,10 +26,9 @@ from dhcore.errors import InputError
 from dhcore.face import realism
 from dhcore.face.faces import load_analyzer
 from dhcore.face.params import DEFAULT_THRESHOLDS, TrackingParams
-from dhcore.face.reference import detect_faces
+from dhcore.face.reference import detect_faces, pick_face, reference_face
 from dhcore.face.swap import LandmarkSwapper
 from dhcore.face.track import FaceTracker
-from dhcore.faceswap.choose import face_of_photo, mean_embedding, pick
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
@@ -76,12 +75,12 @@ STAGE = StageDef(
 def _target_embedding(video: Path, analyzer: object, params: Params, reference: Path | None) -> np.ndarray:
     """The embedding of the person to replace: from their photo, or their face in the first frame with faces."""
     if reference is not None:
-        return face_of_photo(reference, analyzer).embedding  # type: ignore[arg-type]
+        return reference_face(reference, analyzer).embedding  # type: ignore[arg-type]
     for chunk in iter_frames(video):
         for frame in chunk:
             faces = detect_faces(analyzer, np.ascontiguousarray(frame))  # type: ignore[arg-type]
             if faces:
-                face = pick(faces, params.target_face)
+                face = pick_face(faces, params.target_face)
                 if face is None:
                     raise InputError(
                         f"{video}: target.face {params.target_face} but the first frame with faces shows "
@@ -109,8 +108,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     video = Path(inputs["video"])  # type: ignore[arg-type]
     reference = Path(inputs["target_reference"]) if inputs.get("target_reference") else None  # type: ignore[arg-type]
     analyzer = load_analyzer(params.face_backend, ctx.models_root, ctx.pool)
-    faces = [face_of_photo(p, analyzer, params.identity_face) for p in photos]
-    identity = mean_embedding(faces)
+    faces = [reference_face(p, analyzer, params.identity_face) for p in photos]
+    identity = np.mean([f.embedding for f in faces], axis=0).astype(np.float32)
     source = max(faces, key=lambda f: f.face.size)  # the sharpest view of the identity is warped
     swapper = LandmarkSwapper(source, params.reference_shape, params.blend, params.shading)
     threshold = params.distance_threshold()

@@ -49,7 +49,7 @@ class ShootPlan:
 
     def identity_calls(self) -> list[Call]:
         photos = [spec_input(f"identity_{i:02d}") for i in range(len(self.spec.identity.photos))]
-        params = identity.Params(backend=self.spec.identity.face_backend)
+        params = identity.Params(backend=self.spec.identity.face_backend, face=self.spec.identity.face)
         return [Call("identity", identity.NAME, params, {"photo": photos})]
 
     def threshold(self, embedding_media: dict[str, Any]) -> float:
@@ -109,7 +109,8 @@ class ShootPlan:
             if not CAPABILITIES[spec.backend].templates:  # prompt portraits of nobody in particular
                 swap = declaration("template_swap")
                 transfer = swap.Params(look=look, index=index, seed=seed, width=w, height=h,
-                                       params={"face_backend": spec.identity.face_backend, "missing_face": "keep"})  # fmt: skip
+                                       params={"face_backend": spec.identity.face_backend, "missing_face": "keep",
+                                               "identity_face": spec.identity.face})  # fmt: skip
                 transfers.append(Call(f"transfer:{slot}", swap.name, transfer, {"photo": used, "template": image}, wait=False))  # fmt: skip
                 image = Ref(f"transfer:{slot}", "image")
             scores.append(Call(f"score:{slot}", score.NAME, self._scoring(self.threshold(embedding_media)),

@@ -18,6 +18,11 @@ class TemplateSwapParams(StageParams):
     face_backend: Literal["dlib", "insightface"] = Field(
         "dlib", description="finds faces and landmarks (use the spec's identity.face_backend)"
     )
+    identity_face: int | None = Field(
+        None,
+        ge=0,
+        description="in group identity photos: the face used, left to right from 0 (the spec's identity.face)",
+    )
     source: Literal["seeded", "first"] = Field(
         "seeded", description="identity photo used: drawn by the seed, or always the first one given"
     )

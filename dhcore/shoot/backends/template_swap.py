@@ -160,7 +160,7 @@ class TemplateSwapBackend:
         )  # fmt: skip
         fitted = _fit(template.original, window, out)
         target = _to_window(landmarks, window, out)
-        ref = reference_face(source, analyzer)
+        ref = reference_face(source, analyzer, params.identity_face)
         image, distortion = self._put_face(fitted, target, ref, variation.reference_shape, params)
         figure = realism.measure(fitted, image, distortion)
         _write_png(image, Path(out_path))

@@ -15,8 +15,8 @@ from dhcore.demo.faceswap_assets import target_frames
 from dhcore.demo.shoot_assets import face_crops
 from dhcore.errors import InputError
 from dhcore.face.faces import box_iou, load_analyzer
+from dhcore.face.reference import pick_face as pick
 from dhcore.faceswap import stage
-from dhcore.faceswap.choose import pick
 from dhcore.media.encode import encode_mp4
 from dhcore.media.ffmpeg import AudioInput, EncodeOptions
 from dhcore.media.frames import iter_frames
@@ -45,7 +45,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "identity": _png(root / "hopper.png", grace_hopper()),
         "laughing": _video(root / "laughing.mp4", target_frames(crops[3], 10, 256)),
         "group": _video(root / "group.mp4", np.stack([still] * 3)),
-        "face2": _png(root / "face2.png", crops[2]),
+        "face1": _png(root / "face1.png", crops[1]),
     }
 
 
@@ -68,13 +68,15 @@ def test_every_frame_gets_the_identity_with_smoothed_landmarks(inputs, tmp_path:
 def test_the_person_to_replace_by_index_or_reference_photo(inputs, tmp_path: Path, how: str) -> None:
     analyzer = load_analyzer("dlib")
     first = next(iter_frames(inputs["group"]))[0]
-    wanted = pick(analyzer.detect(first), 2)
+    faces = analyzer.detect(first)
+    wanted = pick(faces, 1)
+    assert wanted is not pick(faces)  # not simply the largest
     if how == "index":
-        result = stage.STAGE.call(tmp_path, stage.Params(target_face=2), photo=[inputs["identity"]],
+        result = stage.STAGE.call(tmp_path, stage.Params(target_face=1), photo=[inputs["identity"]],
                                   video=inputs["group"])  # fmt: skip
     else:
         result = stage.STAGE.call(tmp_path, photo=[inputs["identity"]], video=inputs["group"],
-                                  target_reference=inputs["face2"])  # fmt: skip
+                                  target_reference=inputs["face1"])  # fmt: skip
     report = json.loads(result.outputs["report"].path.read_text())
     assert all(box_iou(np.array(r["box"]), wanted.box) > 0.5 for r in report["frames"])
     assert result.metrics["swap_rate"] == 1.0

@@ -81,13 +81,16 @@ def test_identity_photo_without_a_face_is_located(folder: Path) -> None:
 def test_group_photo_asks_which_face(folder: Path) -> None:
     path = write(folder, "group", photo="group.png")
     with pytest.raises(
-        SpecError, match=r":4:12: identity.photos.0: .*6 faces of similar size.*identity.face: N .*0 at 10%"
+        SpecError,
+        match=r":4:12: identity.photos.0: .*6 faces of similar size.*identity.face: N .*0 at \(10%, 38%\), 1 at",
     ):
         load_spec(path)
     assert (
         load_spec(write(folder, "group2", photo="group.png", identity="  face: 2\n")).spec.identity.face == 2
     )
-    with pytest.raises(SpecError, match=r"identity.face: .*no face 7 \(it shows 6, counted from 0\)"):
+    with pytest.raises(
+        SpecError, match=r":5:9: identity.face: .*no face 7 \(it shows 6, counted left to right from 0\)"
+    ):
         load_spec(write(folder, "group7", photo="group.png", identity="  face: 7\n"))
 
 
