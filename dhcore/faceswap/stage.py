@@ -47,7 +47,7 @@ class Params(StageParams):
     shading: float = Field(
         0.3, ge=0, le=1, description="how much of the target's light falls on the new face"
     )
-    tracking: TrackingParams = TrackingParams()
+    tracking: TrackingParams = TrackingParams(smooth_min_cutoff=0.5, smooth_beta=2.0)  # the spec's default
     threshold: float | None = Field(None, gt=0, le=2, description="same-person distance; default per backend")
 
     def distance_threshold(self) -> float:

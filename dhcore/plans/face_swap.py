@@ -32,6 +32,7 @@ def plan_face_swap(loaded: Any) -> Plan:
     params = stage.Params(
         face_backend=s.face_backend, identity_face=spec.identity.face, target_face=spec.target.face,
         reference_shape=s.reference_shape, blend=s.blend, shading=s.shading, threshold=s.threshold,
+        tracking=s.tracking,
     )  # fmt: skip
     calls = (
         Call(
