@@ -37,3 +37,9 @@ def test_example_face_swap_succeeds_with_its_figures(
     assert main(["run", "--json", str(spec)]) == 0  # the same spec again: every step from the cache
     again = json.loads(capsys.readouterr().out)
     assert all(s["cache_hit"] for s in again["stages"])
+
+    strict = tmp_path / "strict.yaml"  # the same production judged by a realism gate it cannot reach
+    strict.write_text(spec.read_text().replace("realism_median: 0.4", "realism_median: 0.99"))
+    assert main(["run", "--json", str(strict)]) == 3
+    review = json.loads(capsys.readouterr().out)
+    assert review["status"] == "needs_review" and "realism_median" in review["error"]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from dhcore.face import realism
-from dhcore.face.blend import multiband
+from dhcore.face.blend import match_sharpness, multiband
+from dhcore.face.color import lab_stats, match_lab
 from dhcore.face.faces import box_iou
 from dhcore.face.reference import reference_face
 from dhcore.face.swap import MIN_REFERENCE_PX, MOUTH_OPEN, LandmarkSwapper, mouth_openness
@@ -34,6 +35,33 @@ def test_multiband_keeps_the_base_outside_the_mask_and_the_top_inside() -> None:
     out = multiband(base, top, alpha)
     assert np.abs(out[40:56, 52:76].astype(int) - 200).max() <= 3  # deep inside: the top
     assert np.array_equal(out[:, :8], base[:, :8])  # far outside: exactly the base
+
+
+def test_a_crisp_face_is_softened_to_the_frame_and_a_soft_one_left_alone(astronaut: np.ndarray) -> None:
+    mask = np.zeros(astronaut.shape[:2], np.uint8)
+    mask[40:200, 160:320] = 255
+    soft = cv2.GaussianBlur(astronaut, (0, 0), 2.0)
+    matched = match_sharpness(astronaut, soft, mask)
+    grey = [
+        cv2.Laplacian(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), cv2.CV_32F)[40:200, 160:320]
+        for x in (astronaut, matched)
+    ]
+    assert np.abs(grey[1]).mean() < 0.6 * np.abs(grey[0]).mean()
+    assert np.array_equal(match_sharpness(soft, astronaut, mask), soft)
+
+
+def test_chroma_gain_is_bounded(astronaut: np.ndarray) -> None:
+    grey = np.repeat(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    tinted = np.clip(grey.astype(int) + [0, 0, 6], 0, 255).astype(np.uint8)  # a faint blue cast
+    inside = np.ones(grey.shape[:2], bool)
+    src, dst = lab_stats(tinted, inside), lab_stats(astronaut, inside)
+    free = cv2.cvtColor(match_lab(tinted, src, dst), cv2.COLOR_RGB2LAB)[..., 1:].astype(float).std()
+    bounded = (
+        cv2.cvtColor(match_lab(tinted, src, dst, max_ab_gain=1.5), cv2.COLOR_RGB2LAB)[..., 1:]
+        .astype(float)
+        .std()
+    )
+    assert bounded < free
 
 
 def test_realism_prefers_a_blended_face_to_a_pasted_patch(astronaut: np.ndarray) -> None:

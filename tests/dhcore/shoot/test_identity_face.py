@@ -67,7 +67,8 @@ def test_face_n_is_the_identity_everywhere(folder: Path, tmp_path: Path) -> None
     assert analyzer.distance(embedding, first) < 0.3
     out = tmp_path / "candidate.png"
     inputs = ShootInputs((folder / "group.png",), None, folder / "astronaut.png", None, None, 0, 512, 640)
-    TemplateSwapBackend().generate(inputs, TemplateSwapParams(identity_face=0), out)
+    swapped = TemplateSwapBackend().generate(inputs, TemplateSwapParams(identity_face=0), out)
+    assert 0 < swapped.metrics["realism"] <= 1 and swapped.metrics["distortion"] > 0  # reported for selection
     scored = score.STAGE.call(tmp_path / "score", image=out, embedding=made.outputs["embedding"].path)
     assert scored.metrics["identity_pass"] == 1.0
     faces = analyzer.detect(realdata.rgb("six_people"))
