@@ -5,7 +5,9 @@ Inputs are the demo's (`dhcore.demo.shoot_assets`): Grace Hopper and three varia
 identity, six looks x 2 candidates on the astronaut and five t1.jpg face templates, backend
 template_swap, selection with retries as the flow does it (`dhcore.shoot.select`). Prints each
 stage's compute seconds, the identity distances of the delivered images, and those of the
-template originals (which must fail the same check), with the machine's load.
+template originals (which must fail the same check), and the realism figure of every candidate
+(dhcore.face.realism, measured from the fitted template and the candidate: seam, tone, distortion),
+with the machine's load.
 
     .venv/bin/python benchmarks/photo_shoot.py [--width 512 --height 640 --video-seconds 20]
 """
@@ -22,9 +24,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from dhcore.demo.shoot_assets import write_shoot_assets
-from dhcore.face.faces import load_analyzer
+from dhcore.face import realism
+from dhcore.face.faces import load_analyzer, read_image
 from dhcore.shoot import contact_sheet, deliver, identity, score, video_portrait
-from dhcore.shoot.backends.template_swap import TemplateSwapBackend, TemplateSwapParams
+from dhcore.shoot.backends.template_swap import TemplateSwapBackend, TemplateSwapParams, _fit
 from dhcore.shoot.base import ShootInputs
 from dhcore.shoot.select import Candidate, first_round, plan_round, select, shortfall
 
@@ -58,7 +61,7 @@ def main() -> None:
         seconds[stage] += time.perf_counter() - started
         return out
 
-    ident = timed("shoot.identity", identity.run, assets["identity"], work / "identity")
+    ident = timed("shoot.identity", identity.STAGE.call, work / "identity", photo=list(assets["identity"]))
     emb = ident.outputs["embedding"].path
     used = tuple(Path(p) for p in ident.outputs["embedding"].meta["used_paths"])
     threshold = ident.outputs["embedding"].meta["threshold"]
@@ -67,10 +70,10 @@ def main() -> None:
     for look in LOOKS:
         res = timed(
             "shoot.score (template originals)",
-            score.run,
-            assets["templates"][look],
-            emb,
-            work / "scores" / f"{look}_original.json",
+            score.STAGE.call,
+            work / "scores" / f"{look}_original",
+            image=assets["templates"][look],
+            embedding=emb,
         )
         originals[look] = res.outputs["score"].meta
 
@@ -79,6 +82,8 @@ def main() -> None:
     look_seeds = {look: i for i, look in enumerate(LOOKS)}  # the spec's default: seed 0 + look index
     candidates: list[Candidate] = []
     meta: dict[tuple[str, int], dict] = {}
+    figures: dict[tuple[str, int], realism.Realism] = {}
+    distortions: list[float] = []
     plan = first_round(counts, look_seeds)
     rounds = 0
     while plan:
@@ -87,8 +92,17 @@ def main() -> None:
             inputs = ShootInputs(
                 used, None, assets["templates"][look], None, None, seed, args.width, args.height
             )
-            timed("template_swap (generate)", backend.generate, inputs, params, out)
-            res = timed("shoot.score (candidates)", score.run, out, emb, out.with_suffix(".json"))
+            made = timed("template_swap (generate)", backend.generate, inputs, params, out)
+            window = made.outputs["image"].meta["window"]
+            fitted = _fit(read_image(assets["templates"][look]), window, (args.width, args.height))
+            figure = realism.measure(fitted, read_image(out))  # image only: comparable across engines
+            if figure is not None:
+                figures[(look, index)] = figure
+            if "distortion" in made.metrics:
+                distortions.append(made.metrics["distortion"])
+            res = timed(
+                "shoot.score (candidates)", score.STAGE.call, out.with_suffix(""), image=out, embedding=emb
+            )
             m = res.outputs["score"].meta
             meta[(look, index)] = m
             candidates.append(Candidate(look, index, seed, m["distance"], m["quality"], out))
@@ -99,50 +113,39 @@ def main() -> None:
 
     delivered = []
     for c in selection.delivered:
-        path = work / "delivered" / deliver.file_name(c.look, c.index, "png")
-        timed(
-            "shoot.deliver", deliver.run, c.path, path, deliver.Params(width=args.width, height=args.height)
-        )
-        delivered.append(path)
+        name = deliver.file_name(c.look, c.index, "png")
+        dparams = deliver.Params(width=args.width, height=args.height, file_name=name)
+        res = timed("shoot.deliver", deliver.STAGE.call, work / "delivered" / name, dparams, image=c.path)
+        delivered.append(res.outputs["image"].path)
 
     chosen = {(c.look, c.index) for c in selection.delivered}
+    images = [assets["templates"][look] for look in LOOKS]
     entries = [
-        contact_sheet.SheetEntry(
-            assets["templates"][look],
-            look,
-            None,
-            "template",
-            originals[look]["distance"],
-            originals[look]["similarity"],
-            threshold,
+        contact_sheet.Caption(
+            look=look, index=None, status="template", distance=originals[look]["distance"],
+            similarity=originals[look]["similarity"], threshold=threshold,
         )
         for look in LOOKS
-    ]
+    ]  # fmt: skip
     for c in candidates:
         m = meta[(c.look, c.index)]
         status = "delivered" if (c.look, c.index) in chosen else ("passed" if m["passed"] else "failed")
+        images.append(c.path)
         entries.append(
-            contact_sheet.SheetEntry(
-                c.path, c.look, c.index, status, m["distance"], m["similarity"], threshold
+            contact_sheet.Caption(
+                look=c.look, index=c.index, status=status, distance=m["distance"],
+                similarity=m["similarity"], threshold=threshold,
             )
-        )
-    timed(
-        "shoot.contact_sheet",
-        contact_sheet.run,
-        entries,
-        work / "contact_sheet.png",
-        contact_sheet.Params(title="dh photo shoot benchmark: Grace Hopper, template_swap"),
-    )
+        )  # fmt: skip
+    title = "dh photo shoot benchmark: Grace Hopper, template_swap"
+    sheet = contact_sheet.Params(title=title, entries=entries)
+    timed("shoot.contact_sheet", contact_sheet.STAGE.call, work / "contact_sheet", sheet, image=images)
 
     vparams = video_portrait.Params(width=args.width, height=args.height, duration=args.video_seconds)
     video = timed(
-        "shoot.video_portrait",
-        video_portrait.run,
-        delivered,
-        work / "video_portrait.mp4",
-        vparams,
+        "shoot.video_portrait", video_portrait.STAGE.call, work / "video", vparams, image=delivered,
         music=assets["music"],
-    )
+    )  # fmt: skip
 
     total = sum(seconds.values())
     print(f"after:  {load()}")
@@ -165,6 +168,20 @@ def main() -> None:
         f"template originals' distances (must fail): {json.dumps({k: round(v, 3) for k, v in orig.items()})}; "
         f"all fail: {all(v > threshold for v in orig.values())}"
     )
+    print("realism figures from the images alone (seam, tone, sharpness; distortion 0 here):")
+    for name in ("realism", "seam", "tone", "sharpness"):
+        every = [getattr(f, name) for f in figures.values()]
+        chosen_f = [
+            getattr(figures[(c.look, c.index)], name)
+            for c in selection.delivered
+            if (c.look, c.index) in figures
+        ]
+        print(
+            f"{name:10s} all candidates: median {statistics.median(every):.3f} (min {min(every):.3f}, max "
+            f"{max(every):.3f}); delivered: median {statistics.median(chosen_f):.3f}"
+        )
+    if distortions:
+        print(f"warp distortion reported by the engine: median {statistics.median(distortions):.3f}")
     for w in [*warnings, *([error] if error else [])]:
         print("warning:", w)
     print(f"files in {work}")

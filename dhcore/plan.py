@@ -63,7 +63,7 @@ class Plan:
 
 
 def plan(loaded: Any) -> Plan:
-    """The plan of a loaded spec (dance_video, try_on; the photo shoot is planned round by round: plans.photo_shoot)."""
+    """The plan of a loaded spec (dance_video, try_on, face_swap; the photo shoot is planned round by round: plans.photo_shoot)."""
     if loaded.kind == "dance_video":
         from dhcore.plans.dance import plan_dance
 
@@ -72,6 +72,10 @@ def plan(loaded: Any) -> Plan:
         from dhcore.plans.try_on import plan_try_on
 
         return plan_try_on(loaded)
+    if loaded.kind == "face_swap":
+        from dhcore.plans.face_swap import plan_face_swap
+
+        return plan_face_swap(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

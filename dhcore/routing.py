@@ -19,6 +19,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("photo_shoot", "gpu"): "photo-shoot/photo-shoot-gpu",
     ("try_on", "cpu"): "try-on/try-on",
     ("try_on", "gpu"): "try-on/try-on-gpu",
+    ("face_swap", "cpu"): "face-swap/face-swap",
 }
 
 
@@ -36,6 +37,8 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
+    if spec.kind == "face_swap":  # the embedded swap engine is its only backend so far
+        return "cpu"
     if spec.kind == "try_on":  # the embedded warp backend is its only one so far; a dance may follow
         return "cpu" if spec.then is None else pool_for(spec.then.dance.dance_spec(spec.person.image, None))
     backend, params = _backend(spec)

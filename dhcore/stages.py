@@ -27,6 +27,7 @@ MODULES = {
     "shoot.video_portrait": "dhcore.shoot.video_portrait",
     "tryon.warp": "dhcore.tryon.warp",
     "tryon.figures": "dhcore.tryon.figures",
+    "faceswap.video": "dhcore.faceswap.stage",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

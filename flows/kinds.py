@@ -18,4 +18,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.try_on import try_on
 
         return try_on
+    if kind == "face_swap":
+        from flows.face_swap import face_swap
+
+        return face_swap
     raise KeyError(f"no flow for spec kind {kind!r}")

@@ -47,7 +47,7 @@ def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, A
         candidates, slots, rounds = [], shoot.first_round(), 0
         while slots:
             done = walk(ctx, shoot.round_calls(slots, media), refs, done)
-            candidates += [candidate(s, done[f"score:{s[0]}:{s[1]}"].metrics) for s in slots]
+            candidates += [candidate(s, done[f"score:{s[0]}:{s[1]}"].metrics, _made(done, s)) for s in slots]
             rounds += 1
             selection, slots = shoot.next_round(candidates, rounds, threshold)
         warnings, error = shortfall(selection, loaded.spec.selection.require)
@@ -66,3 +66,9 @@ def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, A
             ctx, {r: done[ref.call].out(ref.role) for r, ref in outputs.items()}, metrics, warnings
         )
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}
+
+
+def _made(done: dict[str, Any], slot: tuple[str, int, int]) -> dict[str, float]:
+    """Metrics of the call that made a slot's image (the identity transfer after a diffusion backend)."""
+    made = done.get(f"transfer:{slot[0]}:{slot[1]}") or done[f"generate:{slot[0]}:{slot[1]}"]
+    return dict(made.metrics)

@@ -96,8 +96,10 @@ class RefineParams(StageParams):
         description="landmark_swap: 0 follows the frame's face shape and expression exactly, "
         "1 keeps the reference's face proportions (pose still from the frame)",
     )
-    blend: Literal["seamless", "feather"] = Field(
-        "seamless", description="landmark_swap: Poisson seamless cloning or a feathered alpha blend"
+    blend: Literal["multiband", "seamless", "feather"] = Field(
+        "multiband",
+        description="landmark_swap: multiband (Laplacian pyramid), Poisson seamless cloning or a feathered "
+        "alpha blend",
     )
     restore_after: bool = Field(True, description="run face.restore's backend on refined faces")
 

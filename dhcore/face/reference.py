@@ -40,13 +40,26 @@ def detect_faces(analyzer: FaceAnalyzer, image: np.ndarray) -> list[Face]:
     return faces
 
 
-def reference_face(path: Path, analyzer: FaceAnalyzer) -> ReferenceFace:
-    """The largest face of the reference photo, or an InputError naming the file."""
+def pick_face(faces: list[Face], index: int | None = None) -> Face | None:
+    """Face `index` counted left to right from 0 (by box centre), or the largest when index is None."""
+    if not faces:
+        return None
+    if index is None:
+        return max(faces, key=lambda f: f.size)
+    ordered = sorted(faces, key=lambda f: float(f.box[0] + f.box[2]))
+    return ordered[index] if index < len(ordered) else None
+
+
+def reference_face(path: Path, analyzer: FaceAnalyzer, index: int | None = None) -> ReferenceFace:
+    """The largest face of the reference photo (face `index` left to right when given), or an
+    InputError naming the file."""
     image = _load_scaled(Path(path))
     faces = detect_faces(analyzer, image)
     if not faces:
         raise InputError(f"{path}: no face found in the reference photo (face backend {analyzer.backend})")
-    face = max(faces, key=lambda f: f.size)
+    face = pick_face(faces, index)
+    if face is None:
+        raise InputError(f"{path}: no face {index} (it shows {len(faces)}, counted left to right from 0)")
     landmarks = analyzer.landmarks68(image, face)
     embedding = analyzer.embed(image, face)
     return ReferenceFace(Path(path), image, face, landmarks, embedding, analyzer.backend)

@@ -3,7 +3,8 @@
 Every frame's tracked face is measured against the reference. Where the distance is above the
 threshold the face is refined (landmark_swap or inswapper), optionally restored afterwards,
 and measured again on the output, so the report has per-frame distance before and after and
-both pass rates (face_match_rate_raw before, face_match_rate after).
+both pass rates (face_match_rate_raw before, face_match_rate after), and the realism figure of
+every refined frame (dhcore.face.realism; face_realism_median / face_realism_min).
 
 To avoid flicker where the distance hovers at the threshold, refinement switches on at once
 for a frame above the threshold, stays on while the distance is within 10 % below it, and
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dhcore.face import realism
 from dhcore.face.backends import ANALYZERS, ARCFACE, REFINERS
 from dhcore.face.faces import FaceAnalyzer, cosine_similarity, load_analyzer
 from dhcore.face.params import RefineParams, RefineStageParams
@@ -150,8 +152,10 @@ def run(
                     _fill(before_rec, tracked.box, d0, tracked.embedding, ref.embedding, threshold)
                     weight = next_weight(weight, d0, threshold, release)
                     if refiner is not None and weight > 0:
-                        out[i] = _refine(refiner, restorer, frame, tracked, weight)
+                        out[i], distortion = _refine(refiner, restorer, frame, tracked, weight)
                         after_rec.extra["refined"] = round(weight, 3)
+                        if (figure := realism.measure(frame, out[i], distortion)) is not None:
+                            after_rec.extra["realism"] = round(figure.realism, 4)
                         _measure_after(
                             analyzer, tracker, out[i], tracked, ref.embedding, threshold, after_rec
                         )
@@ -168,6 +172,10 @@ def run(
     refined = sum(1 for r in after if r.extra.get("refined"))
     metrics["face_refined_frames"] = float(refined)
     metrics["face_refined_rate"] = refined / index if index else 0.0
+    scores = [float(r.extra["realism"]) for r in after if "realism" in r.extra]  # type: ignore[arg-type]
+    if scores:
+        metrics["face_realism_median"] = float(np.median(scores))
+        metrics["face_realism_min"] = min(scores)
     header = {
         "stage": NAME, "version": VERSION, "backend": params.backend, "identity_backend": identity.backend,
         "threshold": threshold, "restore_after": restore.backend if restorer is not None else "none",
@@ -200,11 +208,13 @@ def _fill(
 
 def _refine(
     refiner: Refiner, restorer: Restorer | None, frame: np.ndarray, tracked: TrackedFace, weight: float
-) -> np.ndarray:
-    image = refiner(frame, tracked, weight).image
+) -> tuple[np.ndarray, float]:
+    """The refined frame and the swap's warp distortion."""
+    result = refiner(frame, tracked, weight)
+    image = result.image
     if restorer is not None:
         image = restorer(image, tracked.kps, tracked.landmarks)
-    return image
+    return image, result.distortion
 
 
 def _measure_after(

@@ -49,7 +49,7 @@ class ShootPlan:
 
     def identity_calls(self) -> list[Call]:
         photos = [spec_input(f"identity_{i:02d}") for i in range(len(self.spec.identity.photos))]
-        params = identity.Params(backend=self.spec.identity.face_backend)
+        params = identity.Params(backend=self.spec.identity.face_backend, face=self.spec.identity.face)
         return [Call("identity", identity.NAME, params, {"photo": photos})]
 
     def threshold(self, embedding_media: dict[str, Any]) -> float:
@@ -109,7 +109,8 @@ class ShootPlan:
             if not CAPABILITIES[spec.backend].templates:  # prompt portraits of nobody in particular
                 swap = declaration("template_swap")
                 transfer = swap.Params(look=look, index=index, seed=seed, width=w, height=h,
-                                       params={"face_backend": spec.identity.face_backend, "missing_face": "keep"})  # fmt: skip
+                                       params={"face_backend": spec.identity.face_backend, "missing_face": "keep",
+                                               "identity_face": spec.identity.face})  # fmt: skip
                 transfers.append(Call(f"transfer:{slot}", swap.name, transfer, {"photo": used, "template": image}, wait=False))  # fmt: skip
                 image = Ref(f"transfer:{slot}", "image")
             scores.append(Call(f"score:{slot}", score.NAME, self._scoring(self.threshold(embedding_media)),
@@ -198,9 +199,11 @@ def _caption(
     )  # fmt: skip
 
 
-def candidate(slot: Slot, metrics: dict[str, float]) -> Candidate:
+def candidate(slot: Slot, metrics: dict[str, float], made: dict[str, float] | None = None) -> Candidate:
+    """The candidate of a slot from its score's metrics and those of the call that made its image."""
     look, index, seed = slot
-    return Candidate(look, index, seed, metrics.get("identity_distance"), metrics["quality"])
+    realism = (made or {}).get("realism")
+    return Candidate(look, index, seed, metrics.get("identity_distance"), metrics["quality"], realism=realism)
 
 
 def shoot_metrics(
@@ -210,6 +213,7 @@ def shoot_metrics(
     template_distances: list[float | None],
 ) -> dict[str, float]:
     distances = [c.distance for c in selection.delivered if c.distance is not None]
+    realism = [c.realism for c in selection.delivered if c.realism is not None]
     n = len(selection.delivered)
     return {
         "delivered": float(n),
@@ -221,6 +225,7 @@ def shoot_metrics(
         "identity_distance_min": min(distances, default=float("nan")),
         "identity_distance_median": statistics.median(distances) if distances else float("nan"),
         "identity_distance_max": max(distances, default=float("nan")),
+        **({"realism_median": statistics.median(realism), "realism_min": min(realism)} if realism else {}),
         "template_original_fail_rate": sum(d is None or d > threshold for d in template_distances)
         / len(template_distances) if template_distances else float("nan"),
     }  # fmt: skip

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from dhcore.errors import DhError, InputError
 from dhcore.face.faces import cosine_similarity
+from dhcore.face.reference import pick_face
 from dhcore.shoot.faces import (
     default_threshold,
     face_weights_sha256,
@@ -76,6 +77,11 @@ class Params(StageParams):
     )
     min_frontal: float = Field(
         0.3, ge=0, le=1, description="smallest frontal-ness (1 frontal, 0 profile: nose between the eyes)"
+    )
+    face: int | None = Field(
+        None,
+        ge=0,
+        description="in group photos: which face, counted left to right from 0 (default: the main one)",
     )
 
     def distance_threshold(self) -> float:
@@ -172,8 +178,12 @@ def _measure(report: PhotoReport, analyzer: object, params: Params) -> None:
     if not found.faces:
         report.reasons.append(f"no face found (face backend {params.backend})")
         return
-    face = found.main()  # the same rule as for templates and candidates
-    assert face is not None
+    face = found.main() if params.face is None else pick_face(found.faces, params.face)
+    if face is None:
+        report.reasons.append(
+            f"no face {params.face} (it shows {len(found.faces)}, counted left to right from 0)"
+        )
+        return
     report.box = [round(float(v) / found.scale, 1) for v in face.box]
     report.face_px = face.size / found.scale
     report.score = face.score
@@ -182,7 +192,7 @@ def _measure(report: PhotoReport, analyzer: object, params: Params) -> None:
     report.embedding = analyzer.embed(found.image, face)  # type: ignore[attr-defined]
     report.reasons = _quality_reasons(report, params)
     report.status = "filtered" if report.reasons else "used"
-    if report.faces > 1:
+    if report.faces > 1 and params.face is None:
         report.reasons.append(f"{report.faces} faces in the photo; the main one (largest, central) is used")
 
 
@@ -252,9 +262,10 @@ def identity_problems(
     backend: str = "dlib",
     models_root: Path | None = None,
     params: Params | None = None,
+    face: int | None = None,
 ) -> dict[int, str]:
     """For the spec validator: photo index -> problem (errors at `identity.photos.N`); {} when fine."""
-    params = params or Params(backend=backend)  # type: ignore[arg-type]
+    params = params or Params(backend=backend, face=face)  # type: ignore[arg-type]
     return problems(analyse(photos, params, models_root=models_root))
 
 

@@ -18,6 +18,11 @@ class TemplateSwapParams(StageParams):
     face_backend: Literal["dlib", "insightface"] = Field(
         "dlib", description="finds faces and landmarks (use the spec's identity.face_backend)"
     )
+    identity_face: int | None = Field(
+        None,
+        ge=0,
+        description="in group identity photos: the face used, left to right from 0 (the spec's identity.face)",
+    )
     source: Literal["seeded", "first"] = Field(
         "seeded", description="identity photo used: drawn by the seed, or always the first one given"
     )
@@ -29,8 +34,9 @@ class TemplateSwapParams(StageParams):
     shift_jitter: float = Field(
         0.03, ge=0, le=0.2, description="seeded framing shift (+- share of the frame)"
     )
-    blend: Literal["seamless", "feather"] = Field(
-        "feather", description="feathered alpha (default) or Poisson seamless cloning of the new face"
+    blend: Literal["multiband", "seamless", "feather"] = Field(
+        "multiband",
+        description="multiband (Laplacian pyramid), Poisson seamless cloning or a feathered alpha",
     )
     forehead: float = Field(
         0.15, ge=0, le=0.3, description="how far above the brows the new face reaches (x chin-brow distance)"

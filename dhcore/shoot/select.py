@@ -1,7 +1,8 @@
 """Which candidates a shoot delivers, and how many more each look needs (pure functions).
 
-Ranking: identity distance (lower first, compared to 4 decimals so float noise is a tie), then
-quality (higher first), then look order and candidate index, so the result never depends on
+Ranking: identity distance plus REALISM_WEIGHT x (1 - realism) where the backend measured the
+realism figure (dhcore.face.realism: a pasted-looking face ranks as if a little further from the
+identity), lower first, compared to 4 decimals so float noise is a tie; then quality (higher first), then look order and candidate index, so the result never depends on
 the order scores arrive in. Each look delivers at most its `count` passing candidates; the
 shoot delivers at most `top_k` of those, best first.
 
@@ -22,6 +23,8 @@ from pathlib import Path
 SEED_STRIDE = 1_000_003
 SEED_MODULUS = 2**32
 DISTANCE_DECIMALS = 4
+#: how much identity distance one unit of lost realism costs in the ranking
+REALISM_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Candidate:
     distance: float | None  # identity distance; None when no face was found (fails)
     quality: float = 0.0
     path: Path | None = None
+    realism: float | None = None  # 0-1; None when the backend does not measure it
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ def candidate_seed(look_seed: int, index: int) -> int:
 
 
 def _rank(c: Candidate, order: Mapping[str, int]) -> tuple[float, float, int, int]:
-    distance = round(c.distance, DISTANCE_DECIMALS) if c.distance is not None else float("inf")
+    penalty = REALISM_WEIGHT * (1.0 - c.realism) if c.realism is not None else 0.0
+    distance = round(c.distance + penalty, DISTANCE_DECIMALS) if c.distance is not None else float("inf")
     return (distance, -c.quality, order.get(c.look, len(order)), c.index)
 
 

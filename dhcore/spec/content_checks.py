@@ -199,6 +199,10 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         from dhcore.tryon.checks import spec_problems
 
         return spec_problems(loaded)
+    elif spec.kind == "face_swap":
+        from dhcore.faceswap.checks import spec_problems as face_swap_problems
+
+        return face_swap_problems(loaded)
     return problems + _licence_problems(spec)
 
 
@@ -320,13 +324,17 @@ def _photo_shoot_problems(loaded: Any) -> list[tuple[tuple[str | int, ...], str]
     spec, files = loaded.spec, loaded.files
     backend = spec.identity.face_backend
     photos = [files[("identity", "photos", i)] for i in range(len(spec.identity.photos))]
+    face = spec.identity.face
     problems: list[tuple[tuple[str | int, ...], str]] = [
-        (("identity", "photos", i), f"{photos[i]}: {msg}")
-        for i, msg in identity_problems(photos, backend).items()
+        (
+            ("identity", "face") if msg.startswith(f"no face {face} ") else ("identity", "photos", i),
+            f"{photos[i]}: {msg}",
+        )
+        for i, msg in identity_problems(photos, backend, face=face).items()
     ]
-    flagged = {loc[2] for loc, _ in problems}
+    flagged = {loc[2] for loc, _ in problems if len(loc) > 2}
     for i, photo in enumerate(photos):
-        if i not in flagged and (problem := group_photo_problem(photo, backend)):
+        if face is None and i not in flagged and (problem := group_photo_problem(photo, backend)):
             problems.append((("identity", "photos", i), f"{photo}: {problem}"))
     for i, look in enumerate(spec.looks):
         template = files.get(("looks", i, "template"))
@@ -358,11 +366,12 @@ def group_photo_problem(path: Path, backend: str) -> str | None:
     if len(faces) < 2 or faces[0].size >= DOMINANT * faces[1].size:
         return None
     height, width = found.image.shape[:2]
+    ordered = sorted(faces, key=lambda f: float(f.box[0] + f.box[2]))
     where = ", ".join(
-        f"({100 * (f.box[0] + f.box[2]) / 2 / width:.0f}%, {100 * (f.box[1] + f.box[3]) / 2 / height:.0f}%)"
-        for f in faces[:8]
+        f"{i} at ({100 * (f.box[0] + f.box[2]) / 2 / width:.0f}%, {100 * (f.box[1] + f.box[3]) / 2 / height:.0f}%)"
+        for i, f in enumerate(ordered[:8])
     )
     return (
-        f"{len(faces)} faces of similar size (centres at {where} of the width, height); which one is the "
-        "identity? Crop the photo to that person"
+        f"{len(faces)} faces of similar size; which one is the identity? Set identity.face: N (counted left "
+        f"to right from 0; centres as % of width, height: {where}), or crop the photo to that person"
     )

@@ -7,24 +7,31 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from dhcore.spec.dance import DanceSpec
+from dhcore.spec.face_swap import FaceSwapSpec
 from dhcore.spec.photo_shoot import BACKEND_SPECS, PhotoShoot, PhotoShootSpec
 from dhcore.spec.try_on import TryOnSpec
 
-Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec, Field(discriminator="kind")]
+Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec | FaceSwapSpec, Field(discriminator="kind")]
 SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 #: each kind's base model (its file references); TYPES: what a spec of the kind validates as
 KINDS: dict[str, type[BaseModel]] = {
     "dance_video": DanceSpec,
     "photo_shoot": PhotoShootSpec,
     "try_on": TryOnSpec,
+    "face_swap": FaceSwapSpec,
 }
-TYPES: dict[str, Any] = {"dance_video": DanceSpec, "photo_shoot": PhotoShoot, "try_on": TryOnSpec}
+TYPES: dict[str, Any] = {
+    "dance_video": DanceSpec,
+    "photo_shoot": PhotoShoot,
+    "try_on": TryOnSpec,
+    "face_swap": FaceSwapSpec,
+}
 #: kinds whose model is chosen by a second tag, which pydantic puts after the kind in error locations
 VARIANTS: dict[str, dict[str, type[BaseModel]]] = {"photo_shoot": dict(BACKEND_SPECS)}
 
 
 def validate(data: Any) -> Any:
-    """A spec (DanceSpec, a PhotoShootSpec subclass or TryOnSpec) from its parsed YAML."""
+    """A spec (DanceSpec, a PhotoShootSpec subclass, TryOnSpec or FaceSwapSpec) from its parsed YAML."""
     return SPEC_ADAPTER.validate_python(data)
 
 

@@ -17,6 +17,9 @@ class IdentitySpec(SpecModel):
     face_backend: Literal["dlib", "insightface"] = Field(
         "dlib", description="face detector/embedder used for the identity and for scoring"
     )
+    face: int | None = Field(
+        None, ge=0, description="in group photos: which face is the identity, counted left to right from 0"
+    )
 
 
 class LookSpec(SpecModel):
@@ -119,6 +122,8 @@ class PhotoShootSpec(SpecModel):
         params = self.backend_params.model_dump(exclude_unset=True)
         if self.backend == "template_swap":
             params = {"face_backend": self.identity.face_backend, **params}
+            if self.identity.face is not None:
+                params = {"identity_face": self.identity.face, **params}
         return params
 
     @staticmethod

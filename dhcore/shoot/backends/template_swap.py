@@ -6,14 +6,15 @@ cover-fitted to width x height (the project's photo -> frame convention); one id
 face is warped onto the template face's landmarks by the face stack's `landmark_swap`
 (colours matched to the template face, feathered in); the classical restorer recovers
 detail; and the face's colours are pulled towards the template's own face once more, so the
-new face sits in the template's light.
+new face sits in the template's light. The realism figure (dhcore.face.realism: seam, tone jump,
+warp distortion) of the result against the fitted template is among the candidate's metrics, and
+selection ranks by it after identity.
 
 The swapped area stops `forehead` x (chin-brow distance) above the brows, lower than the face
 stack's own outline: a hat or fringe in the identity photo (Grace Hopper's cap) otherwise
-comes along as a grey band across the template's forehead. The default blend is the feathered
-one: Poisson cloning keeps the strong cap-to-skin gradient inside the face and brightens the
-forehead below it into a glaring band on every t1.jpg template, the feather does not (and the
-identity distances stay within 0.29-0.47 of dlib's 0.6 on the demo templates).
+comes along as a grey band across the template's forehead. The default blend is multiband:
+Poisson cloning keeps the strong cap-to-skin gradient inside the face and brightens the forehead
+below it into a glaring band on every t1.jpg template; multiband and the feather do not.
 
 Seeds vary what a photographer would vary between frames, each drawn from the seed's own
 generator, so one seed always gives the same image and different seeds different, still
@@ -35,6 +36,7 @@ import cv2
 import numpy as np
 
 from dhcore.errors import InputError
+from dhcore.face import realism
 from dhcore.face.align import hull_mask
 from dhcore.face.color import lab_stats, match_lab
 from dhcore.face.faces import face_outline
@@ -158,8 +160,9 @@ class TemplateSwapBackend:
         )  # fmt: skip
         fitted = _fit(template.original, window, out)
         target = _to_window(landmarks, window, out)
-        ref = reference_face(source, analyzer)
-        image = self._put_face(fitted, target, ref, variation.reference_shape, params)
+        ref = reference_face(source, analyzer, params.identity_face)
+        image, distortion = self._put_face(fitted, target, ref, variation.reference_shape, params)
+        figure = realism.measure(fitted, image, distortion)
         _write_png(image, Path(out_path))
         warnings = []
         face_px = float(np.ptp(target[:, 0]))
@@ -180,18 +183,23 @@ class TemplateSwapBackend:
             "template_faces": len(template.faces), "face_px": round(face_px, 1), "face_backend": params.face_backend,
             "width": inputs.width, "height": inputs.height,
         }  # fmt: skip
+        metrics = {"generate_seconds": round(time.perf_counter() - started, 4)}
+        if figure is not None:
+            metrics.update(figure.metrics())
         return StageResult(
             outputs={"image": Output(path=Path(out_path), kind="image", meta=meta)},
-            metrics={"generate_seconds": round(time.perf_counter() - started, 4)},
+            metrics=metrics,
             warnings=warnings,
         )
 
     @staticmethod
     def _put_face(
         frame: np.ndarray, landmarks: np.ndarray, ref: object, shape: float, params: TemplateSwapParams
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, float]:
+        """The swapped image and its warp distortion."""
         swapper = LandmarkSwapper(ref, shape, params.blend)  # type: ignore[arg-type]
-        swapped = swapper(frame, landmarks).image
+        result = swapper(frame, landmarks)
+        swapped = result.image
         placed = swapper.target_points(landmarks)[:68]
         outline = face_outline(placed, lift=params.forehead)
         size = float(np.ptp(outline[:, 0]) + np.ptp(outline[:, 1])) / 2
@@ -204,7 +212,7 @@ class TemplateSwapBackend:
             inside = alpha[..., 0] > 0.5
             matched = match_lab(image, lab_stats(image, inside), lab_stats(frame, inside), params.color_match)
             image = _mix(image, matched, alpha)
-        return image
+        return image, result.distortion
 
 
 def _mix(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:

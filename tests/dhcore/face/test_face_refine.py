@@ -91,6 +91,7 @@ def test_refine_stage_restores_the_reference_identity(
     assert m["face_match_rate_raw"] == 0.0 and m["face_match_rate"] >= 0.95
     assert m["face_refined_frames"] == 10 and m["face_detection_rate"] == pytest.approx(10 / 11)
     assert m["face_distance_mean"] < m["face_distance_mean_raw"]
+    assert 0 < m["face_realism_min"] <= m["face_realism_median"] <= 1  # the swap engine's realism figure
     out = read_frames(result.outputs["frames"].path)
     assert out.shape == frames.shape and np.array_equal(out[10], frames[10])  # no face: untouched
     assert result.outputs["frames"].kind == "frames" and result.outputs["report"].kind == "json"
@@ -106,6 +107,7 @@ def test_refine_stage_restores_the_reference_identity(
     assert report["backend"] == "landmark_swap" and report["identity_backend"] == "dlib"
     first = report["frames"][0]
     assert first["distance"] < THRESHOLD < first["extra"]["distance_raw"] and first["extra"]["refined"] == 1.0
+    assert 0 < first["extra"]["realism"] <= 1
 
 
 def test_only_the_tracked_reference_face_is_refined(

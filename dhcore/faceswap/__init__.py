@@ -1,0 +1,1 @@
+"""The face_swap production: an identity's face on every frame of a target video."""

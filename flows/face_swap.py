@@ -1,0 +1,19 @@
+"""The face-swap flow: walks the plan of dhcore.plans.face_swap, every step catalogued.
+
+spec -> inputs -> faceswap.video -> assemble (audio of the target) -> quality gates
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from dhcore.plans.face_swap import plan_face_swap, production_metrics, verdict
+from flows.naming import production_name
+from flows.walk import produce
+
+
+@flow(name="face-swap", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+def face_swap(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+    return produce(spec_path, production_id, plan_face_swap, production_metrics, verdict)
