@@ -9,6 +9,7 @@ it well above the 25 frames/s the dance-video line needs at 512x512 on two CPU c
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -21,7 +22,7 @@ from dhcore.animate.warp.body import measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
-from dhcore.animate.warp.rig import Rig, build_rig, held_joints
+from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_joints
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
@@ -31,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "3"
+VERSION = "4"
 
 
 class WarpParams(StageParams):
@@ -127,6 +128,7 @@ class Puppet:
         self.canvas = Canvas(width, height)
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
+        self._face = _face_of(rig.layers.get("core"))
         self.held: list[str] = []
 
     @classmethod
@@ -185,10 +187,15 @@ class Puppet:
         transforms, fallbacks = self.poser(np.nan_to_num(tgt), ok)
         frame = self._frame
         frame[...] = self.background
-        for part in ["core", *self._limb_order(tgt, ok, depth)]:
-            layer = self.rig.layers.get(part)
-            if layer is not None:
-                self.canvas.draw(frame, layer, skin(layer, transforms))
+        core = self.rig.layers.get("core")
+        deformed = None if core is None else skin(core, transforms)
+        if core is not None:
+            self.canvas.draw(frame, core, deformed)
+        for part in self._limb_order(tgt, ok, depth):
+            layer = self.rig.layers[part]
+            self.canvas.draw(frame, layer, skin(layer, transforms))
+        if self._face is not None and self._limbs and not _arm_before_face(depth, ok):
+            self.canvas.draw(frame, self._face, deformed)
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
 
@@ -219,6 +226,24 @@ class Puppet:
             return part.endswith("arm"), float(crossing(part))
 
         return sorted(self._limbs, key=key)
+
+
+def _face_of(core: Layer | None) -> Layer | None:
+    """The core's head triangles alone (its front pass), drawn again over the limbs: an arm or a
+    held object swung across the face must not hide it (the face is what a viewer checks first),
+    unless the driver's depth puts the arm in front (`_arm_before_face`)."""
+    if core is None or len(core.passes) < 2:
+        return None
+    return replace(core, passes=core.passes[1:])
+
+
+def _arm_before_face(depth: np.ndarray | None, ok: np.ndarray) -> bool:
+    """Whether the driver shows an elbow or wrist nearer the camera than its nose this frame."""
+    if depth is None or not (ok[J["nose"]] and np.isfinite(depth[J["nose"]])):
+        return False
+    arm = [J[f"{s}_{n}"] for s in ("r", "l") for n in ("elbow", "wrist")]
+    near = [depth[j] for j in arm if ok[j] and np.isfinite(depth[j])]
+    return bool(near) and min(near) < depth[J["nose"]]
 
 
 #: each limb's depth: the mean of its middle and end joints
