@@ -129,6 +129,12 @@ class Puppet:
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
         self._face = _face_of(rig.layers.get("core"))
+        #: per layer, its vertices inside the person (not the mesh's transparent margin): whether a
+        #: limb covers the face is decided on them
+        self._solid = {part: _solid(layer) for part, layer in rig.layers.items()}
+        if self._face is not None:
+            face_vertices = np.unique(self._face.triangles[self._face.passes[0][0]])
+            self._face_vertices = face_vertices[self._solid["core"][face_vertices]]
         self.held: list[str] = []
 
     @classmethod
@@ -191,10 +197,19 @@ class Puppet:
         deformed = None if core is None else skin(core, transforms)
         if core is not None:
             self.canvas.draw(frame, core, deformed)
+        face = None  # the face's box, while it may need drawing again over the limbs
+        if self._face is not None and len(self._face_vertices) and not _arm_before_face(depth, ok):
+            corners = deformed[self._face_vertices]
+            face = corners.min(0), corners.max(0)
+        covered = False
         for part in self._limb_order(tgt, ok, depth):
             layer = self.rig.layers[part]
-            self.canvas.draw(frame, layer, skin(layer, transforms))
-        if self._face is not None and self._limbs and not _arm_before_face(depth, ok):
+            moved = skin(layer, transforms)
+            self.canvas.draw(frame, layer, moved)
+            if face is not None and not covered:
+                inside = moved[self._solid[part]]
+                covered = bool(((inside > face[0]) & (inside < face[1])).all(axis=1).any())
+        if covered:  # drawn again only then: a second pass thickens its soft outline a little
             self.canvas.draw(frame, self._face, deformed)
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
@@ -235,6 +250,16 @@ def _face_of(core: Layer | None) -> Layer | None:
     if core is None or len(core.passes) < 2:
         return None
     return replace(core, passes=core.passes[1:])
+
+
+def _solid(layer: Layer) -> np.ndarray:
+    """[N] bool: the layer's vertices over opaque texture."""
+    xy = np.round(layer.vertices - layer.origin).astype(int)
+    h, w = layer.texture.shape[:2]
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    solid = np.zeros(len(xy), bool)
+    solid[inside] = layer.texture[xy[inside, 1], xy[inside, 0], 3] >= 128
+    return solid
 
 
 def _arm_before_face(depth: np.ndarray | None, ok: np.ndarray) -> bool:
