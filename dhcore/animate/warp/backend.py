@@ -129,12 +129,9 @@ class Puppet:
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
         self._face = _face_of(rig.layers.get("core"))
-        #: per layer, its vertices inside the person (not the mesh's transparent margin): whether a
+        #: per limb, its vertices inside the person (not the mesh's transparent margin): whether a
         #: limb covers the face is decided on them
-        self._solid = {part: _solid(layer) for part, layer in rig.layers.items()}
-        if self._face is not None:
-            face_vertices = np.unique(self._face.triangles[self._face.passes[0][0]])
-            self._face_vertices = face_vertices[self._solid["core"][face_vertices]]
+        self._solid = {part: _solid(rig.layers[part]) for part in self._limbs}
         self.held: list[str] = []
 
     @classmethod
@@ -197,10 +194,7 @@ class Puppet:
         deformed = None if core is None else skin(core, transforms)
         if core is not None:
             self.canvas.draw(frame, core, deformed)
-        face = None  # the face's box, while it may need drawing again over the limbs
-        if self._face is not None and len(self._face_vertices) and not _arm_before_face(depth, ok):
-            corners = deformed[self._face_vertices]
-            face = corners.min(0), corners.max(0)
+        face = None if self._face is None or _arm_before_face(depth, ok) else _face_box(tgt, ok)
         covered = False
         for part in self._limb_order(tgt, ok, depth):
             layer = self.rig.layers[part]
@@ -250,6 +244,19 @@ def _face_of(core: Layer | None) -> Layer | None:
     if core is None or len(core.passes) < 2:
         return None
     return replace(core, passes=core.passes[1:])
+
+
+def _face_box(tgt: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The target's face (its eyes, ears and nose, grown by half its size each way), or None."""
+    points = tgt[[j for j in _FACE_JOINTS if ok[j]]]
+    if len(points) < 2:
+        return None
+    lo, hi = points.min(0), points.max(0)
+    grow = 0.5 * max(float((hi - lo).max()), 1.0)
+    return lo - grow, hi + grow
+
+
+_FACE_JOINTS = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
 
 
 def _solid(layer: Layer) -> np.ndarray:
