@@ -9,6 +9,7 @@ it well above the 25 frames/s the dance-video line needs at 512x512 on two CPU c
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -21,7 +22,7 @@ from dhcore.animate.warp.body import measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
-from dhcore.animate.warp.rig import Rig, build_rig, held_joints
+from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_joints
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
@@ -31,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "3"
+VERSION = "4"
 
 
 class WarpParams(StageParams):
@@ -127,6 +128,10 @@ class Puppet:
         self.canvas = Canvas(width, height)
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
+        self._face = _face_of(rig.layers.get("core"))
+        #: per limb, its vertices inside the person (not the mesh's transparent margin): whether a
+        #: limb covers the face is decided on them
+        self._solid = {part: _solid(rig.layers[part]) for part in self._limbs}
         self.held: list[str] = []
 
     @classmethod
@@ -185,10 +190,21 @@ class Puppet:
         transforms, fallbacks = self.poser(np.nan_to_num(tgt), ok)
         frame = self._frame
         frame[...] = self.background
-        for part in ["core", *self._limb_order(tgt, ok, depth)]:
-            layer = self.rig.layers.get(part)
-            if layer is not None:
-                self.canvas.draw(frame, layer, skin(layer, transforms))
+        core = self.rig.layers.get("core")
+        deformed = None if core is None else skin(core, transforms)
+        if core is not None:
+            self.canvas.draw(frame, core, deformed)
+        face = None if self._face is None or _arm_before_face(depth, ok) else _face_box(tgt, ok)
+        covered = False
+        for part in self._limb_order(tgt, ok, depth):
+            layer = self.rig.layers[part]
+            moved = skin(layer, transforms)
+            self.canvas.draw(frame, layer, moved)
+            if face is not None and not covered:
+                inside = moved[self._solid[part]]
+                covered = bool(((inside > face[0]) & (inside < face[1])).all(axis=1).any())
+        if covered:  # drawn again only then: a second pass thickens its soft outline a little
+            self.canvas.draw(frame, self._face, deformed)
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
 
@@ -219,6 +235,47 @@ class Puppet:
             return part.endswith("arm"), float(crossing(part))
 
         return sorted(self._limbs, key=key)
+
+
+def _face_of(core: Layer | None) -> Layer | None:
+    """The core's head triangles alone (its front pass), drawn again over the limbs: an arm or a
+    held object swung across the face must not hide it (the face is what a viewer checks first),
+    unless the driver's depth puts the arm in front (`_arm_before_face`)."""
+    if core is None or len(core.passes) < 2:
+        return None
+    return replace(core, passes=core.passes[1:])
+
+
+def _face_box(tgt: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The target's face (its eyes, ears and nose, grown by half its size each way), or None."""
+    points = tgt[[j for j in _FACE_JOINTS if ok[j]]]
+    if len(points) < 2:
+        return None
+    lo, hi = points.min(0), points.max(0)
+    grow = 0.5 * max(float((hi - lo).max()), 1.0)
+    return lo - grow, hi + grow
+
+
+_FACE_JOINTS = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+
+
+def _solid(layer: Layer) -> np.ndarray:
+    """[N] bool: the layer's vertices over opaque texture."""
+    xy = np.round(layer.vertices - layer.origin).astype(int)
+    h, w = layer.texture.shape[:2]
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    solid = np.zeros(len(xy), bool)
+    solid[inside] = layer.texture[xy[inside, 1], xy[inside, 0], 3] >= 128
+    return solid
+
+
+def _arm_before_face(depth: np.ndarray | None, ok: np.ndarray) -> bool:
+    """Whether the driver shows an elbow or wrist nearer the camera than its nose this frame."""
+    if depth is None or not (ok[J["nose"]] and np.isfinite(depth[J["nose"]])):
+        return False
+    arm = [J[f"{s}_{n}"] for s in ("r", "l") for n in ("elbow", "wrist")]
+    near = [depth[j] for j in arm if ok[j] and np.isfinite(depth[j])]
+    return bool(near) and min(near) < depth[J["nose"]]
 
 
 #: each limb's depth: the mean of its middle and end joints

@@ -154,6 +154,7 @@ def helpers() -> type:
         LIMB_COLOURS = LIMB_COLOURS
         BACKGROUND = BACKGROUND
         TORSO = TORSO
+        SKIN = SKIN
 
     return _Helpers
 

@@ -188,3 +188,31 @@ def test_limb_depths_place_a_hidden_limb_at_the_torso_and_need_the_torso():
     assert _limb_depths(depth, ok, ["r_arm", "l_arm"]) == {"r_arm": -2.0, "l_arm": 0.5}
     ok[[J["r_shoulder"], J["l_shoulder"], J["r_hip"]]] = False
     assert _limb_depths(depth, ok, ["r_arm", "l_arm"]) is None  # one torso joint is not a torso
+
+
+@pytest.mark.parametrize("arm_nearer", [False, True])
+def test_the_face_stays_over_an_arm_swung_across_it_unless_the_driver_puts_the_arm_in_front(
+    scene, helpers, figure, arm_nearer
+):
+    photo, ref = figure
+    target = ref.copy()
+    head = (ref[J["r_eye"]] + ref[J["l_eye"]]) / 2 + (0, 8)  # the face's centre in the figure
+    target[J["r_elbow"]] = head - (70.0, 0.0)  # the right forearm raised, level, across the face
+    target[J["r_wrist"]] = head + (20.0, 0.0)
+    depth = np.zeros((1, 18), np.float32)  # the driver's, in shoulder widths: the arm beside the torso
+    if arm_nearer:
+        depth[0, [J["r_elbow"], J["r_wrist"]]] = -1.0
+        depth[0, J["nose"]] = -0.3
+    poses = helpers.pose_sequence([target], W, H).replace(depth=depth)
+    inputs = scene.inputs(photo, helpers.pose_sequence([ref], W, H), poses, W, H)
+    WarpBackend().run(inputs, WarpParams(), scene.root / "out.nut", no_progress)
+    frame = np.concatenate(list(iter_frames(scene.root / "out.nut")))[0].astype(float)
+    x, y = np.round(head).astype(int)
+    face = frame[y - 3 : y + 4, x - 12 : x + 13].reshape(-1, 3)
+    forearm = np.array(helpers.LIMB_COLOURS["r_forearm"][2], float)
+    skin_share = (np.linalg.norm(face - np.array(helpers.SKIN, float), axis=1) < 45).mean()
+    arm_share = (np.linalg.norm(face - forearm, axis=1) < 45).mean()
+    if arm_nearer:
+        assert arm_share >= 0.8, "the driver's arm is in front of its face: the arm must hide the face"
+    else:
+        assert skin_share >= 0.9 and arm_share <= 0.05, "the arm hid the face"
