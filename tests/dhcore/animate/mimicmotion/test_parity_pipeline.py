@@ -3,11 +3,23 @@
 `golden_pipeline`: constant guidance 2, windows of 4 overlapping by 2, seed 42; `golden_pipeline_ramp`:
 guidance ramp 1 -> 3, noise augmentation 0.02, overlap 1, seed 7. Both run our sampler with the
 release's fusion (`anchor="all_windows"`) through the production loader. Tolerances: the README's
-1e-3 for latents and frames of a run, 2e-4 for a single UNet call, except where noted below.
+1e-3 for latents and frames of a run, 2e-4 for a single UNet call, except in the ramp run:
+
+One of its UNet calls is ill-conditioned: the unconditional call of window 1 ([0, 4, 5, 6]) at step
+1 (sigma 15.6). On the reference's own inputs the reference's float32 output is 5.1e-4 from the
+float64 evaluation of the same network (2.5x the call tolerance; ours 5.3e-4 from it, 1.0e-3 from the
+reference's), and moving its input by one float32 ulp moves our output by 1.9e-3. With guidance
+2-2.5 on those frames the uncond prediction enters the Euler step with weight -1 to -1.5, and at
+sigma 15.6 the step hands it almost 1:1 to the latents, which the last step (sigma 0.002) keeps.
+So the run's final latents are decided by round-off at the 5e-3 level: moving the initial noise by
+one ulp moves ours by 4.9e-3 (tested). We measured 4.7e-4 from the reference (7.1e-4 with two
+threads), inside the README's 1e-3 by luck; the test holds them to `RAMP_LATENTS` = 1e-2, twice
+that one-ulp spread, and checks the frames (which the VAE decoder contracts) at the README's 1e-3.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -22,6 +34,10 @@ from dhcore.animate.mimicmotion.sampler import SamplerSettings
 from dhcore.animate.mimicmotion.schedule import KarrasEuler
 from dhcore.animate.mimicmotion.windows import anchored_windows, fusion_weights
 
+#: final latents of the ramp run: round-off alone moves them by ~5e-3 (module docstring)
+RAMP_LATENTS = 1e-2
+#: the ill-conditioned call of the ramp run: (step, window), unconditional rows
+RAMP_ILL_CONDITIONED = (1, 1)
 CASES = {
     "golden_pipeline": dict(seed=42, overlap=2, guidance=(2.0, 2.0), aug=0.0, chunk=8),
     "golden_pipeline_ramp": dict(seed=7, overlap=1, guidance=(1.0, 3.0), aug=0.02, chunk=4),
@@ -47,7 +63,7 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 class Run:
     """One replay of a golden call, with every UNet output and every frame update recorded."""
 
-    def __init__(self, parts: Components, tiny: Path, name: str):
+    def __init__(self, parts: Components, tiny: Path, name: str, nudge_noise: bool = False):
         case = CASES[name]
         self.g = load_file(tiny / f"{name}.safetensors")
         self.meta = json.loads((tiny / f"{name}.json").read_text())
@@ -69,6 +85,10 @@ class Run:
                 (frames, guided, x, x_next)
             ),
         )  # fmt: skip
+        if nudge_noise:  # the initial noise one float32 ulp up (frame 0 is also the anchor)
+            noise = self.sampler.noise
+            noise.tile = torch.nextafter(noise.tile, torch.full_like(noise.tile, torch.inf))
+            self.sampler.anchor[0] = noise(0).clone()
         emitted = list(self.sampler.run())
         order = [f for f, _ in emitted]
         assert order == list(range(9))
@@ -139,18 +159,30 @@ def test_parity_pipeline_run(runs: dict[str, Run]) -> None:
 
 
 def test_parity_pipeline_ramp_run(runs: dict[str, Run]) -> None:
-    """The ramp run's final latents differ by up to ~1e-2: the tiny UNet's uncond call of window 1 at
-    step 1 turns the step-0 rounding (one ulp of latents ~2000) into that (see the next test);
-    the decoded frames still agree within 2e-3."""
+    """Frames 1-3 leave step 1 through window 0 only, before the ill-conditioned call mixes in:
+    README tolerance; final latents at the ramp's round-off bound, frames at the README's 1e-3."""
     run, g = runs["golden_pipeline_ramp"], runs["golden_pipeline_ramp"].g
-    assert _max_diff(run.step(1, "out")[:, 1:4], g["step1.latents_out"][:, 1:4]) < 1e-3  # window 0 only
-    assert _max_diff(run.latents, g["output.final_latents"]) < 2e-2
-    assert _max_diff(run.frames, g["output.frames"]) < 2e-3
+    assert _max_diff(run.step(1, "out")[:, 1:4], g["step1.latents_out"][:, 1:4]) < 1e-3
+    assert _max_diff(run.latents, g["output.final_latents"]) < RAMP_LATENTS
+    assert _max_diff(run.frames, g["output.frames"]) < 1e-3
+
+
+def test_parity_pipeline_ramp_run_is_decided_by_round_off(
+    runs: dict[str, Run], golden_parts: Components, tiny_dir: Path
+) -> None:
+    """The initial noise moved by one float32 ulp moves the final latents by more than twice the
+    README's 1e-3 (measured 4.9e-3), and stays within `RAMP_LATENTS` of the reference."""
+    run, g = runs["golden_pipeline_ramp"], runs["golden_pipeline_ramp"].g
+    nudged = Run(golden_parts, tiny_dir, "golden_pipeline_ramp", nudge_noise=True)
+    assert _max_diff(nudged.latents, run.latents) > 2e-3
+    assert _max_diff(nudged.latents, g["output.final_latents"]) < RAMP_LATENTS
 
 
 def test_parity_ramp_unet_calls_from_the_reference_latents(golden_parts: Components, tiny_dir: Path) -> None:
-    """Every UNet call of the ramp run, fed the reference's own latents of that step: all within 2e-4
-    except uncond of window 1 at step 1, whose output moves by > 1e-3 for a 1e-5 input change."""
+    """Every unconditional UNet call of the ramp run, fed the reference's own latents of that step:
+    within 2e-4 except the ill-conditioned one, whose reference output is more than the call
+    tolerance away from the float64 evaluation (measured 5.1e-4) and whose output moves by more
+    than 1e-3 for a one-ulp change of its input (measured 1.9e-3)."""
     g = load_file(tiny_dir / "golden_pipeline_ramp.safetensors")
     windows = json.loads((tiny_dir / "golden_pipeline_ramp.json").read_text())["windows"]
     net, schedule = golden_parts.net, KarrasEuler(golden_parts.scheduler_config, 3)
@@ -162,13 +194,25 @@ def test_parity_ramp_unet_calls_from_the_reference_latents(golden_parts: Compone
         for w, frames in enumerate(windows):
             scaled = schedule.scale_input(x[frames], step)
             uncond = torch.cat([scaled, torch.zeros_like(image)], 1)[None]
+            reference = g[f"step{step}.window{w}.unet_out_uncond"]
             with torch.no_grad():
                 out = net(uncond, schedule.timesteps[step], ctx, ids)
-                diff = _max_diff(out, g[f"step{step}.window{w}.unet_out_uncond"])
-                if (step, w) == (1, 1):
-                    noise = torch.randn(uncond.shape, generator=torch.Generator().manual_seed(0))
-                    moved = net(uncond + 1e-5 * noise, schedule.timesteps[step], ctx, ids)
-                    assert _max_diff(moved, out) > 1e-3  # ill-conditioned: rounding is amplified
-                    assert diff < 3e-3
-                else:
-                    assert diff < 2e-4, (step, w)
+            if (step, w) != RAMP_ILL_CONDITIONED:
+                assert _max_diff(out, reference) < 2e-4, (step, w)
+                continue
+            assert _max_diff(out, reference) < 3e-3
+            with torch.no_grad():
+                moved = net(
+                    torch.nextafter(uncond, torch.full_like(uncond, torch.inf)),
+                    schedule.timesteps[step],
+                    ctx,
+                    ids,
+                )
+                exact = copy.deepcopy(net).double()(
+                    uncond.double(),
+                    schedule.timesteps[step].double(),
+                    ctx.double(),
+                    ids.double(),
+                )
+            assert _max_diff(moved, out) > 1e-3
+            assert (reference.double() - exact).abs().max().item() > 2e-4
