@@ -72,6 +72,10 @@ def plan(loaded: Any) -> Plan:
         from dhcore.plans.try_on import plan_try_on
 
         return plan_try_on(loaded)
+    if loaded.kind == "face_edit":
+        from dhcore.plans.face_edit import plan_face_edit
+
+        return plan_face_edit(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

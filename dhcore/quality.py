@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dhcore.spec.face_edit import FaceEditQualitySpec
 from dhcore.spec.quality import QualitySpec
 from dhcore.spec.try_on import TryOnQualitySpec
 
@@ -21,7 +22,9 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
 
-def judge(metrics: dict[str, float], quality: QualitySpec | TryOnQualitySpec) -> Verdict:
+def judge(
+    metrics: dict[str, float], quality: QualitySpec | TryOnQualitySpec | FaceEditQualitySpec
+) -> Verdict:
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
     one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""
     reasons = [

@@ -18,6 +18,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("photo_shoot", "cpu"): "photo-shoot/photo-shoot",
     ("photo_shoot", "gpu"): "photo-shoot/photo-shoot-gpu",
     ("try_on", "cpu"): "try-on/try-on",
+    ("face_edit", "cpu"): "face-edit/face-edit",
 }
 
 
@@ -35,7 +36,7 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind == "try_on":  # the embedded warp backend is its only one so far
+    if spec.kind in ("try_on", "face_edit"):  # embedded CPU backends only, so far
         return "cpu"
     backend, params = _backend(spec)
     device = getattr(backend, "device", "cpu")

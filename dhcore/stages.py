@@ -27,6 +27,8 @@ MODULES = {
     "shoot.video_portrait": "dhcore.shoot.video_portrait",
     "tryon.warp": "dhcore.tryon.warp",
     "tryon.figures": "dhcore.tryon.figures",
+    "face_edit.mesh": "dhcore.faceedit.render",
+    "face_edit.figures": "dhcore.faceedit.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

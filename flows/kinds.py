@@ -18,4 +18,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.try_on import try_on
 
         return try_on
+    if kind == "face_edit":
+        from flows.face_edit import face_edit
+
+        return face_edit
     raise KeyError(f"no flow for spec kind {kind!r}")

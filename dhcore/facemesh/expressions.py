@@ -80,7 +80,8 @@ def apply(points: np.ndarray, expr: Expression) -> np.ndarray:
 
     if expr.jaw_open:
         below = _ramp(local[:, 1], corner_y, lower_lip_y)
-        below[lm.LIPS_INNER_LOWER[1:-1]] = below[lm.LIPS_OUTER_LOWER[1:-1]] = 1.0
+        lower = lm.LIPS_INNER_LOWER[1:-1] + lm.LIPS_OUTER_LOWER[1:-1]
+        below[lower] = 0.45 + 0.55 * (1 - np.clip(np.abs(side[lower]), 0, 1) ** 2)  # an oval, not a box
         below[list(MOUTH_CORNERS) + [78, 308]] = 0.45
         below[lm.LIPS_INNER_UPPER[1:-1]] = -0.12  # the upper lip lifts a little: teeth show
         fade = 1.0 - _ramp(np.abs(local[:, 0] - mid_x), 1.2, 2.2)  # jaw corners by the ears move less

@@ -13,7 +13,7 @@ import numpy as np
 
 #: colours (RGB): the cavity by the lips and deep inside, teeth, tongue
 CAVITY_EDGE, CAVITY_DEEP = (96, 44, 42), (22, 9, 9)
-TEETH_UPPER, TEETH_LOWER, TONGUE = (226, 220, 206), (196, 190, 178), (150, 72, 70)
+TEETH_UPPER, TEETH_LOWER, TONGUE = (218, 204, 184), (186, 170, 150), (150, 72, 70)
 
 
 def polygon_area(poly: np.ndarray) -> float:
@@ -70,8 +70,8 @@ def _inside(poly: np.ndarray, shape: tuple[int, int], iod: float) -> np.ndarray:
         colour = colour * (1 - tongue) + np.array(TONGUE, np.float32) * shade * tongue
     # upper teeth hang from the upper lip; lower teeth rise from the lower lip
     for base, sign, height, tint, reach in (
-        (top, 1.0, min(0.12 * iod, 0.5 * opening + 0.02 * iod), TEETH_UPPER, 0.82),
-        (bottom, -1.0, min(0.06 * iod, 0.22 * opening), TEETH_LOWER, 0.62),
+        (top, 1.0, min(0.12 * iod, 0.4 * opening), TEETH_UPPER, 0.82),
+        (bottom, -1.0, min(0.06 * iod, 0.18 * opening), TEETH_LOWER, 0.62),
     ):
         if height < 0.8:
             continue

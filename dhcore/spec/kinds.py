@@ -7,18 +7,22 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from dhcore.spec.dance import DanceSpec
+from dhcore.spec.face_edit import FaceEditSpec
 from dhcore.spec.photo_shoot import BACKEND_SPECS, PhotoShoot, PhotoShootSpec
 from dhcore.spec.try_on import TryOnSpec
 
-Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec, Field(discriminator="kind")]
+Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec | FaceEditSpec, Field(discriminator="kind")]
 SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 #: each kind's base model (its file references); TYPES: what a spec of the kind validates as
 KINDS: dict[str, type[BaseModel]] = {
     "dance_video": DanceSpec,
     "photo_shoot": PhotoShootSpec,
     "try_on": TryOnSpec,
+    "face_edit": FaceEditSpec,
 }
-TYPES: dict[str, Any] = {"dance_video": DanceSpec, "photo_shoot": PhotoShoot, "try_on": TryOnSpec}
+TYPES: dict[str, Any] = {
+    "dance_video": DanceSpec, "photo_shoot": PhotoShoot, "try_on": TryOnSpec, "face_edit": FaceEditSpec,
+}  # fmt: skip
 #: kinds whose model is chosen by a second tag, which pydantic puts after the kind in error locations
 VARIANTS: dict[str, dict[str, type[BaseModel]]] = {"photo_shoot": dict(BACKEND_SPECS)}
 
