@@ -76,6 +76,10 @@ def plan(loaded: Any) -> Plan:
         from dhcore.plans.face_edit import plan_face_edit
 
         return plan_face_edit(loaded)
+    if loaded.kind == "talking_head":
+        from dhcore.plans.talking_head import plan_talking_head
+
+        return plan_talking_head(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

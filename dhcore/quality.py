@@ -10,6 +10,7 @@ from typing import Literal
 
 from dhcore.spec.face_edit import FaceEditQualitySpec
 from dhcore.spec.quality import QualitySpec
+from dhcore.spec.talking_head import TalkingHeadQualitySpec
 from dhcore.spec.try_on import TryOnQualitySpec
 
 Status = Literal["succeeded", "needs_review", "failed"]
@@ -23,7 +24,8 @@ class Verdict:
 
 
 def judge(
-    metrics: dict[str, float], quality: QualitySpec | TryOnQualitySpec | FaceEditQualitySpec
+    metrics: dict[str, float],
+    quality: QualitySpec | TryOnQualitySpec | FaceEditQualitySpec | TalkingHeadQualitySpec,
 ) -> Verdict:
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
     one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""

@@ -29,6 +29,9 @@ MODULES = {
     "tryon.figures": "dhcore.tryon.figures",
     "face_edit.mesh": "dhcore.faceedit.render",
     "face_edit.figures": "dhcore.faceedit.figures",
+    "speech.espeak": "dhcore.talk.tts",
+    "talking_head.mesh": "dhcore.talk.render",
+    "talking_head.figures": "dhcore.talk.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

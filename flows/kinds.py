@@ -22,4 +22,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.face_edit import face_edit
 
         return face_edit
+    if kind == "talking_head":
+        from flows.talking_head import talking_head
+
+        return talking_head
     raise KeyError(f"no flow for spec kind {kind!r}")

@@ -30,8 +30,32 @@ def spec_problems(loaded: Any) -> Problems:
         path = files.get(loc)
         if path is not None and (problem := photo_problem(path)):
             problems.append((loc, problem))
+    if spec.kind == "talking_head":
+        problems += speech_problems(spec, files)
     return problems
 
 
+def speech_problems(spec: Any, files: dict[tuple[str | int, ...], Path]) -> Problems:
+    """A silent or unreadable speech file; text without espeak-ng to speak it."""
+    from dhcore.talk.audio import read_audio, silence_problem
+    from dhcore.talk.tts import INSTALL_HINT, espeak
+
+    if spec.speech.text is not None and espeak() is None:
+        return [
+            (("speech", "text"), f"text to speech needs espeak-ng, which is not installed: {INSTALL_HINT}")
+        ]
+    path = files.get(("speech", "audio"))
+    if path is None:
+        return []
+    try:
+        problem = silence_problem(read_audio(path))
+    except DhError as exc:
+        return [(("speech", "audio"), str(exc))]
+    return [(("speech", "audio"), f"{path}: {problem}")] if problem else []
+
+
 #: where each face kind names its portrait
-FACE_PHOTOS: dict[str, tuple[tuple[str | int, ...], ...]] = {"face_edit": (("photo",),)}
+FACE_PHOTOS: dict[str, tuple[tuple[str | int, ...], ...]] = {
+    "face_edit": (("photo",),),
+    "talking_head": (("portrait",),),
+}

@@ -152,3 +152,11 @@ def head_move(points: np.ndarray, pose: HeadPose) -> np.ndarray:
     p[:, 0] += pose.dx * iod
     p[:, 1] += pose.dy * iod
     return p.astype(np.float32)
+
+
+def closing_jaw(points: np.ndarray) -> float:
+    """The (negative) jaw_open that brings the inner lips together at the centre: the rest pose of an
+    open-mouthed photo."""
+    _, _, iod = face_frame(points)
+    gap = float(np.linalg.norm(points[14, :2] - points[13, :2])) / iod
+    return -gap / (JAW_DROP * 1.12) if gap > 0.02 else 0.0

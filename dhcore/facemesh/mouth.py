@@ -39,8 +39,11 @@ def paint_mouth(out: np.ndarray, inner: np.ndarray, source_inner: np.ndarray, io
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 8).astype(np.int32)], 255, cv2.LINE_AA, shift=3)
     alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (3, 3), 0.8) * strength
-    inside = _inside(poly, mask.shape, iod)
     roi = out[y0:y1, x0:x1].astype(np.float32)
+    around = roi[mask == 0]
+    # the photo's light: teeth and cavity take the lips' and skin's colour cast (no blue-white teeth in warm light)
+    cast = around.mean(0) / max(1.0, float(around.mean())) if len(around) else np.ones(3, np.float32)
+    inside = _inside(poly, mask.shape, iod) * np.clip(cast, 0.7, 1.3) ** 0.6
     out[y0:y1, x0:x1] = np.clip(roi * (1 - alpha[..., None]) + inside * alpha[..., None], 0, 255).astype(
         np.uint8
     )

@@ -1,0 +1,61 @@
+"""The talking-head plan: [text -> speech.espeak] -> talking_head.mesh (portrait, speech) -> assemble
+(frames + speech) -> talking_head.figures (on the rendered frames)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dhcore.media import assemble
+from dhcore.plan import Call, Plan, Ref, SpecInput, spec_input
+from dhcore.quality import Verdict, judge
+from dhcore.spec.talking_head import TalkingHeadSpec
+from dhcore.talk import figures, render, tts
+
+PRODUCTION_METRICS = (
+    "lipsync_peak", "lipsync_lag", "lipsync_lag_abs", "silent_closed", "face_distance_max",
+    "face_distance_mean", "landmark_jitter", "frames_without_face", "voiced_share",
+)  # fmt: skip
+
+
+def plan_talking_head(loaded: Any) -> Plan:
+    spec: TalkingHeadSpec = loaded.spec
+    inputs = [SpecInput("portrait", loaded.files[("portrait",)], "image")]
+    calls = []
+    if spec.speech.text is not None:
+        params = tts.Params(
+            text=spec.speech.text, voice=spec.speech.voice, words_per_minute=spec.speech.words_per_minute
+        )
+        calls.append(Call("speech", tts.NAME, params, {}))
+        speech = Ref("speech", "audio")
+    else:
+        inputs.append(SpecInput("speech", loaded.files[("speech", "audio")], "audio"))
+        speech = spec_input("speech")
+    calls += [
+        Call(
+            "render",
+            render.NAME,
+            render.Params(fps=spec.fps, **spec.motion.model_dump()),
+            {"portrait": spec_input("portrait"), "audio": speech},
+        ),  # fmt: skip
+        Call(
+            "assemble",
+            assemble.NAME,
+            assemble.Params(audio="file"),
+            {"frames": Ref("render", "frames"), "audio": speech},
+        ),  # fmt: skip
+        Call(
+            "figures",
+            figures.NAME,
+            figures.Params(),
+            {"portrait": spec_input("portrait"), "audio": speech, "frames": Ref("render", "frames")},
+        ),  # fmt: skip
+    ]
+    return Plan(tuple(inputs), tuple(calls), {"video": Ref("assemble", "video")})
+
+
+def production_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {k: v for m in metrics.values() for k, v in m.items() if k in PRODUCTION_METRICS}
+
+
+def verdict(loaded: Any, metrics: dict[str, float]) -> Verdict:
+    return judge(metrics, loaded.spec.quality)
