@@ -80,6 +80,10 @@ def plan(loaded: Any) -> Plan:
         from dhcore.plans.talking_head import plan_talking_head
 
         return plan_talking_head(loaded)
+    if loaded.kind == "face_reenact":
+        from dhcore.plans.face_reenact import plan_face_reenact
+
+        return plan_face_reenact(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dhcore.spec.face_edit import FaceEditQualitySpec
+from dhcore.spec.face_reenact import FaceReenactQualitySpec
 from dhcore.spec.quality import QualitySpec
 from dhcore.spec.talking_head import TalkingHeadQualitySpec
 from dhcore.spec.try_on import TryOnQualitySpec
@@ -25,7 +26,11 @@ class Verdict:
 
 def judge(
     metrics: dict[str, float],
-    quality: QualitySpec | TryOnQualitySpec | FaceEditQualitySpec | TalkingHeadQualitySpec,
+    quality: QualitySpec
+    | TryOnQualitySpec
+    | FaceEditQualitySpec
+    | TalkingHeadQualitySpec
+    | FaceReenactQualitySpec,
 ) -> Verdict:
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
     one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""

@@ -20,6 +20,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("try_on", "cpu"): "try-on/try-on",
     ("face_edit", "cpu"): "face-edit/face-edit",
     ("talking_head", "cpu"): "talking-head/talking-head",
+    ("face_reenact", "cpu"): "face-reenact/face-reenact",
 }
 
 
@@ -37,7 +38,12 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind in ("try_on", "face_edit", "talking_head"):  # embedded CPU backends only, so far
+    if spec.kind in (
+        "try_on",
+        "face_edit",
+        "talking_head",
+        "face_reenact",
+    ):  # embedded CPU backends only, so far
         return "cpu"
     backend, params = _backend(spec)
     device = getattr(backend, "device", "cpu")

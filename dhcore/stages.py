@@ -32,6 +32,8 @@ MODULES = {
     "speech.espeak": "dhcore.talk.tts",
     "talking_head.mesh": "dhcore.talk.render",
     "talking_head.figures": "dhcore.talk.figures",
+    "face_reenact.mesh": "dhcore.reenact.render",
+    "face_reenact.figures": "dhcore.reenact.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

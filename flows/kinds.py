@@ -26,4 +26,8 @@ def flow_for_kind(kind: str) -> Any:
         from flows.talking_head import talking_head
 
         return talking_head
+    if kind == "face_reenact":
+        from flows.face_reenact import face_reenact
+
+        return face_reenact
     raise KeyError(f"no flow for spec kind {kind!r}")

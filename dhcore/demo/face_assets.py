@@ -15,12 +15,13 @@ def portrait() -> np.ndarray:
 
 
 def write_face_assets(folder: Path) -> dict[str, Path]:
-    """portrait.png (Grace Hopper, 512x512), astronaut.png (scikit-image's astronaut), speech.wav."""
+    """portrait.png (Grace Hopper, 512x512), astronaut.png (scikit-image's astronaut), speech.wav, driver.mp4."""
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "portrait": write_once(folder / "portrait.png", png_writer(portrait())),
         "astronaut": write_once(folder / "astronaut.png", png_writer(astronaut())),
         "speech": write_once(folder / "speech.wav", write_speech),
+        "driver": write_once(folder / "driver.mp4", driver_video),
     }
 
 
@@ -65,3 +66,52 @@ def write_speech(out: Path) -> Path:
     from dhcore.talk.tts import espeak, speak
 
     return speak(DEMO_TEXT, out) if espeak() else vowel_track(out)
+
+
+DRIVER_SECONDS, DRIVER_FPS = 4.0, 25
+
+
+def _bump(t: float, centre: float, width: float) -> float:
+    return float(np.exp(-(((t - centre) / width) ** 2)))
+
+
+def driver_video(out: Path) -> Path:
+    """A driving face video from a real photo: Grace Hopper's portrait animated on the face mesh
+    (a smile, raised brows, an open mouth, a blink, a head turn and tilt), as an mp4."""
+    import shutil
+    from fractions import Fraction
+
+    from dhcore.facemesh.expressions import Expression, HeadPose, apply, head_move
+    from dhcore.facemesh.landmarks import one_face
+    from dhcore.facemesh.warp import MeshWarp
+    from dhcore.media import assemble
+    from dhcore.media.frames import FrameWriter
+    from dhcore.stage import StageContext
+
+    photo = portrait()
+    points = one_face(photo, "grace_hopper.jpg")
+    warp = MeshWarp(photo, points)
+    frames = int(DRIVER_SECONDS * DRIVER_FPS)
+    t = np.arange(frames) / frames
+    nut, work = out.with_suffix(".frames.nut"), out.with_suffix(".work")
+    with FrameWriter(nut, Fraction(DRIVER_FPS), photo.shape[1], photo.shape[0]) as writer:
+        for i in range(frames):
+            ti = float(t[i])
+            expr = Expression(
+                smile=0.8 * _bump(ti, 0.2, 0.1), brow=0.9 * _bump(ti, 0.45, 0.08),
+                jaw_open=0.6 * _bump(ti, 0.65, 0.07), eyes_closed=_bump(ti, 0.85, 0.03),
+            )  # fmt: skip
+            pose = HeadPose(
+                yaw=5 * np.sin(2 * np.pi * ti), roll=4 * np.sin(np.pi * ti), pitch=2 * _bump(ti, 0.5, 0.2)
+            )
+            writer.write(warp.warp(head_move(apply(points, expr), pose)))
+    work.mkdir(exist_ok=True)
+    try:
+        result = assemble.run(
+            {"frames": nut, "audio": None}, assemble.Params(audio="none"), work, StageContext()
+        )
+        result.outputs["video"].path.replace(out)
+    finally:
+        nut.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return out

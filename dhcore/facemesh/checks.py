@@ -32,7 +32,24 @@ def spec_problems(loaded: Any) -> Problems:
             problems.append((loc, problem))
     if spec.kind == "talking_head":
         problems += speech_problems(spec, files)
+    driver = files.get(("driver",)) if spec.kind == "face_reenact" else None
+    if driver is not None and (problem := driver_problem(driver)):
+        problems.append((("driver",), problem))
     return problems
+
+
+def driver_problem(path: Path, frames: int = 50, every: int = 5) -> str | None:
+    """A driving video whose first `frames` frames (every `every`-th looked at) show no face."""
+    from dhcore.facemesh.landmarks import FaceMesh
+    from dhcore.media.frames import iter_frames
+
+    with FaceMesh(video=False, max_faces=1) as mesh:
+        for i, frame in enumerate(f for chunk in iter_frames(path) for f in chunk):
+            if i >= frames:
+                break
+            if i % every == 0 and mesh.all(frame):
+                return None
+    return f"{path}: no face found in the driving video (first {frames} frames)"
 
 
 def speech_problems(spec: Any, files: dict[tuple[str | int, ...], Path]) -> Problems:
@@ -58,4 +75,5 @@ def speech_problems(spec: Any, files: dict[tuple[str | int, ...], Path]) -> Prob
 FACE_PHOTOS: dict[str, tuple[tuple[str | int, ...], ...]] = {
     "face_edit": (("photo",),),
     "talking_head": (("portrait",),),
+    "face_reenact": (("source",),),
 }

@@ -168,7 +168,7 @@ def check_file(path: Path, kind: str, warnings: list[str] | None = None) -> str 
 
 
 #: the kinds built on the face mesh (dhcore.facemesh.checks)
-FACE_KINDS = ("face_edit", "talking_head")
+FACE_KINDS = ("face_edit", "talking_head", "face_reenact")
 
 
 def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:

@@ -8,12 +8,14 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from dhcore.spec.dance import DanceSpec
 from dhcore.spec.face_edit import FaceEditSpec
+from dhcore.spec.face_reenact import FaceReenactSpec
 from dhcore.spec.photo_shoot import BACKEND_SPECS, PhotoShoot, PhotoShootSpec
 from dhcore.spec.talking_head import TalkingHeadSpec
 from dhcore.spec.try_on import TryOnSpec
 
 Spec = Annotated[
-    DanceSpec | PhotoShoot | TryOnSpec | FaceEditSpec | TalkingHeadSpec, Field(discriminator="kind")
+    DanceSpec | PhotoShoot | TryOnSpec | FaceEditSpec | TalkingHeadSpec | FaceReenactSpec,
+    Field(discriminator="kind"),
 ]
 SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 #: each kind's base model (its file references); TYPES: what a spec of the kind validates as
@@ -23,10 +25,12 @@ KINDS: dict[str, type[BaseModel]] = {
     "try_on": TryOnSpec,
     "face_edit": FaceEditSpec,
     "talking_head": TalkingHeadSpec,
+    "face_reenact": FaceReenactSpec,
 }
 TYPES: dict[str, Any] = {
     "dance_video": DanceSpec, "photo_shoot": PhotoShoot, "try_on": TryOnSpec, "face_edit": FaceEditSpec,
     "talking_head": TalkingHeadSpec,
+    "face_reenact": FaceReenactSpec,
 }  # fmt: skip
 #: kinds whose model is chosen by a second tag, which pydantic puts after the kind in error locations
 VARIANTS: dict[str, dict[str, type[BaseModel]]] = {"photo_shoot": dict(BACKEND_SPECS)}
