@@ -159,4 +159,4 @@ def closing_jaw(points: np.ndarray) -> float:
     open-mouthed photo."""
     _, _, iod = face_frame(points)
     gap = float(np.linalg.norm(points[14, :2] - points[13, :2])) / iod
-    return -gap / (JAW_DROP * 1.12) if gap > 0.02 else 0.0
+    return -gap / (JAW_DROP * 0.9) if gap > 0.02 else 0.0  # a little past the gap: the mesh sees lips meet

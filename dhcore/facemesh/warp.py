@@ -14,7 +14,7 @@ from scipy.spatial import Delaunay
 
 from dhcore.facemesh.expressions import face_frame
 from dhcore.facemesh.landmarks import FACE_OVAL, INNER_LIPS
-from dhcore.facemesh.mouth import paint_mouth
+from dhcore.facemesh.mouth import paint_mouth, seal_lips
 
 #: the fixed ring around the face, in face-oval radii from its centre
 RING_SCALE = 1.55
@@ -99,4 +99,5 @@ class MeshWarp:
         )
         if mouth:
             paint_mouth(out, points[INNER_LIPS, :2], self.source[INNER_LIPS], self._iod)
+            seal_lips(out, points[INNER_LIPS, :2], self.source[INNER_LIPS], self._iod)
         return out

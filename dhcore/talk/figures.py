@@ -4,8 +4,8 @@ Measured on the rendered frames by the face mesh (not on the renderer's own targ
 - lipsync_peak, lipsync_lag: the peak of the normalised cross-correlation between the mouth opening
   and the audio envelope over lags of +-MAX_LAG frames, and its lag in frames (positive: the mouth
   trails the sound); lipsync_lag_abs for the gate.
-- silent_closed: the share of silent frames (no voice within COARTICULATION frames) whose mouth
-  opening is within REST_MARGIN of the photo's (closed) mouth.
+- silent_closed: the share of silent frames (no voice within COARTICULATION frames) whose mouth is
+  closed: inner-lip gap at most REST_MARGIN of the mouth's width (an open-mouthed photo must close).
 - face_distance_max / face_distance_mean: identity (dlib) against the portrait, every STRIDE-th frame.
 - landmark_jitter: mean acceleration of the face's rigid points (eye corners, nose, face outline),
   in eye distances per frame squared; frames_without_face.
@@ -26,10 +26,10 @@ from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageR
 from dhcore.talk.audio import RATE, read_audio, timeline
 
 NAME = "talking_head.figures"
-VERSION = "1"
+VERSION = "2"
 MAX_LAG = 5
 COARTICULATION = 2
-REST_MARGIN = 0.06
+REST_MARGIN = 0.05
 #: points that move only with the head (eye corners, nose bridge and tip, the face outline)
 RIGID = [33, 133, 362, 263, 168, 6, 1, *FACE_OVAL]
 
@@ -104,7 +104,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         "frames_without_face": float(missing),
     }
     if silent.any():
-        metrics["silent_closed"] = float((mouth[silent] <= rest + REST_MARGIN).mean())
+        metrics["silent_closed"] = float((mouth[silent] <= REST_MARGIN).mean())
     if distances:
         metrics["face_distance_max"] = float(max(distances))
         metrics["face_distance_mean"] = float(np.mean(distances))

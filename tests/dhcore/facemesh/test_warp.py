@@ -1,7 +1,8 @@
+import cv2
 import numpy as np
 import pytest
 
-from dhcore.facemesh.expressions import Expression, HeadPose, apply, head_move
+from dhcore.facemesh.expressions import Expression, HeadPose, apply, closing_jaw, head_move
 from dhcore.facemesh.landmarks import eye_opening, mouth_opening, one_face
 from dhcore.facemesh.warp import MeshWarp
 from tests import realdata
@@ -45,3 +46,15 @@ def test_closed_eyes_and_head_turn(portrait) -> None:
     tilt = np.degrees(np.arctan2(*(seen[263, 1::-1] - seen[33, 1::-1])))
     tilt0 = np.degrees(np.arctan2(*(points[263, 1::-1] - points[33, 1::-1])))
     assert 4.0 < tilt - tilt0 < 12.0
+
+
+def test_an_open_mouthed_photo_closes_cleanly(portrait) -> None:
+    image, points, warp = portrait  # the astronaut smiles with her teeth showing
+    closed = warp.warp(apply(points, Expression(jaw_open=closing_jaw(points))))
+    seen = one_face(closed, "closed")
+    assert mouth_opening(points) > 0.1 and mouth_opening(seen) < 0.05
+    x0, y0 = points[[61, 291], 0].min() - 3, points[13, 1] - 8
+    x1, y1 = points[[61, 291], 0].max() + 3, points[14, 1] + 8
+    lips = cv2.cvtColor(closed[int(y0) : int(y1), int(x0) : int(x1)], cv2.COLOR_RGB2GRAY).astype(float)
+    speckle = np.abs(lips - cv2.medianBlur(lips.astype(np.uint8), 3)).mean()
+    assert speckle < 2.5  # no squeezed-teeth speckles along the seam (3.3 without sealing)
