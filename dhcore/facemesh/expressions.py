@@ -20,7 +20,7 @@ SMILE_OUT, SMILE_UP = 0.10, 0.09
 WIDEN = 0.08
 BROW_LIFT = 0.13
 GAZE_SHIFT = 0.32  # of the eye's half width
-LID_SKIN = 0.3  # how far above a closing lid the skin follows it
+LID_SKIN = 0.22  # how far above a closing lid the skin follows it
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from dhcore.facemesh.expressions import face_frame
+from dhcore.facemesh.eyes import lid_skin, seal_eyes
 from dhcore.facemesh.landmarks import FACE_OVAL, INNER_LIPS
 from dhcore.facemesh.mouth import paint_mouth, seal_lips
 
@@ -62,6 +63,7 @@ class MeshWarp:
         x1, y1 = np.ceil(self._fixed[:RING_POINTS].max(0)).astype(int) + 1
         self.roi = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
         self._iod = face_frame(points)[2]
+        self._lids = lid_skin(self.image, points, self._iod)
         gy, gx = np.mgrid[self.roi[1] : self.roi[3], self.roi[0] : self.roi[2]]
         self._grid = np.stack([gx, gy, np.ones_like(gx)], -1).astype(np.float32)
 
@@ -100,4 +102,5 @@ class MeshWarp:
         if mouth:
             paint_mouth(out, points[INNER_LIPS, :2], self.source[INNER_LIPS], self._iod)
             seal_lips(out, points[INNER_LIPS, :2], self.source[INNER_LIPS], self._iod)
+        seal_eyes(out, points, self.source, self._iod, self._lids)
         return out
