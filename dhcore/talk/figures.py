@@ -2,8 +2,8 @@
 
 Measured on the rendered frames by the face mesh (not on the renderer's own targets):
 - lipsync_peak, lipsync_lag: the peak of the normalised cross-correlation between the mouth opening
-  and the audio envelope over lags of +-MAX_LAG frames, and its lag in frames (positive: the mouth
-  trails the sound); lipsync_lag_abs for the gate.
+  and the audio's RMS amplitude per frame (not the renderer's gated envelope) over lags of +-MAX_LAG
+  frames, and its lag in frames (positive: the mouth trails the sound); lipsync_lag_abs for the gate.
 - silent_closed: the share of silent frames (no voice within COARTICULATION frames) whose mouth is
   closed: inner-lip gap at most REST_MARGIN of the mouth's width (an open-mouthed photo must close).
 - face_distance_max / face_distance_mean: identity (dlib) against the portrait, every STRIDE-th frame.
@@ -23,10 +23,10 @@ from dhcore.facemesh.one_euro import jitter
 from dhcore.media.frames import iter_frames, probe
 from dhcore.pose.extract import read_image
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult, port
-from dhcore.talk.audio import RATE, read_audio, timeline
+from dhcore.talk.audio import RATE, level_db, read_audio, timeline
 
 NAME = "talking_head.figures"
-VERSION = "2"
+VERSION = "3"
 MAX_LAG = 5
 COARTICULATION = 2
 REST_MARGIN = 0.05
@@ -93,8 +93,10 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
                 distances.append(d)
             ctx.progress(i + 1, info.frames)
     mouth = np.nan_to_num(np.array(opening), nan=rest)
-    tl = timeline(read_audio(Path(inputs["audio"])), RATE, fps, len(mouth))
-    peak, lag = lipsync(mouth, tl.envelope)
+    samples = read_audio(Path(inputs["audio"]))
+    tl = timeline(samples, RATE, fps, len(mouth))
+    # the plain RMS amplitude, not the renderer's gated and rescaled envelope: an independent reference
+    peak, lag = lipsync(mouth, 10 ** (level_db(samples, RATE, fps, len(mouth)) / 20))
     silent = silent_frames(tl.voiced)
     metrics = {
         "lipsync_peak": peak,
