@@ -48,7 +48,8 @@ def main() -> None:
             print(
                 f"{name}: {result.frames} frames, render {result.frames / seconds:.1f} frames/s (incl. setup), "
                 f"figures {measure:.1f} s; lipsync_peak {m['lipsync_peak']:.3f} at lag {m['lipsync_lag']:+.0f} "
-                f"frames, silent_closed {m.get('silent_closed', float('nan')):.3f}, face_distance max "
+                f"frames, viseme_agreement {m.get('viseme_agreement', float('nan')):.3f}, silent_closed "
+                f"{m.get('silent_closed', float('nan')):.3f}, face_distance max "
                 f"{m['face_distance_max']:.3f} mean {m['face_distance_mean']:.3f}, jitter "
                 f"{m['landmark_jitter']:.4f}, voiced {result.metrics['voiced_share']:.2f}"
             )

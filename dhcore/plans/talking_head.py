@@ -12,7 +12,7 @@ from dhcore.spec.talking_head import TalkingHeadSpec
 from dhcore.talk import figures, render, tts
 
 PRODUCTION_METRICS = (
-    "lipsync_peak", "lipsync_lag", "lipsync_lag_abs", "silent_closed", "face_distance_max",
+    "lipsync_peak", "lipsync_lag", "lipsync_lag_abs", "viseme_agreement", "silent_closed", "face_distance_max",
     "face_distance_mean", "landmark_jitter", "frames_without_face", "voiced_share",
 )  # fmt: skip
 

@@ -6,6 +6,8 @@ Measured on the rendered frames by the face mesh (not on the renderer's own targ
   frames, and its lag in frames (positive: the mouth trails the sound); lipsync_lag_abs for the gate.
 - silent_closed: the share of silent frames (no voice within COARTICULATION frames) whose mouth is
   closed: inner-lip gap at most REST_MARGIN of the mouth's width (an open-mouthed photo must close).
+- viseme_agreement: over voiced frames, the correlation of the rendered mouth's width with the
+  audio's vowel class (spread widens, rounded narrows; reported, not gated).
 - face_distance_max / face_distance_mean: identity (dlib) against the portrait, every STRIDE-th frame.
 - landmark_jitter: mean acceleration of the face's rigid points (eye corners, nose, face outline),
   in eye distances per frame squared; frames_without_face.
@@ -23,10 +25,10 @@ from dhcore.facemesh.one_euro import jitter
 from dhcore.media.frames import iter_frames, probe
 from dhcore.pose.extract import read_image
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult, port
-from dhcore.talk.audio import RATE, level_db, read_audio, timeline
+from dhcore.talk.audio import RATE, Timeline, level_db, read_audio, timeline
 
 NAME = "talking_head.figures"
-VERSION = "3"
+VERSION = "4"
 MAX_LAG = 5
 COARTICULATION = 2
 REST_MARGIN = 0.05
@@ -64,6 +66,21 @@ def lipsync(mouth: np.ndarray, envelope: np.ndarray, max_lag: int = MAX_LAG) -> 
     return best, best_lag
 
 
+def mouth_width(points: np.ndarray) -> float:
+    """Corner-to-corner mouth width in eye distances."""
+    return float(np.linalg.norm(points[291, :2] - points[61, :2]) / eye_distance(points))
+
+
+def viseme_agreement(width: np.ndarray, tl: Timeline) -> float | None:
+    """Correlation, over voiced frames, of the rendered mouth's width with the audio's vowel class
+    (spread 'i/e' widen, rounded 'o/u' narrow): do the lips take the vowel's shape, not only open."""
+    asked = tl.spread_share - (1 - tl.spread_share) * (1 - tl.open_share)
+    keep = tl.voiced & np.isfinite(width)
+    if keep.sum() < 10 or width[keep].std() == 0 or asked[keep].std() == 0:
+        return None
+    return float(np.corrcoef(width[keep], asked[keep])[0, 1])
+
+
 def silent_frames(voiced: np.ndarray, margin: int = COARTICULATION) -> np.ndarray:
     near = np.convolve(voiced.astype(float), np.ones(2 * margin + 1), mode="same") > 0
     return ~near
@@ -77,7 +94,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     info = probe(frames_path)
     fps = float(info.fps)
     meter = IdentityMeter(photo, str(portrait_path))
-    opening, rigid, distances, missing = [], [], [], 0
+    opening, width, rigid, distances, missing = [], [], [], [], 0
     scale = 1.0
     with FaceMesh(video=True, max_faces=1) as mesh:
         for i, frame in enumerate(f for chunk in iter_frames(frames_path) for f in chunk):
@@ -85,8 +102,10 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
             if not found:
                 missing += 1
                 opening.append(np.nan)
+                width.append(np.nan)
                 continue
             opening.append(mouth_opening(found[0]))
+            width.append(mouth_width(found[0]))
             rigid.append(found[0][RIGID, :2])
             scale = eye_distance(found[0])
             if i % params.stride == 0 and (d := meter.distance(frame)) is not None:
@@ -105,6 +124,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         "landmark_jitter": jitter(np.array(rigid), scale) if rigid else float("nan"),
         "frames_without_face": float(missing),
     }
+    if (agreement := viseme_agreement(np.array(width), tl)) is not None:
+        metrics["viseme_agreement"] = agreement
     if silent.any():
         metrics["silent_closed"] = float((mouth[silent] <= REST_MARGIN).mean())
     if distances:

@@ -6,8 +6,8 @@ import pytest
 
 from dhcore.demo.face_assets import vowel_track
 from dhcore.errors import InputError
-from dhcore.talk.audio import RATE, read_audio, silence_problem, timeline
-from dhcore.talk.figures import lipsync, silent_frames
+from dhcore.talk.audio import RATE, Timeline, read_audio, silence_problem, timeline
+from dhcore.talk.figures import lipsync, silent_frames, viseme_agreement
 from dhcore.talk.motion import blinks, gaussian_smooth, mouth_track
 
 
@@ -55,3 +55,14 @@ def test_mouth_follows_loudness_and_blinks_are_spaced(tmp_path: Path) -> None:
     closed = blinks(25 * 60, 25, 15, np.random.default_rng(0))
     starts = np.flatnonzero((closed[1:] > 0.5) & (closed[:-1] <= 0.5))
     assert 8 <= len(starts) <= 25 and np.diff(starts).min() > 10
+
+
+def test_viseme_agreement_rewards_lips_that_take_the_vowels_shape() -> None:
+    rng = np.random.default_rng(3)
+    n = 60
+    spread, opened = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    tl = Timeline(np.ones(n), np.ones(n, bool), opened, spread)
+    asked = spread - (1 - spread) * (1 - opened)
+    assert viseme_agreement(2.0 + 0.1 * asked, tl) == pytest.approx(1.0)
+    assert abs(viseme_agreement(2.0 + 0.1 * rng.uniform(0, 1, n), tl)) < 0.4
+    assert viseme_agreement(np.full(n, 2.0), tl) is None  # a mouth that never changes width says nothing
