@@ -28,6 +28,7 @@ MODULES = {
     "tryon.warp": "dhcore.tryon.warp",
     "tryon.figures": "dhcore.tryon.figures",
     "face_edit.mesh": "dhcore.faceedit.render",
+    "face_edit.mesh_video": "dhcore.faceedit.video",
     "face_edit.figures": "dhcore.faceedit.figures",
     "speech.espeak": "dhcore.talk.tts",
     "talking_head.mesh": "dhcore.talk.render",

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from dhcore.faceedit import figures, render
+from dhcore.faceedit import figures, render, video
 from dhcore.media import assemble
 from dhcore.plan import Call, Plan, Ref, SpecInput, spec_input
 from dhcore.quality import Verdict, judge
 from dhcore.spec.face_edit import FaceEditSpec
 
-PRODUCTION_METRICS = ("edit_achieved", "edit_error", "face_distance", "lip_colour_shift")
+PRODUCTION_METRICS = (
+    "edit_achieved",
+    "edit_error",
+    "face_distance",
+    "lip_colour_shift",
+    "frames_without_face",
+)
 
 
 def plan_face_edit(loaded: Any) -> Plan:
     spec: FaceEditSpec = loaded.spec
+    if spec.video is not None:
+        return _plan_video(loaded)
     inputs = (SpecInput("photo", loaded.files[("photo",)], "image"),)
     calls = [
         Call(
@@ -38,6 +46,29 @@ def plan_face_edit(loaded: Any) -> Plan:
         )
         outputs["video"] = Ref("assemble", "video")
     return Plan(inputs, tuple(calls), outputs)
+
+
+def _plan_video(loaded: Any) -> Plan:
+    """video -> face_edit.mesh_video -> assemble (the video's own soundtrack) and face_edit.figures
+    (the middle frame before and after)."""
+    spec: FaceEditSpec = loaded.spec
+    calls = (
+        Call("edit", video.NAME, video.Params(edits=spec.edits), {"video": spec_input("video")}),
+        Call(
+            "assemble",
+            assemble.NAME,
+            assemble.Params(audio="auto"),
+            {"frames": Ref("edit", "frames"), "audio": spec_input("video")},
+        ),  # fmt: skip
+        Call(
+            "figures",
+            figures.NAME,
+            figures.Params(edits=spec.edits),
+            {"photo": Ref("edit", "original"), "result": Ref("edit", "image")},
+        ),  # fmt: skip
+    )
+    inputs = (SpecInput("video", loaded.files[("video",)], "video"),)
+    return Plan(inputs, calls, {"video": Ref("assemble", "video"), "image": Ref("edit", "image")})
 
 
 def production_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:

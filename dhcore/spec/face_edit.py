@@ -40,7 +40,10 @@ class FaceEditSpec(SpecModel):
     version: Literal[1]
     kind: Literal["face_edit"]
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-    photo: Path = Field(description="portrait photo of one person (face at least ~50 px between the eyes)")
+    photo: Path | None = Field(
+        None, description="portrait photo of one person (~50 px or more between the eyes)"
+    )
+    video: Path | None = Field(None, description="or a video of one person: every frame gets the `edits`")
     edits: Edits = Field(Edits(), description="the edited still's settings")
     keyframes: list[Keyframe] | None = Field(
         None, min_length=2, description="with two or more: also a video easing from one keyframe to the next"
@@ -53,6 +56,12 @@ class FaceEditSpec(SpecModel):
 
     @model_validator(mode="after")
     def _something_to_do(self) -> FaceEditSpec:
+        if (self.photo is None) == (self.video is None):
+            raise ValueError("give exactly one of photo and video")
+        if self.video is not None and self.keyframes:
+            raise ValueError("keyframes animate a photo; a video takes one `edits` for every frame")
+        if self.video is not None and not self.edits.moves() and not self.edits.lip_colour:
+            raise ValueError("nothing to edit: set at least one of `edits`")
         if self.keyframes:
             times = [k.at for k in self.keyframes]
             if any(b <= a for a, b in zip(times, times[1:], strict=False)):
@@ -63,5 +72,8 @@ class FaceEditSpec(SpecModel):
 
     @staticmethod
     def file_refs(data: dict[str, Any]) -> list[FileRef]:
-        photo = data.get("photo")
-        return [FileRef(loc=("photo",), path=Path(photo), kind="image")] if isinstance(photo, str) else []
+        refs = []
+        for key, kind in (("photo", "image"), ("video", "video")):
+            if isinstance(data.get(key), str):
+                refs.append(FileRef(loc=(key,), path=Path(data[key]), kind=kind))
+        return refs
