@@ -32,6 +32,7 @@ MODULES = {
     "face_edit.figures": "dhcore.faceedit.figures",
     "speech.espeak": "dhcore.talk.tts",
     "talking_head.mesh": "dhcore.talk.render",
+    "talking_head.mesh_video": "dhcore.talk.video",
     "talking_head.figures": "dhcore.talk.figures",
     "face_reenact.mesh": "dhcore.reenact.render",
     "face_reenact.figures": "dhcore.reenact.figures",

@@ -35,7 +35,7 @@ def spec_problems(loaded: Any) -> Problems:
     driver = files.get(("driver",)) if spec.kind == "face_reenact" else None
     if driver is not None and (problem := driver_problem(driver)):
         problems.append((("driver",), problem))
-    video = files.get(("video",)) if spec.kind == "face_edit" else None
+    video = files.get(("video",)) if spec.kind in ("face_edit", "talking_head") else None
     if video is not None and (problem := driver_problem(video)):
         problems.append((("video",), problem.replace("the driving video", "the video")))
     return problems

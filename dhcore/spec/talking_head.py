@@ -57,7 +57,12 @@ class TalkingHeadSpec(SpecModel):
     version: Literal[1]
     kind: Literal["talking_head"]
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-    portrait: Path = Field(description="photo of one person's face (at least ~50 px between the eyes)")
+    portrait: Path | None = Field(
+        None, description="photo of one person's face (~50 px or more between the eyes)"
+    )
+    video: Path | None = Field(
+        None, description="or a short video of the person (every frame showing the face): dubbed, looped"
+    )
     speech: SpeechSpec
     fps: int = Field(25, ge=10, le=60, description="frame rate of the video")
     motion: Motion = Field(Motion(), description="mouth gain, coarticulation, blinks, head motion")
@@ -66,11 +71,18 @@ class TalkingHeadSpec(SpecModel):
         TalkingHeadQualitySpec(), description="figures the video must reach: below them it ends needs_review"
     )
 
+    @model_validator(mode="after")
+    def _one_face_source(self) -> TalkingHeadSpec:
+        if (self.portrait is None) == (self.video is None):
+            raise ValueError("give exactly one of portrait and video")
+        return self
+
     @staticmethod
     def file_refs(data: dict[str, Any]) -> list[FileRef]:
         refs = []
-        if isinstance(data.get("portrait"), str):
-            refs.append(FileRef(loc=("portrait",), path=Path(data["portrait"]), kind="image"))
+        for key, kind in (("portrait", "image"), ("video", "video")):
+            if isinstance(data.get(key), str):
+                refs.append(FileRef(loc=(key,), path=Path(data[key]), kind=kind))
         speech = data.get("speech")
         if isinstance(speech, dict) and isinstance(speech.get("audio"), str):
             refs.append(FileRef(loc=("speech", "audio"), path=Path(speech["audio"]), kind="audio_or_video"))

@@ -4,6 +4,7 @@ both or neither speech source, text without espeak-ng are located errors."""
 from __future__ import annotations
 
 import wave
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from dhcore.demo.assets import png_writer
 from dhcore.demo.face_assets import vowel_track
+from dhcore.media.frames import FrameWriter
 from dhcore.plan import plan
 from dhcore.spec.loader import SpecError, load_spec
 from tests import realdata
@@ -34,6 +36,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
         w.writeframes(np.zeros(16000, np.int16).tobytes())
     (root / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 10)
+    grace = np.ascontiguousarray(realdata.rgb("grace_hopper")[:512])
+    with FrameWriter(root / "face.nut", Fraction(25), 512, 512) as writer:
+        writer.write(np.stack([grace, np.roll(grace, 3, axis=1)]))
     return root
 
 
@@ -48,6 +53,17 @@ def test_audio_spec_loads_and_plans(folder: Path) -> None:
     p = plan(loaded)
     assert [c.stage for c in p.calls] == ["talking_head.mesh", "assemble", "talking_head.figures"]
     assert {i.role for i in p.inputs} == {"portrait", "speech"} and set(p.outputs) == {"video"}
+
+
+def test_a_video_of_the_person_is_dubbed(folder: Path) -> None:
+    path = folder / "video.yaml"
+    path.write_text("version: 1\nkind: talking_head\nvideo: face.nut\nspeech:\n  audio: vowels.wav\n")
+    p = plan(load_spec(path))
+    assert [c.stage for c in p.calls] == ["talking_head.mesh_video", "assemble", "talking_head.figures"]
+    assert p.call("figures").inputs["portrait"].role == "still"
+    path.write_text(path.read_text() + "portrait: grace.png\n")
+    with pytest.raises(SpecError, match="give exactly one of portrait and video"):
+        load_spec(path)
 
 
 def test_text_spec_plans_speech_first(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
