@@ -76,6 +76,18 @@ def plan(loaded: Any) -> Plan:
         from dhcore.plans.face_swap import plan_face_swap
 
         return plan_face_swap(loaded)
+    if loaded.kind == "face_edit":
+        from dhcore.plans.face_edit import plan_face_edit
+
+        return plan_face_edit(loaded)
+    if loaded.kind == "talking_head":
+        from dhcore.plans.talking_head import plan_talking_head
+
+        return plan_talking_head(loaded)
+    if loaded.kind == "face_reenact":
+        from dhcore.plans.face_reenact import plan_face_reenact
+
+        return plan_face_reenact(loaded)
     raise ValueError(f"no single plan for {loaded.kind} (see dhcore.plans)")
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dhcore.spec.face_edit import FaceEditQualitySpec
+from dhcore.spec.face_reenact import FaceReenactQualitySpec
 from dhcore.spec.face_swap import FaceSwapQualitySpec
 from dhcore.spec.quality import QualitySpec
+from dhcore.spec.talking_head import TalkingHeadQualitySpec
 from dhcore.spec.try_on import TryOnQualitySpec
 
 Status = Literal["succeeded", "needs_review", "failed"]
@@ -23,7 +26,13 @@ class Verdict:
 
 
 def judge(
-    metrics: dict[str, float], quality: QualitySpec | TryOnQualitySpec | FaceSwapQualitySpec
+    metrics: dict[str, float],
+    quality: QualitySpec
+    | TryOnQualitySpec
+    | FaceSwapQualitySpec
+    | FaceEditQualitySpec
+    | TalkingHeadQualitySpec
+    | FaceReenactQualitySpec,
 ) -> Verdict:
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
     one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""

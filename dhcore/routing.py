@@ -20,6 +20,9 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("try_on", "cpu"): "try-on/try-on",
     ("try_on", "gpu"): "try-on/try-on-gpu",
     ("face_swap", "cpu"): "face-swap/face-swap",
+    ("face_edit", "cpu"): "face-edit/face-edit",
+    ("talking_head", "cpu"): "talking-head/talking-head",
+    ("face_reenact", "cpu"): "face-reenact/face-reenact",
 }
 
 
@@ -37,7 +40,7 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind == "face_swap":  # the embedded swap engine is its only backend so far
+    if spec.kind in ("face_swap", "face_edit", "talking_head", "face_reenact"):  # embedded CPU engines only
         return "cpu"
     if spec.kind == "try_on":  # the embedded warp backend is its only one so far; a dance may follow
         return "cpu" if spec.then is None else pool_for(spec.then.dance.dance_spec(spec.person.image, None))

@@ -28,6 +28,15 @@ MODULES = {
     "tryon.warp": "dhcore.tryon.warp",
     "tryon.figures": "dhcore.tryon.figures",
     "faceswap.video": "dhcore.faceswap.stage",
+    "face_edit.mesh": "dhcore.faceedit.render",
+    "face_edit.mesh_video": "dhcore.faceedit.video",
+    "face_edit.figures": "dhcore.faceedit.figures",
+    "speech.espeak": "dhcore.talk.tts",
+    "talking_head.mesh": "dhcore.talk.render",
+    "talking_head.mesh_video": "dhcore.talk.video",
+    "talking_head.figures": "dhcore.talk.figures",
+    "face_reenact.mesh": "dhcore.reenact.render",
+    "face_reenact.figures": "dhcore.reenact.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")
 

@@ -22,4 +22,16 @@ def flow_for_kind(kind: str) -> Any:
         from flows.face_swap import face_swap
 
         return face_swap
+    if kind == "face_edit":
+        from flows.face_edit import face_edit
+
+        return face_edit
+    if kind == "talking_head":
+        from flows.talking_head import talking_head
+
+        return talking_head
+    if kind == "face_reenact":
+        from flows.face_reenact import face_reenact
+
+        return face_reenact
     raise KeyError(f"no flow for spec kind {kind!r}")

@@ -8,6 +8,8 @@ Where they come from, and how a developer gets them:
   sports photo), `basketball1.png` (two people, grayscale, indoors: the left one is full-body with
   both arms held in front of the torso) and `vtest.avi` (768x576, 10 fps, pedestrians filmed from a
   window: the real walking motion).
+- Debian's `pocketsphinx-testdata`: `speech`, a LibriVox recording of a person reading aloud (real
+  speech with its pauses, for the talking head's lip sync).
 
 `path(name)` skips the calling test with the install hint when the file is absent; scripts call
 `locate(name)`, which raises `Missing` instead. `pedestrian_clip` turns vtest.avi into a driving
@@ -25,6 +27,8 @@ import numpy as np
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 OPENCV_HINT = "apt-get install opencv-doc (Debian; .ci/run installs it)"
+SPEECH_DATA = Path("/usr/share/pocketsphinx/test/data")
+SPEECH_HINT = "apt-get install pocketsphinx-testdata (Debian; .ci/run installs it)"
 
 
 def _in_package(package: str, *parts: str) -> tuple[Path | None, str]:
@@ -41,6 +45,8 @@ SOURCES: dict[str, tuple[Path | None, str]] = {
     "footballer": (OPENCV_DATA / "messi5.jpg", OPENCV_HINT),
     "basketball": (OPENCV_DATA / "basketball1.png", OPENCV_HINT),
     "pedestrians": (OPENCV_DATA / "vtest.avi", OPENCV_HINT),
+    # a LibriVox reader (public domain) reading Sense and Sensibility, 7.1 s, 16 kHz
+    "speech": (SPEECH_DATA / "librivox" / "sense_and_sensibility_01_austen_64kb-0870.wav", SPEECH_HINT),
 }
 
 #: crops of a source photo that show one person: name -> (source, x0, y0, x1, y1) in source pixels

@@ -27,7 +27,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--status", choices=STATUSES, help="only productions with this status")
     ls.add_argument(
         "--kind",
-        choices=("dance_video", "photo_shoot", "try_on", "face_swap"),
+        choices=(
+            "dance_video",
+            "photo_shoot",
+            "try_on",
+            "face_swap",
+            "face_edit",
+            "talking_head",
+            "face_reenact",
+        ),  # fmt: skip
         help="only productions of this spec kind",
     )
     ls.add_argument("--json", action="store_true", help="print a JSON list instead of a table")

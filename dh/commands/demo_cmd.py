@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from dhcore.demo.assets import write_dance_assets
+from dhcore.demo.face_assets import write_face_assets
 from dhcore.demo.faceswap_assets import write_faceswap_assets
 from dhcore.demo.shoot_assets import write_shoot_assets
 from dhcore.demo.tryon_assets import write_tryon_assets
@@ -32,4 +33,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"try-on {name}: {path}")
     for name, path in write_faceswap_assets(args.out / "faceswap").items():
         print(f"face-swap {name}: {path}")
+    for name, path in write_face_assets(args.out / "face").items():
+        print(f"face {name}: {path}")
     return 0

@@ -167,6 +167,10 @@ def check_file(path: Path, kind: str, warnings: list[str] | None = None) -> str 
         return f"cannot read: {exc}"
 
 
+#: the kinds built on the face mesh (dhcore.facemesh.checks)
+FACE_KINDS = ("face_edit", "talking_head", "face_reenact")
+
+
 def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks that need the whole spec (content of several fields together)."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -203,6 +207,10 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         from dhcore.faceswap.checks import spec_problems as face_swap_problems
 
         return face_swap_problems(loaded)
+    elif spec.kind in FACE_KINDS:
+        from dhcore.facemesh.checks import spec_problems as face_problems
+
+        return face_problems(loaded)
     return problems + _licence_problems(spec)
 
 

@@ -7,11 +7,17 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from dhcore.spec.dance import DanceSpec
+from dhcore.spec.face_edit import FaceEditSpec
+from dhcore.spec.face_reenact import FaceReenactSpec
 from dhcore.spec.face_swap import FaceSwapSpec
 from dhcore.spec.photo_shoot import BACKEND_SPECS, PhotoShoot, PhotoShootSpec
+from dhcore.spec.talking_head import TalkingHeadSpec
 from dhcore.spec.try_on import TryOnSpec
 
-Spec = Annotated[DanceSpec | PhotoShoot | TryOnSpec | FaceSwapSpec, Field(discriminator="kind")]
+Spec = Annotated[
+    DanceSpec | PhotoShoot | TryOnSpec | FaceSwapSpec | FaceEditSpec | TalkingHeadSpec | FaceReenactSpec,
+    Field(discriminator="kind"),
+]
 SPEC_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Spec)
 #: each kind's base model (its file references); TYPES: what a spec of the kind validates as
 KINDS: dict[str, type[BaseModel]] = {
@@ -19,19 +25,17 @@ KINDS: dict[str, type[BaseModel]] = {
     "photo_shoot": PhotoShootSpec,
     "try_on": TryOnSpec,
     "face_swap": FaceSwapSpec,
+    "face_edit": FaceEditSpec,
+    "talking_head": TalkingHeadSpec,
+    "face_reenact": FaceReenactSpec,
 }
-TYPES: dict[str, Any] = {
-    "dance_video": DanceSpec,
-    "photo_shoot": PhotoShoot,
-    "try_on": TryOnSpec,
-    "face_swap": FaceSwapSpec,
-}
+TYPES: dict[str, Any] = {**KINDS, "photo_shoot": PhotoShoot}
 #: kinds whose model is chosen by a second tag, which pydantic puts after the kind in error locations
 VARIANTS: dict[str, dict[str, type[BaseModel]]] = {"photo_shoot": dict(BACKEND_SPECS)}
 
 
 def validate(data: Any) -> Any:
-    """A spec (DanceSpec, a PhotoShootSpec subclass, TryOnSpec or FaceSwapSpec) from its parsed YAML."""
+    """A spec of any kind (a photo shoot as its backend's PhotoShootSpec subclass) from its parsed YAML."""
     return SPEC_ADAPTER.validate_python(data)
 
 

@@ -1,0 +1,19 @@
+"""The face-edit flow: walks the plan of dhcore.plans.face_edit, every step catalogued.
+
+spec -> photo -> face_edit.mesh -> face_edit.figures (-> assemble, keyframed) -> quality gates
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from dhcore.plans.face_edit import plan_face_edit, production_metrics, verdict
+from flows.naming import production_name
+from flows.walk import produce
+
+
+@flow(name="face-edit", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+def face_edit(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+    return produce(spec_path, production_id, plan_face_edit, production_metrics, verdict)

@@ -1,0 +1,19 @@
+"""The reenactment flow: walks the plan of dhcore.plans.face_reenact, every step catalogued.
+
+spec -> source, driver -> face_reenact.mesh -> assemble -> face_reenact.figures -> quality gates
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from dhcore.plans.face_reenact import plan_face_reenact, production_metrics, verdict
+from flows.naming import production_name
+from flows.walk import produce
+
+
+@flow(name="face-reenact", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+def face_reenact(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+    return produce(spec_path, production_id, plan_face_reenact, production_metrics, verdict)

@@ -1,0 +1,19 @@
+"""The talking-head flow: walks the plan of dhcore.plans.talking_head, every step catalogued.
+
+spec -> portrait, speech (or text -> speech.espeak) -> talking_head.mesh -> assemble -> figures -> gates
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from dhcore.plans.talking_head import plan_talking_head, production_metrics, verdict
+from flows.naming import production_name
+from flows.walk import produce
+
+
+@flow(name="talking-head", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+def talking_head(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+    return produce(spec_path, production_id, plan_talking_head, production_metrics, verdict)
