@@ -17,9 +17,9 @@ from dhcore.errors import InputError
 from dhcore.plan import Plan
 from dhcore.plans.photo_shoot import ShootPlan, candidate, shoot_metrics
 from dhcore.shoot.select import shortfall
-from dhcore.spec.loader import load_spec
+from dhcore.spec.loader import LoadedSpec, load_spec
 from flows.naming import production_name
-from flows.walk import register_inputs, walk
+from flows.walk import register_inputs, untagged_tasks, walk
 from tasks.production import close_production, open_production, production_guard
 
 #: candidates generated and scored at once: two CPU cores; diffusion backends serialise on their model
@@ -33,9 +33,14 @@ CONCURRENCY = 2
 )
 def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
     started = time.time()
-    log = get_run_logger()
     loaded = load_spec(spec_path)
     shoot = ShootPlan(loaded)
+    with untagged_tasks():
+        return _shoot(loaded, shoot, production_id, started)
+
+
+def _shoot(loaded: LoadedSpec, shoot: ShootPlan, production_id: str | None, started: float) -> dict[str, Any]:
+    log = get_run_logger()
     ctx = open_production(loaded, production_id)
     with production_guard(ctx):
         refs = register_inputs(ctx, Plan(shoot.inputs(), (), {}))

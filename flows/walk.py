@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from prefect.context import TagsContext
 
 from dhcore.catalog.repo import AssetRef
 from dhcore.plan import Binding, Call, Plan
@@ -33,7 +36,7 @@ def walk(ctx: RunContext, calls: tuple[Call, ...] | list[Call], refs: dict[str, 
     done = dict(done or {})
     for call in calls:
         inputs = {role: _bind(v, refs, done) for role, v in call.inputs.items()}
-        future = stage_task(call.stage, call.params).submit(ctx, call.stage, call.params, inputs)
+        future = stage_task(call.stage).submit(ctx, call.stage, call.params, inputs)
         done[call.id] = future.result() if call.wait else future
     return {k: v if isinstance(v, StepOutcome) else v.result() for k, v in done.items()}
 
@@ -51,6 +54,26 @@ def produce(
     started = time.time()
     loaded = load_spec(spec_path)
     planned = plan(loaded)
+    with untagged_tasks():
+        return _produce(loaded, planned, production_id, metrics, verdict, started)
+
+
+@contextmanager
+def untagged_tasks() -> Iterator[None]:
+    """Task runs without the flow run's tags (kind, backend, batch: the flow run carries them).
+
+    Prefect asks the server for tag concurrency slots before every tagged task run, one round trip per
+    task even when no limit exists: 10-20 per production, all overhead.
+    """
+    with TagsContext(current_tags=set()):
+        yield
+
+
+def _produce(
+    loaded: LoadedSpec, planned: Plan, production_id: str | None,
+    metrics: Callable[[dict[str, dict[str, float]]], dict[str, float]],
+    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], started: float,
+) -> dict[str, Any]:  # fmt: skip
     ctx = open_production(loaded, production_id)
     with production_guard(ctx):
         outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned))

@@ -21,7 +21,7 @@ from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.errors import DhError
 from dhcore.routing import run_tags
-from dhcore.spec.loader import LoadedSpec
+from dhcore.spec.loader import LoadedSpec, remember
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -100,6 +100,8 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     returned = state.result(raise_on_failure=False) if state.is_completed() else None
     flow_started_at = returned.get("flow_started_at") if isinstance(returned, dict) else None
     result["timings"] = {
+        "flow_called_at": called_at,  # epoch seconds: where the process's own start ends
+        "flow_returned_at": called_at + wall,
         "wall_seconds": round(wall, 3),
         "stage_seconds": round(stage_seconds, 3),
         # from the call to the first line of the flow: Prefect's fixed start-up (API, flow run)
@@ -171,6 +173,7 @@ def handle_run(args: argparse.Namespace) -> int:
     catalog.mark_crashed()
     statuses = set()
     for spec in loaded:
+        remember(spec)  # the flow's own loads of the spec reuse this validation
         result = run_one(spec, catalog)
         statuses.add(result["status"])
         if args.json:
