@@ -17,9 +17,10 @@ from dhcore.errors import InputError
 from dhcore.plan import Plan
 from dhcore.plans.photo_shoot import ShootPlan, candidate, shoot_metrics
 from dhcore.shoot.select import shortfall
-from dhcore.spec.loader import LoadedSpec, load_spec
+from dhcore.spec.loader import LoadedSpec
+from dhcore.submission import Submission
 from flows.naming import production_name
-from flows.walk import register_inputs, untagged_tasks, walk
+from flows.walk import load_production_spec, register_inputs, untagged_tasks, walk
 from tasks.production import close_production, open_production, production_guard
 
 #: candidates generated and scored at once: two CPU cores; diffusion backends serialise on their model
@@ -31,9 +32,12 @@ CONCURRENCY = 2
     flow_run_name=production_name,
     task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY),
 )
-def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+def photo_shoot(
+    spec_path: str | None = None, production_id: str | None = None, submitted: Submission | None = None
+) -> dict[str, Any]:
+    """`spec_path` on this host, or a spec `submitted` from another (dh submit)."""
     started = time.time()
-    loaded = load_spec(spec_path)
+    loaded = load_production_spec(spec_path, submitted)
     shoot = ShootPlan(loaded)
     with untagged_tasks():
         return _shoot(loaded, shoot, production_id, started)

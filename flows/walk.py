@@ -10,10 +10,12 @@ from typing import Any
 from prefect.context import TagsContext
 
 from dhcore.catalog.repo import AssetRef
+from dhcore.errors import InputError
 from dhcore.plan import Binding, Call, Plan
 from dhcore.quality import Verdict
 from dhcore.runner import StepOutcome
 from dhcore.spec.loader import LoadedSpec, load_spec
+from dhcore.submission import Submission, load_submitted
 from tasks.production import close_production, open_production, production_guard, register_input
 from tasks.step import RunContext, stage_task
 
@@ -45,14 +47,23 @@ def deliverables(plan: Plan, outcomes: dict[str, StepOutcome]) -> dict[str, Asse
     return {role: outcomes[ref.call].out(ref.role) for role, ref in plan.outputs.items() if ref.call}
 
 
+def load_production_spec(spec_path: str | None, submitted: Submission | None) -> LoadedSpec:
+    """A flow's spec: a file this host can read, or one submitted from elsewhere (dhcore.submission)."""
+    if submitted is not None:
+        return load_submitted(submitted)
+    if not spec_path:
+        raise InputError("a production needs spec_path (a spec file on the worker) or submitted (dh submit)")
+    return load_spec(spec_path)
+
+
 def produce(
-    spec_path: str, production_id: str | None, plan: Callable[[LoadedSpec], Plan],
+    spec_path: str | None, production_id: str | None, plan: Callable[[LoadedSpec], Plan],
     metrics: Callable[[dict[str, dict[str, float]]], dict[str, float]],
-    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict],
+    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], submitted: Submission | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A one-plan production (the body of every such flow): walk the plan, judge its figures, deliver."""
     started = time.time()
-    loaded = load_spec(spec_path)
+    loaded = load_production_spec(spec_path, submitted)
     planned = plan(loaded)
     with untagged_tasks():
         return _produce(loaded, planned, production_id, metrics, verdict, started)

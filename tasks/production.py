@@ -43,7 +43,12 @@ def open_production(loaded: LoadedSpec, production_id: str | None) -> RunContext
     if crashed:
         get_run_logger().warning("marked %d production(s) of dead processes as crashed", crashed)
     spec_id = catalog.record_spec(
-        loaded.sha256, loaded.kind, loaded.name, str(loaded.path), loaded.raw, loaded.normalized()
+        loaded.sha256,
+        loaded.kind,
+        loaded.name,
+        loaded.origin or str(loaded.path),
+        loaded.raw,
+        loaded.normalized(),
     )
     flow_ctx = FlowRunContext.get()
     flow_run_id = str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None

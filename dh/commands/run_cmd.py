@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per spec on stdout")
     p.set_defaults(handler=handle_run)
-    s = sub.add_parser("submit", help="submit specs to the Prefect deployments (needs a server and a worker)")
+    s = sub.add_parser(
+        "submit",
+        help="submit specs to the Prefect deployments (needs a server and a worker)",
+        description="Each spec's inputs are put in the asset store (DH_STORE_URL) the workers share; the "
+        "deployment gets the spec's text and the inputs' store keys, never this host's paths.",
+    )
     s.add_argument(
         "specs", nargs="+", metavar="SPEC", help="spec files (YAML), each sent to its CPU or GPU deployment"
     )
@@ -224,12 +229,15 @@ def handle_submit(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
 
     from dhcore.routing import deployment_for
+    from dhcore.submission import pack
 
     for spec in loaded:
         name = deployment_for(spec.spec)
+        # the spec's text and its inputs' keys in the shared store, never this host's paths
+        submitted = pack(spec).model_dump(mode="json")
         try:
             run = run_deployment(
-                name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,
+                name, parameters={"submitted": submitted}, timeout=0, flow_run_name=spec.name,
                 tags=run_tags(spec.spec),
             )  # fmt: skip
         except ObjectNotFound as exc:

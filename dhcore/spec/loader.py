@@ -60,6 +60,9 @@ class LoadedSpec:
     spec: Any  # DanceSpec | PhotoShootSpec
     files: dict[tuple[str | int, ...], Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # usable, but a person should know (partial media)
+    #: a spec submitted from another host (dhcore.submission): host:path there, and its identity there
+    origin: str | None = None
+    origin_sha256: str | None = None
 
     @property
     def kind(self) -> str:
@@ -81,6 +84,8 @@ class LoadedSpec:
 
     @property
     def sha256(self) -> str:
+        if self.origin_sha256:  # the same spec whichever worker unpacked it (batch dedupe)
+            return self.origin_sha256
         canonical = json.dumps(self.normalized(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
