@@ -9,7 +9,7 @@ Prints, on this machine:
      The `dh run` process's own start (imports, validation) and exit are shown apart.
   2. the asset store of that production before and after `dh gc` (intermediates pruned);
   3. (unless --skip-workers) six small demo productions submitted at once to one process worker,
-     then to two: wall times and their ratio.
+     then to two (each running one production at a time): wall times, their ratio, and the CPU used.
 
 Each part uses its own DH_HOME and PREFECT_HOME under a temporary folder.
 Usage: .venv/bin/python benchmarks/operations.py [--skip-workers] [--seconds 8]
@@ -57,7 +57,7 @@ def _du(folder: Path) -> int:
 
 @contextmanager
 def prefect_server(home: Path):
-    """A `prefect server` on a free port; yields the environment that points at it."""
+    """A `prefect server` on a free port; yields the environment that points at it, and its process."""
     port = _free_port()
     env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "HF_HUB_OFFLINE": "1",
@@ -72,7 +72,7 @@ def prefect_server(home: Path):
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        yield env
+        yield env, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -139,7 +139,7 @@ def overhead_and_gc(work: Path, seconds: float) -> None:
     write_dance_assets(work / "assets", seconds=seconds, video=False)
     spec = work / "dance.yaml"
     shutil.copyfile(REPO / "specs" / "examples" / "dance.yaml", spec)
-    with prefect_server(work) as env:
+    with prefect_server(work) as (env, _):
         env = {**env, "DH_HOME": str(work / "home")}
         database_url = f"sqlite:///{work / 'home' / 'catalog.db'}"
         first = overhead(_dh_run(spec, env), database_url)
@@ -165,8 +165,17 @@ def overhead_and_gc(work: Path, seconds: float) -> None:
               f"{after / 2**20:.1f} MiB after ({gc['pruned_assets']} intermediates pruned)")  # fmt: skip
 
 
+def _cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU time of a process and of its children it has reaped (a worker's flow-run processes)."""
+    import psutil
+
+    t = psutil.Process(proc.pid).cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def workers(work: Path, count: int) -> float:
-    """Wall seconds for six small productions submitted at once to `count` process workers."""
+    """Wall seconds for six small productions submitted at once to `count` process workers that run one
+    production at a time each (`--limit 1`: a worker per host or GPU); prints the CPU they used."""
     from dhcore.demo.assets import write_dance_assets
 
     write_dance_assets(work / "assets", seconds=2.0, video=False)
@@ -174,17 +183,19 @@ def workers(work: Path, count: int) -> float:
     for n in range(6):
         specs.append(work / f"bench_{n}.yaml")
         specs[-1].write_text(SMALL.format(n=n))
-    with prefect_server(work) as env:
+    with prefect_server(work) as (env, server):
         env = {**env, "DH_HOME": str(work / "home"), "DH_ALLOWED_ROOTS": str(work)}
         subprocess.run([PY, "-m", "dh.cli", "pools", "create", "--pool", "dh-cpu", "--pool", "dh-gpu"], env=env,
                        cwd=REPO, check=True, capture_output=True)  # fmt: skip
         subprocess.run([PY, "-m", "prefect", "--no-prompt", "deploy", "--all"], env=env, cwd=REPO, check=True,
                        capture_output=True)  # fmt: skip
-        procs = [subprocess.Popen([PY, "-m", "prefect", "worker", "start", "--pool", "dh-cpu", "--name", f"w{i}"],
-                                  env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs = [subprocess.Popen([PY, "-m", "prefect", "worker", "start", "--pool", "dh-cpu", "--name", f"w{i}",
+                                   "--limit", "1"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
                  for i in range(count)]  # fmt: skip
         try:
             time.sleep(10)  # workers polling
+            cpu_before = sum(map(_cpu_seconds, [server, *procs]))
             started = time.monotonic()
             subprocess.run(
                 [PY, "-m", "dh.cli", "submit", *map(str, specs)], env=env, check=True, capture_output=True
@@ -198,7 +209,11 @@ def workers(work: Path, count: int) -> float:
                     break
                 time.sleep(2)
             wall = time.monotonic() - started
-            print(f"   {count} worker(s): {wall:.0f} s, statuses {sorted(r['status'] for r in rows)}")
+            time.sleep(3)  # the last flow-run process exits and is reaped
+            cpu = sum(map(_cpu_seconds, [server, *procs])) - cpu_before
+            print(f"   {count} worker(s): {wall:.0f} s, statuses {sorted(r['status'] for r in rows)}; server, "
+                  f"workers and their flow runs used {cpu:.0f} CPU s = {cpu / wall:.2f} of {os.cpu_count()} cores "
+                  f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
             return wall
         finally:
             for p in procs:

@@ -85,8 +85,12 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     called_at, started = time.time(), time.perf_counter()
     try:
         from prefect import tags
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-        with tags(*run_tags(loaded.spec)), RunProgress(production_id, catalog):
+        # no flow-run heartbeats: this process watches its own flow (a crash is its exit, which the catalog
+        # marks by host and pid), and the heartbeat thread holds up every flow's end by up to a second
+        no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+        with tags(*run_tags(loaded.spec)), no_heartbeats, RunProgress(production_id, catalog):
             state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
         return _not_started(loaded, catalog, production_id, exc)
