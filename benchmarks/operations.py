@@ -12,7 +12,7 @@ Prints, on this machine:
      then to two (each running one production at a time): wall times, their ratio, and the CPU used.
 
 Each part uses its own DH_HOME and PREFECT_HOME under a temporary folder.
-Usage: .venv/bin/python benchmarks/operations.py [--skip-workers] [--seconds 8]
+Usage: .venv/bin/python benchmarks/operations.py [--skip-workers | --only-workers] [--seconds 8]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ kind: dance_video
 name: bench-{n}
 subject: {{image: assets/astronaut.png}}
 motion: {{type: keypoints, path: assets/dance.pose.npz}}
-animate: {{backend: warp, width: 256, height: 256}}
+animate: {{backend: warp, width: {size}, height: {size}}}
 face: {{identity: {{enabled: false}}, restore: {{backend: none}}, refine: {{backend: none}}}}
 """
 
@@ -182,7 +182,7 @@ def workers(work: Path, count: int) -> float:
     specs = []
     for n in range(6):
         specs.append(work / f"bench_{n}.yaml")
-        specs[-1].write_text(SMALL.format(n=n))
+        specs[-1].write_text(SMALL.format(n=n, size=192 + 16 * n))  # no two share a stage's cache key
     with prefect_server(work) as (env, server):
         env = {**env, "DH_HOME": str(work / "home"), "DH_ALLOWED_ROOTS": str(work)}
         subprocess.run([PY, "-m", "dh.cli", "pools", "create", "--pool", "dh-cpu", "--pool", "dh-gpu"], env=env,
@@ -224,13 +224,15 @@ def workers(work: Path, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-workers", action="store_true", help="skip part 3 (the slowest)")
+    parser.add_argument("--only-workers", action="store_true", help="run part 3 alone")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of the demo in part 1 (default 8)")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} (1-min average, {os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="dh-bench-ops-") as tmp:
-        overhead_and_gc(Path(tmp) / "demo", args.seconds)
+        if not args.only_workers:
+            overhead_and_gc(Path(tmp) / "demo", args.seconds)
         if not args.skip_workers:
-            print("3. six small productions (2 s, 256x256) submitted at once:")
+            print("3. six small productions (2 s, 192x192 to 272x272: no shared stage) submitted at once:")
             one = workers(Path(tmp) / "one", 1)
             two = workers(Path(tmp) / "two", 2)
             print(f"   wall time ratio two workers / one: {two / one:.2f}")
