@@ -102,8 +102,20 @@ def busy_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def compute_intervals(database_url: str, production_id: str) -> list[tuple[float, float]]:
-    """(start, end) epoch seconds of each step run that computed (cache hits compute nothing)."""
+def gaps(intervals: list[tuple[float, float, str]], start: float, end: float) -> list[tuple[float, str]]:
+    """(seconds, what came next) of each span in [start, end] during which no stage computed, longest first."""
+    found, reach = [], start
+    for a, b, stage in sorted(intervals):
+        if a > reach:
+            found.append((a - reach, f"before {stage}"))
+        reach = max(reach, b)
+    if end > reach:
+        found.append((end - reach, "after the last stage (report, flow end)"))
+    return sorted(found, reverse=True)
+
+
+def compute_intervals(database_url: str, production_id: str) -> list[tuple[float, float, str]]:
+    """(start, end) epoch seconds and stage of each step run that computed (cache hits compute nothing)."""
     from sqlalchemy import select
 
     from dhcore.catalog.db import session_scope
@@ -111,14 +123,16 @@ def compute_intervals(database_url: str, production_id: str) -> list[tuple[float
 
     with session_scope(database_url) as s:
         rows = s.execute(
-            select(StepRun.finished_at, StepRun.seconds).where(
+            select(StepRun.finished_at, StepRun.seconds, StepRun.stage).where(
                 StepRun.production_id == production_id,
                 StepRun.cache_hit.is_(False),
                 StepRun.seconds.is_not(None),
             )
         ).all()
-    ends = [(f.replace(tzinfo=f.tzinfo or UTC).timestamp(), sec) for f, sec in rows]  # SQLite keeps no zone
-    return [(end - sec, end) for end, sec in ends]
+    ends = [
+        (f.replace(tzinfo=f.tzinfo or UTC).timestamp(), sec, stage) for f, sec, stage in rows
+    ]  # SQLite: no zone
+    return [(end - sec, end, stage) for end, sec, stage in ends]
 
 
 def overhead(result: dict, database_url: str) -> dict[str, float]:
@@ -126,10 +140,11 @@ def overhead(result: dict, database_url: str) -> dict[str, float]:
     t, p = result["timings"], result["process"]
     intervals = compute_intervals(database_url, result["production_id"])
     flow = t["flow_returned_at"] - t["flow_called_at"]
-    busy = busy_seconds(intervals)
+    busy = busy_seconds([(a, b) for a, b, _ in intervals])
     return {
         "start": t["flow_called_at"] - p["started_at"], "flow": flow, "exit": p["ended_at"] - t["flow_returned_at"],
-        "busy": busy, "sum": sum(end - start for start, end in intervals), "overhead": flow - busy,
+        "busy": busy, "sum": sum(b - a for a, b, _ in intervals), "overhead": flow - busy,
+        "gaps": gaps(intervals, t["flow_called_at"], t["flow_returned_at"]),
     }  # fmt: skip
 
 
@@ -150,6 +165,7 @@ def overhead_and_gc(work: Path, seconds: float) -> None:
         print(f"   flow run {first['flow']:.2f} s = stage compute {first['busy']:.2f} s (union of the stages' "
               f"compute; their sum {first['sum']:.2f} s) + overhead {first['overhead']:.2f} s "
               f"= {100 * first['overhead'] / first['busy']:.1f} % of stage compute")  # fmt: skip
+        print("   where it went: " + ", ".join(f"{sec:.2f} s {what}" for sec, what in first["gaps"][:5]))
         print(f"   all-cache-hit re-run: flow run {again['flow']:.2f} s, stage compute {again['busy']:.2f} s: "
               f"overhead {again['overhead']:.2f} s = {100 * again['overhead'] / first['busy']:.1f} % of the "
               "first run's stage compute")  # fmt: skip
