@@ -202,16 +202,22 @@ def contact_sheet_jpeg(info: dict[str, Any], tiles: int = 4, width: int = 640) -
 
 
 def _video_frames(path: Path, count: int) -> list[np.ndarray]:
-    """`count` BGR frames spread evenly over a video (middle of each segment)."""
+    """`count` BGR frames spread evenly over a video (middle of each segment), in one decoding pass.
+
+    (Seeking to each would decode from the keyframe every time: most of a short video, `count` times.)
+    """
     cap = cv2.VideoCapture(str(path))
     try:
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        frames = []
-        for i in range(count if total > 0 else 0):
-            cap.set(cv2.CAP_PROP_POS_FRAMES, int((i + 0.5) * total / count))
-            ok, frame = cap.read()
-            if ok:
-                frames.append(frame)
+        wanted = {int((i + 0.5) * total / count) for i in range(count)} if total > 0 else set()
+        frames: list[np.ndarray] = []
+        index = 0
+        while wanted and index <= max(wanted) and cap.grab():
+            if index in wanted:
+                ok, frame = cap.retrieve()
+                if ok:
+                    frames.append(frame)
+            index += 1
         return frames
     finally:
         cap.release()

@@ -28,6 +28,7 @@ from dhcore.catalog import ops
 from dhcore.catalog.repo import Catalog
 from dhcore.routing import deployment_for, run_tags
 from dhcore.spec.loader import LoadedSpec, SpecError, load_spec
+from dhcore.submission import pack
 from flows.kinds import flow_for_kind
 from tasks.production import publish_batch_summary, reconcile_lost
 
@@ -70,17 +71,21 @@ def _run_here(loaded: LoadedSpec, production_id: str) -> dict[str, Any]:
 
 
 def _run_on_workers(specs: list[tuple[LoadedSpec, str]], batch: str) -> list[dict[str, Any]]:
-    """Submit each spec to its deployment (CPU or GPU pool) and wait for all of them."""
+    """Submit each spec to its deployment (CPU or GPU pool) and wait for all of them.
+
+    Each goes as its text and its inputs' keys in the shared store (dhcore.submission), so a worker
+    that mounts the inbox elsewhere, or not at all, runs it."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
-    runs = [
-        (loaded, pid, run_deployment(
-            deployment_for(loaded.spec), parameters={"spec_path": str(loaded.path), "production_id": pid},
-            timeout=0, flow_run_name=loaded.name, tags=run_tags(loaded.spec, batch),
-        ))
-        for loaded, pid in specs
-    ]  # fmt: skip
+    runs = []
+    for loaded, pid in specs:
+        parameters = {"submitted": pack(loaded).model_dump(mode="json"), "production_id": pid}
+        run = run_deployment(
+            deployment_for(loaded.spec), parameters=parameters, timeout=0, flow_run_name=loaded.name,
+            tags=run_tags(loaded.spec, batch),
+        )  # fmt: skip
+        runs.append((loaded, pid, run))
     pending = {run.id for _, _, run in runs}
     states: dict[Any, Any] = {}
     with get_client(sync_client=True) as client:

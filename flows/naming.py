@@ -7,10 +7,14 @@ from pathlib import Path
 from prefect.runtime import flow_run
 
 from dhcore.spec.loader import SpecError, load_spec
+from dhcore.submission import Submission
 
 
 def production_name() -> str:
-    path = str(flow_run.parameters.get("spec_path", "production"))
+    submitted = flow_run.parameters.get("submitted")
+    if submitted:  # a Submission, or its JSON form
+        return Submission.model_validate(submitted).production_name()
+    path = str(flow_run.parameters.get("spec_path") or "production")
     try:
         return load_spec(path, check_content=False).name
     except SpecError:

@@ -17,9 +17,10 @@ from dhcore.errors import InputError
 from dhcore.plan import Plan
 from dhcore.plans.photo_shoot import ShootPlan, candidate, shoot_metrics
 from dhcore.shoot.select import shortfall
-from dhcore.spec.loader import load_spec
+from dhcore.spec.loader import LoadedSpec
+from dhcore.submission import Submission
 from flows.naming import production_name
-from flows.walk import register_inputs, walk
+from flows.walk import load_production_spec, register_inputs, untagged_tasks, walk
 from tasks.production import close_production, open_production, production_guard
 
 #: candidates generated and scored at once: two CPU cores; diffusion backends serialise on their model
@@ -31,11 +32,19 @@ CONCURRENCY = 2
     flow_run_name=production_name,
     task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY),
 )
-def photo_shoot(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
+def photo_shoot(
+    spec_path: str | None = None, production_id: str | None = None, submitted: Submission | None = None
+) -> dict[str, Any]:
+    """`spec_path` on this host, or a spec `submitted` from another (dh submit)."""
     started = time.time()
-    log = get_run_logger()
-    loaded = load_spec(spec_path)
+    loaded = load_production_spec(spec_path, submitted)
     shoot = ShootPlan(loaded)
+    with untagged_tasks():
+        return _shoot(loaded, shoot, production_id, started)
+
+
+def _shoot(loaded: LoadedSpec, shoot: ShootPlan, production_id: str | None, started: float) -> dict[str, Any]:
+    log = get_run_logger()
     ctx = open_production(loaded, production_id)
     with production_guard(ctx):
         refs = register_inputs(ctx, Plan(shoot.inputs(), (), {}))

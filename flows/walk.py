@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from prefect.context import TagsContext
+
 from dhcore.catalog.repo import AssetRef
+from dhcore.errors import InputError
 from dhcore.plan import Binding, Call, Plan
 from dhcore.quality import Verdict
 from dhcore.runner import StepOutcome
 from dhcore.spec.loader import LoadedSpec, load_spec
+from dhcore.submission import Submission, load_submitted
 from tasks.production import close_production, open_production, production_guard, register_input
 from tasks.step import RunContext, stage_task
 
@@ -33,7 +38,7 @@ def walk(ctx: RunContext, calls: tuple[Call, ...] | list[Call], refs: dict[str, 
     done = dict(done or {})
     for call in calls:
         inputs = {role: _bind(v, refs, done) for role, v in call.inputs.items()}
-        future = stage_task(call.stage, call.params).submit(ctx, call.stage, call.params, inputs)
+        future = stage_task(call.stage).submit(ctx, call.stage, call.params, inputs)
         done[call.id] = future.result() if call.wait else future
     return {k: v if isinstance(v, StepOutcome) else v.result() for k, v in done.items()}
 
@@ -42,15 +47,44 @@ def deliverables(plan: Plan, outcomes: dict[str, StepOutcome]) -> dict[str, Asse
     return {role: outcomes[ref.call].out(ref.role) for role, ref in plan.outputs.items() if ref.call}
 
 
+def load_production_spec(spec_path: str | None, submitted: Submission | None) -> LoadedSpec:
+    """A flow's spec: a file this host can read, or one submitted from elsewhere (dhcore.submission)."""
+    if submitted is not None:
+        return load_submitted(submitted)
+    if not spec_path:
+        raise InputError("a production needs spec_path (a spec file on the worker) or submitted (dh submit)")
+    return load_spec(spec_path)
+
+
 def produce(
-    spec_path: str, production_id: str | None, plan: Callable[[LoadedSpec], Plan],
+    spec_path: str | None, production_id: str | None, plan: Callable[[LoadedSpec], Plan],
     metrics: Callable[[dict[str, dict[str, float]]], dict[str, float]],
-    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict],
+    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], submitted: Submission | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A one-plan production (the body of every such flow): walk the plan, judge its figures, deliver."""
     started = time.time()
-    loaded = load_spec(spec_path)
+    loaded = load_production_spec(spec_path, submitted)
     planned = plan(loaded)
+    with untagged_tasks():
+        return _produce(loaded, planned, production_id, metrics, verdict, started)
+
+
+@contextmanager
+def untagged_tasks() -> Iterator[None]:
+    """Task runs without the flow run's tags (kind, backend, batch: the flow run carries them).
+
+    Prefect asks the server for tag concurrency slots before every tagged task run, one round trip per
+    task even when no limit exists: 10-20 per production, all overhead.
+    """
+    with TagsContext(current_tags=set()):
+        yield
+
+
+def _produce(
+    loaded: LoadedSpec, planned: Plan, production_id: str | None,
+    metrics: Callable[[dict[str, dict[str, float]]], dict[str, float]],
+    verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], started: float,
+) -> dict[str, Any]:  # fmt: skip
     ctx = open_production(loaded, production_id)
     with production_guard(ctx):
         outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned))

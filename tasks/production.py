@@ -43,7 +43,12 @@ def open_production(loaded: LoadedSpec, production_id: str | None) -> RunContext
     if crashed:
         get_run_logger().warning("marked %d production(s) of dead processes as crashed", crashed)
     spec_id = catalog.record_spec(
-        loaded.sha256, loaded.kind, loaded.name, str(loaded.path), loaded.raw, loaded.normalized()
+        loaded.sha256,
+        loaded.kind,
+        loaded.name,
+        loaded.origin or str(loaded.path),
+        loaded.raw,
+        loaded.normalized(),
     )
     flow_ctx = FlowRunContext.get()
     flow_run_id = str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None
@@ -76,6 +81,7 @@ def close_production(
     """Deliver the outputs, store production metrics and warnings, publish the report artifacts.
 
     `status` is the quality gates' verdict (dhcore.quality); its `reasons` become the production's error."""
+    flush_progress()  # the last progress update before the report
     catalog = ctx.catalog()
     catalog.set_outputs(ctx.production_id, {role: ref.id for role, ref in outputs.items()})
     catalog.add_metrics(ctx.production_id, metrics)
@@ -192,14 +198,66 @@ class _ProductionProgress:
 
 _progress: dict[str, _ProductionProgress] = {}
 _progress_lock = threading.Lock()
+#: seconds between two updates of a production's progress artifact (the UI refreshes every few seconds)
+PROGRESS_EVERY = 2.0
+
+
+class _ProgressSender:
+    """Sends progress updates from one background thread, latest value per artifact wins.
+
+    A stage's frame loop calls the progress callback; it must not wait on an API round trip
+    (tens of ms each on a busy host, counted as the stage's compute).
+    """
+
+    def __init__(self) -> None:
+        self._latest: dict[Any, tuple[float, str]] = {}
+        self._busy = False
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def send(self, artifact_id: Any, pct: float, text: str) -> None:
+        with self._cv:
+            self._latest[artifact_id] = (pct, text)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dh-progress", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+
+    def flush(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) until the updates handed over so far have been sent."""
+        with self._cv:
+            self._cv.wait_for(lambda: not self._latest and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: bool(self._latest))
+                batch, self._latest, self._busy = self._latest, {}, True
+            for artifact_id, (pct, text) in batch.items():
+                try:
+                    update_progress_artifact(artifact_id, pct, description=text)
+                except Exception:  # noqa: BLE001 - progress is best effort
+                    pass
+            with self._cv:
+                self._busy = False
+                self._cv.notify_all()
+
+
+_sender = _ProgressSender()
+
+
+def flush_progress(timeout: float = 5.0) -> None:
+    """Wait until the progress updates handed over so far are on the server (at most `timeout` s)."""
+    _sender.flush(timeout)
 
 
 def progress_for(production_id: str, stage: str, name: str | None = None) -> Progress:
     """The frame-progress callback of one stage, feeding ONE progress artifact per production.
 
     The artifact shows the current stage, frames done/total and an ETA for the stage; it is
-    updated at most twice a second. Stages call it from their worker threads; progress is best
-    effort and never fails a stage. (Wiring: the step runner passes this to each stage's work.)
+    updated every PROGRESS_EVERY seconds from a background thread. Stages call it from their
+    worker threads; progress is best effort and never fails a stage. (Wiring: the step runner
+    passes this to each stage's work.)
     """
 
     def report(done: int, total: int | None) -> None:
@@ -210,19 +268,21 @@ def progress_for(production_id: str, stage: str, name: str | None = None) -> Pro
             state = _progress.setdefault(production_id, _ProductionProgress())
             if state.stage != stage:
                 state.stage, state.stage_started, state.last_update = stage, now, 0.0
-            if done < total and now - state.last_update < 0.5:
-                return
-            state.last_update = now
             elapsed = now - state.stage_started
             eta = f", ETA {elapsed / done * (total - done):.0f} s" if 0 < done < total else ""
-            text = state.text = f"{stage}: {done}/{total} frames{eta}"
+            text = state.text = f"{stage}: {done}/{total} frames{eta}"  # `dh run`'s display: always fresh
+            if done < total and now - state.last_update < PROGRESS_EVERY:
+                return
+            state.last_update = now
             pct = round(100.0 * done / total, 1)
             try:
-                if state.artifact_id is None:
+                if (
+                    state.artifact_id is None
+                ):  # created here, in the task run's context, to link it to the run
                     key = f"dh-progress-{_slug(name or production_id)}"
                     state.artifact_id = create_progress_artifact(pct, key=key, description=text)
                 elif state.artifact_id != "disabled":
-                    update_progress_artifact(state.artifact_id, pct, description=text)
+                    _sender.send(state.artifact_id, pct, text)
             except Exception:  # noqa: BLE001 - progress is best effort; the stage must not fail on it
                 state.artifact_id = state.artifact_id or "disabled"
 

@@ -49,10 +49,13 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def stage_task(stage: str, params: StageParams) -> Any:
-    """The one task, named after the stage and tagged with the device it runs on."""
-    device = stages.get(stage).device_for(params)
-    return run_stage.with_options(name=stage, tags={f"device:{device}"})
+def stage_task(stage: str) -> Any:
+    """The one task, named after the stage.
+
+    Untagged on purpose: Prefect asks the server for tag concurrency slots before every tagged task run
+    (one round trip per task, even with no limit defined); GPU stages hold their own slot (tasks.gpu).
+    """
+    return run_stage.with_options(name=stage)
 
 
 def _resolve(value: Any) -> Any:

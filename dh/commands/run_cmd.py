@@ -21,7 +21,7 @@ from dh.prefect_setup import configure
 from dhcore.catalog.repo import Catalog
 from dhcore.errors import DhError
 from dhcore.routing import run_tags
-from dhcore.spec.loader import LoadedSpec
+from dhcore.spec.loader import LoadedSpec, remember
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per spec on stdout")
     p.set_defaults(handler=handle_run)
-    s = sub.add_parser("submit", help="submit specs to the Prefect deployments (needs a server and a worker)")
+    s = sub.add_parser(
+        "submit",
+        help="submit specs to the Prefect deployments (needs a server and a worker)",
+        description="Each spec's inputs are put in the asset store (DH_STORE_URL) the workers share; the "
+        "deployment gets the spec's text and the inputs' store keys, never this host's paths.",
+    )
     s.add_argument(
         "specs", nargs="+", metavar="SPEC", help="spec files (YAML), each sent to its CPU or GPU deployment"
     )
@@ -80,8 +85,12 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     called_at, started = time.time(), time.perf_counter()
     try:
         from prefect import tags
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-        with tags(*run_tags(loaded.spec)), RunProgress(production_id, catalog):
+        # no flow-run heartbeats: this process watches its own flow (a crash is its exit, which the catalog
+        # marks by host and pid), and the heartbeat thread holds up every flow's end by up to a second
+        no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+        with tags(*run_tags(loaded.spec)), no_heartbeats, RunProgress(production_id, catalog):
             state = flow(spec_path=str(loaded.path), production_id=production_id, return_state=True)
     except Exception as exc:  # noqa: BLE001 - Prefect could not start the flow run at all
         return _not_started(loaded, catalog, production_id, exc)
@@ -100,6 +109,8 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
     returned = state.result(raise_on_failure=False) if state.is_completed() else None
     flow_started_at = returned.get("flow_started_at") if isinstance(returned, dict) else None
     result["timings"] = {
+        "flow_called_at": called_at,  # epoch seconds: where the process's own start ends
+        "flow_returned_at": called_at + wall,
         "wall_seconds": round(wall, 3),
         "stage_seconds": round(stage_seconds, 3),
         # from the call to the first line of the flow: Prefect's fixed start-up (API, flow run)
@@ -171,6 +182,7 @@ def handle_run(args: argparse.Namespace) -> int:
     catalog.mark_crashed()
     statuses = set()
     for spec in loaded:
+        remember(spec)  # the flow's own loads of the spec reuse this validation
         result = run_one(spec, catalog)
         statuses.add(result["status"])
         if args.json:
@@ -221,12 +233,15 @@ def handle_submit(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
 
     from dhcore.routing import deployment_for
+    from dhcore.submission import pack
 
     for spec in loaded:
         name = deployment_for(spec.spec)
+        # the spec's text and its inputs' keys in the shared store, never this host's paths
+        submitted = pack(spec).model_dump(mode="json")
         try:
             run = run_deployment(
-                name, parameters={"spec_path": str(spec.path)}, timeout=0, flow_run_name=spec.name,
+                name, parameters={"submitted": submitted}, timeout=0, flow_run_name=spec.name,
                 tags=run_tags(spec.spec),
             )  # fmt: skip
         except ObjectNotFound as exc:

@@ -162,3 +162,19 @@ class RejectedSpec(Base):
     path: Mapped[str] = mapped_column(Text)
     error: Mapped[str] = mapped_column(Text)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FileDigest(Base):
+    """The sha256 of a file on one host, valid while its size, mtime and ctime are unchanged.
+
+    Cache keys need the content hash of every input and of the weights; re-reading an unchanged
+    multi-GB motion video or the dlib models on every production is overhead, not work.
+    """
+
+    __tablename__ = "file_digest"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    ctime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))

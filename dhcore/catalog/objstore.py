@@ -91,10 +91,10 @@ class ObjectStore:
                 return None
             raise
 
-    def ingest(self, path: Path, move: bool = True) -> StoredFile:
+    def ingest(self, path: Path, move: bool = True, sha256: str | None = None) -> StoredFile:
         """Upload a finished file under its content hash (once), keep it in the local cache."""
         path = Path(path)
-        digest = sha256_path(path)
+        digest = sha256 or sha256_path(path)
         suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".pose.npz") else path.suffix
         key, size = self._key(digest, suffix), path.stat().st_size
         if self._size(key) != size:

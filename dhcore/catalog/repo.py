@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dhcore.catalog import lease
 from dhcore.catalog.db import session_scope
+from dhcore.catalog.digests import file_sha256
 from dhcore.catalog.models import (
     Asset,
     AssetInput,
@@ -215,8 +216,14 @@ class Catalog:
 
     # -- step runs ---------------------------------------------------------------------------
     def register_input(self, path: Path, kind: str, role: str, media: dict | None = None) -> AssetRef:
-        """Copy a user's input file into the store and catalogue it (no producer)."""
-        stored = self.store.ingest_folder(path) if path.is_dir() else self.store.ingest(path, move=False)
+        """Copy a user's input file into the store and catalogue it (no producer).
+
+        An unchanged file is not hashed again (its digest is remembered: dhcore.catalog.digests)."""
+        if path.is_dir():
+            stored = self.store.ingest_folder(path)
+        else:
+            known = file_sha256(path, self.url) if path.is_file() else None  # never read a FIFO here
+            stored = self.store.ingest(path, move=False, sha256=known)
         with session_scope(self.url) as s:
             row = s.scalar(
                 select(Asset).where(

@@ -127,12 +127,13 @@ class AssetStore:
     def path_for(self, sha256: str, suffix: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}{suffix}"
 
-    def ingest(self, path: Path, move: bool = True) -> StoredFile:
-        """Put a finished file in the store (moved, or copied when `move` is False)."""
+    def ingest(self, path: Path, move: bool = True, sha256: str | None = None) -> StoredFile:
+        """Put a finished file in the store (moved, or copied when `move` is False); `sha256`: its
+        digest when already known (dhcore.catalog.digests)."""
         path = Path(path)
         if problem := limits.special_file_problem(path):  # a FIFO would block the copy forever
             raise InputError(f"{path}: {problem}")
-        digest = sha256_path(path)
+        digest = sha256 or sha256_path(path)
         suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".pose.npz") else path.suffix
         final = self.path_for(digest, suffix)
         size = path.stat().st_size

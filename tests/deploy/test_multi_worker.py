@@ -37,8 +37,9 @@ def test_six_productions_on_two_workers_share_one_catalog_and_store(
         "DH_HOME": str(tmp_path / "home"), "DH_DATABASE_URL": postgres_database, "DH_STORE_URL": s3_store_url,
         "DH_ALLOWED_ROOTS": str(demo_assets),
     }  # fmt: skip
-    aws = [f"--env={k}={os.environ[k]}" for k in
-           ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")]  # fmt: skip
+    aws_env = {k: os.environ[k] for k in
+               ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}  # fmt: skip
+    aws = [f"--env={k}={v}" for k, v in aws_env.items()]
     prefect_server.run([sys.executable, "-m", "dh.cli", "pools", "create", *aws], settings)
     prefect_server.run([sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"])
     for name in ("w1", "w2"):
@@ -48,7 +49,9 @@ def test_six_productions_on_two_workers_share_one_catalog_and_store(
         specs.append(demo_assets / f"multi_{n}.yaml")
         specs[-1].write_text(SPEC.format(n=n, size=128 + 32 * (n % 3), up=""))
     started = time.monotonic()
-    out = prefect_server.run([sys.executable, "-m", "dh.cli", "submit", *map(str, specs)])
+    # the submitter shares the workers' store: `dh submit` puts the inputs there and sends their keys
+    shared = {"DH_STORE_URL": s3_store_url, **aws_env}
+    out = prefect_server.run([sys.executable, "-m", "dh.cli", "submit", *map(str, specs)], shared)
     assert out.count("submitted flow run") == 6 and "dance-video/dance-video" in out
 
     catalog = Catalog(postgres_database)

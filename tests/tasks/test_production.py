@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
+
 
 def _artifacts(key: str) -> list[Any]:
     from prefect.client.orchestration import get_client
@@ -23,7 +25,7 @@ def _artifacts(key: str) -> list[Any]:
 def test_one_progress_artifact_per_production_shows_stage_frames_and_eta(prefect_api: None) -> None:
     from prefect import flow
 
-    from tasks.production import progress_for
+    from tasks.production import flush_progress, progress_for
 
     name = f"prog-{uuid.uuid4().hex[:6]}"
     seen: list[str] = []
@@ -34,10 +36,12 @@ def test_one_progress_artifact_per_production_shows_stage_frames_and_eta(prefect
         warp = progress_for(pid, "animate.warp", name)
         for done in (1, 2, 10):
             warp(done, 10)
+        flush_progress()  # updates are sent from a background thread
         seen.append(_artifacts(f"dh-progress-{name}")[0].description)
         assemble = progress_for(pid, "assemble", name)
         assemble(3, 12)
         assemble(12, 12)
+        flush_progress()
 
     production()
     found = _artifacts(f"dh-progress-{name}")
@@ -46,13 +50,17 @@ def test_one_progress_artifact_per_production_shows_stage_frames_and_eta(prefect
     assert found[0].description == "assemble: 12/12 frames" and found[0].data == 100.0
 
 
-def test_progress_shows_an_eta_while_frames_remain(prefect_api: None) -> None:
+def test_progress_shows_an_eta_while_frames_remain(
+    prefect_api: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
 
     from prefect import flow
 
-    from tasks.production import progress_for
+    from tasks import production as module
+    from tasks.production import flush_progress, progress_for
 
+    monkeypatch.setattr(module, "PROGRESS_EVERY", 0.5)
     name = f"eta-{uuid.uuid4().hex[:6]}"
 
     @flow
@@ -61,8 +69,49 @@ def test_progress_shows_an_eta_while_frames_remain(prefect_api: None) -> None:
         report(0, 40)
         time.sleep(0.6)
         report(10, 40)  # 10 frames in ~0.6 s: ~1.8 s to go
+        flush_progress()
 
     production()
     [artifact] = _artifacts(f"dh-progress-{name}")
     assert artifact.description.startswith("face.refine: 10/40 frames, ETA ")
     assert artifact.data == 25.0
+
+
+def test_a_slow_server_does_not_slow_the_stage_that_reports_progress(
+    prefect_api: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The frame loop hands updates over; a background thread waits on the API (latest value wins)."""
+    import threading
+    import time
+
+    from prefect import flow
+
+    from tasks import production as module
+    from tasks.production import flush_progress, progress_for
+
+    monkeypatch.setattr(module, "PROGRESS_EVERY", 0.0)
+    real, sent, release = module.update_progress_artifact, [], threading.Event()
+
+    def slow_update(artifact_id: Any, pct: float, description: str) -> Any:
+        release.wait(10)  # a server that does not answer until the stage is done
+        sent.append(description)
+        return real(artifact_id, pct, description=description)
+
+    monkeypatch.setattr(module, "update_progress_artifact", slow_update)
+    name = f"slow-{uuid.uuid4().hex[:6]}"
+
+    @flow
+    def production() -> float:
+        report = progress_for(uuid.uuid4().hex, "animate.warp", name)
+        started = time.perf_counter()
+        for done in range(1, 51):
+            report(done, 50)
+        spent = time.perf_counter() - started
+        release.set()
+        flush_progress()
+        return spent
+
+    assert production() < 1.0  # 49 updates behind a stalled server did not block the loop
+    assert sent[-1] == "animate.warp: 50/50 frames" and len(sent) < 49  # coalesced, the last one sent
+    [artifact] = _artifacts(f"dh-progress-{name}")
+    assert artifact.description == "animate.warp: 50/50 frames"

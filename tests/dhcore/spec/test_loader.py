@@ -271,3 +271,23 @@ def test_quality_block_has_defaults_and_located_errors(tmp_path: Path) -> None:
     errors = errors_of(path)
     assert errors[0].startswith(f"{path}:9:13: quality.pose_pck: ")
     assert errors[1].startswith(f"{path}:10:3: quality.motion: unknown field 'motion'")
+
+
+def test_a_remembered_validation_is_reused_until_the_spec_or_an_input_changes(tmp_path: Path) -> None:
+    from dhcore.spec import loader
+
+    path = write(tmp_path, VALID)
+    first = load_spec(path)
+    loader.remember(first)
+    try:
+        assert load_spec(path) is first and load_spec(path, check_content=False) is first
+        assert load_spec(tmp_path / "." / "spec.yaml") is first  # the same file by another name
+        path.write_text(VALID + "name: renamed\n")
+        edited = load_spec(path)
+        assert edited is not first and edited.name == "renamed"
+        loader.remember(edited)
+        (tmp_path / "person.png").write_bytes(b"not an image any more")
+        with pytest.raises(SpecError, match="person.png"):  # an input replaced: validated again
+            load_spec(path)
+    finally:
+        loader._validated.clear()
