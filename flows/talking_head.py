@@ -10,10 +10,14 @@ from typing import Any
 from prefect import flow
 
 from dhcore.plans.talking_head import plan_talking_head, production_metrics, verdict
+from dhcore.submission import Submission
 from flows.naming import production_name
 from flows.walk import produce
 
 
 @flow(name="talking-head", flow_run_name=production_name, log_prints=False, validate_parameters=True)
-def talking_head(spec_path: str, production_id: str | None = None) -> dict[str, Any]:
-    return produce(spec_path, production_id, plan_talking_head, production_metrics, verdict)
+def talking_head(
+    spec_path: str | None = None, production_id: str | None = None, submitted: Submission | None = None
+) -> dict[str, Any]:
+    """`spec_path` on this host, or a spec `submitted` from another (dh submit)."""
+    return produce(spec_path, production_id, plan_talking_head, production_metrics, verdict, submitted)
