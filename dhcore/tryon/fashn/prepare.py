@@ -5,7 +5,7 @@ the body keeps its proportions; `unpad` cuts the result back to the photo's size
 is drawn from the keypoints dh already extracted (OpenPose-18 limbs, one channel) in place of the
 release's DWPose drawing. The clothing-agnostic photo greys out where the new garment may go: the
 hull of the joints it covers (a top: shoulders to hips with the arms; a bottom: hips to ankles; a
-dress: both), grown by a share of the shoulder width, in place of the release's human parser.
+dress: to the knees; down to the photo's edge when those joints are out of it), grown by a share of the shoulder width, in place of the release's human parser.
 """
 
 from __future__ import annotations
@@ -77,18 +77,27 @@ def garment_area(
     pose: PoseSequence, box: Box, height: int, width: int, category: str, grow: float = 0.25
 ) -> np.ndarray:
     """Bool mask of where the garment may go: the visible covered joints' hull, grown by `grow`
-    shoulder widths (empty when fewer than three of them are visible)."""
+    shoulder widths, down to the photo's bottom edge when the garment's lowest joints are not in it
+    (empty when fewer than three of them are visible)."""
     xy, ok = _joints(pose, box)
     names = [J[n] for n in COVERED[category] if ok[J[n]]]
     mask = np.zeros((height, width), np.uint8)
     if len(names) < 3:
         return mask > 0
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(xy[names]).astype(np.int32)), 1)
+    points = xy[names]
+    lowest = COVERED[category][-2:]
+    if not all(ok[J[n]] for n in lowest):  # the garment's lower end is out of the photo: to its edge
+        edge = np.full(len(points), box.y + box.h - 1.0)
+        points = np.concatenate([points, np.stack([points[:, 0], edge], 1)])
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
     shoulders = [J["r_shoulder"], J["l_shoulder"]]
     span = float(np.linalg.norm(xy[shoulders[0]] - xy[shoulders[1]])) if ok[shoulders].all() else 0.0
     span = span or 0.25 * box.w
     r = max(1, round(grow * span))
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+    grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+    inside = np.zeros_like(grown)
+    inside[box.y : box.y + box.h, box.x : box.x + box.w] = True
+    return grown & inside
 
 
 def to_tensor(image: np.ndarray):  # noqa: ANN201 - torch imported lazily
