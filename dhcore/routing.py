@@ -42,7 +42,12 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 def pool_for(spec: Any) -> Pool:
     if spec.kind in ("face_swap", "face_edit", "talking_head", "face_reenact"):  # embedded CPU engines only
         return "cpu"
-    if spec.kind == "try_on":  # the embedded warp backend is its only one so far; a dance may follow
+    if spec.kind == "try_on":  # its own backend, then the dance's when one follows
+        from dhcore.tryon.backends import TRY_ON
+
+        device = TRY_ON[spec.backend].device
+        if device != "cpu" and spec.backend_params.get("device") != "cpu":
+            return "gpu"
         return "cpu" if spec.then is None else pool_for(spec.then.dance.dance_spec(spec.person.image, None))
     backend, params = _backend(spec)
     device = getattr(backend, "device", "cpu")

@@ -26,6 +26,7 @@ MODULES = {
     "shoot.contact_sheet": "dhcore.shoot.contact_sheet",
     "shoot.video_portrait": "dhcore.shoot.video_portrait",
     "tryon.warp": "dhcore.tryon.warp",
+    "tryon.fashn_vton": "dhcore.tryon.fashn.stage",
     "tryon.figures": "dhcore.tryon.figures",
     "faceswap.video": "dhcore.faceswap.stage",
     "face_edit.mesh": "dhcore.faceedit.render",

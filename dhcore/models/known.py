@@ -407,3 +407,16 @@ WAN_ANIMATE = register(
     )
 )
 # --- end Wan-Animate -----------------------------------------------------------------------------------
+# --- FASHN VTON v1.5 (dhcore/tryon/fashn) --------------------------------------------------------------
+FASHN_VTON = register(
+    ModelSpec(
+        id=ids.FASHN_VTON,
+        files=("model.safetensors",),
+        format="safetensors",
+        license="Apache-2.0 (fashn-ai/fashn-vton-1.5)",
+        commercial=True,
+        source="https://huggingface.co/fashn-ai/fashn-vton-1.5 (model.safetensors)",
+        description="FASHN VTON v1.5: pixel-space MMDiT try-on transformer (972M), read by the fashn_vton backend",
+    )
+)
+# --- end FASHN VTON --------------------------------------------------------------------------------------

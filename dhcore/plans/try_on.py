@@ -16,7 +16,8 @@ from dhcore.plans import dance
 from dhcore.pose import extract
 from dhcore.quality import Verdict, judge
 from dhcore.spec.try_on import TryOnSpec
-from dhcore.tryon import figures, warp
+from dhcore.tryon import figures
+from dhcore.tryon.backends import TRY_ON
 
 #: the figures promoted to the production's own metrics
 PRODUCTION_METRICS = (
@@ -32,7 +33,8 @@ def plan_try_on(loaded: Any) -> Plan:
         SpecInput("person", loaded.files[("person", "image")], "image"),
         SpecInput("garment", loaded.files[("garment", "image")], "image"),
     )
-    backend = warp.STAGE  # the one backend so far (spec.backend == "warp")
+    backend = TRY_ON[spec.backend].load()
+    produced = {role.role for role in backend.outputs}
     calls = [
         Call(
             "person_pose",
@@ -59,7 +61,11 @@ def plan_try_on(loaded: Any) -> Plan:
                 "garment": spec_input("garment"),
                 "result": Ref("try_on", "image"),
                 "edit_mask": Ref("try_on", "edit_mask"),
-                "warped_garment": Ref("try_on", "warped_garment"),
+                **(
+                    {"warped_garment": Ref("try_on", "warped_garment")}
+                    if "warped_garment" in produced
+                    else {}
+                ),
                 "person_pose": Ref("person_pose", "pose"),
             },
         ),  # fmt: skip

@@ -14,7 +14,10 @@ from dhcore.spec.quality import QualitySpec
 
 Category = Literal["top", "bottom", "dress", "outerwear"]
 #: what each try-on backend can dress a person in
-BACKEND_CATEGORIES: dict[str, tuple[str, ...]] = {"warp": ("top", "bottom")}
+BACKEND_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "warp": ("top", "bottom"),
+    "fashn_vton": ("top", "bottom", "dress"),
+}
 
 
 class PersonSpec(SpecModel):
@@ -120,7 +123,11 @@ class TryOnSpec(SpecModel):
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     person: PersonSpec
     garment: GarmentSpec
-    backend: Literal["warp"] = Field("warp", description="warp: the embedded CPU backend (tops, bottoms)")
+    backend: Literal["warp", "fashn_vton"] = Field(
+        "warp",
+        description="warp: the embedded CPU backend (tops, bottoms); fashn_vton: FASHN VTON v1.5 from local "
+        "weights (tops, bottoms, dresses; GPU unless backend_params.device is cpu)",
+    )
     backend_params: dict[str, Any] = Field(default_factory=dict, description="the backend's own params")
     quality: TryOnQualitySpec = Field(
         TryOnQualitySpec(),

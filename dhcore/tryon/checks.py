@@ -8,6 +8,7 @@ from typing import Any
 
 from dhcore.errors import DhError
 from dhcore.spec.try_on import BACKEND_CATEGORIES
+from dhcore.tryon.backends import TRY_ON
 
 Problems = list[tuple[tuple[str | int, ...], str]]
 
@@ -61,13 +62,37 @@ def spec_problems(loaded: Any) -> Problems:
     garment = files.get(("garment", "image"))
     if garment is not None and (problem := garment_problem(garment, category)):
         problems.append((("garment", "image"), f"{garment}: {problem}"))
+    if "category" in spec.backend_params:
+        problems.append((("backend_params", "category"), "set garment.category instead"))
+        return problems
+    stage = TRY_ON[spec.backend].load()
     try:
-        from dhcore.tryon.warp import Params
-
-        if "category" in spec.backend_params:
-            problems.append((("backend_params", "category"), "set garment.category instead"))
-        Params(**spec.backend_params)
+        params = stage.Params(**spec.backend_params)
     except ValueError as exc:
         errors = getattr(exc, "errors", lambda: [])()
-        problems += [(("backend_params", *e["loc"]), str(e["msg"])) for e in errors]
-    return problems
+        return problems + [(("backend_params", *e["loc"]), str(e["msg"])) for e in errors]
+    return problems + model_problems(spec.backend, params)
+
+
+def model_problems(backend: str, params: Any) -> Problems:
+    """A backend's weights not installed, or (FASHN VTON) a checkpoint whose tensors are not the
+    layout its shapes imply: at `backend_params.model`, naming the file and the keys."""
+    from dhcore.errors import ModelError
+    from dhcore.models.registry import missing_problem, model_dir
+
+    model = getattr(params, "model", None)
+    if model is None:
+        return []
+    loc: tuple[str | int, ...] = (
+        ("backend_params", "model") if "model" in params.model_fields_set else ("backend",)
+    )
+    if problem := missing_problem(model):
+        return [(loc, problem)]
+    if backend == "fashn_vton":
+        from dhcore.tryon.fashn.weights import checked_config
+
+        try:
+            checked_config(model_dir(model))
+        except ModelError as exc:
+            return [(loc, str(exc))]
+    return []

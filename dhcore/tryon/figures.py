@@ -9,6 +9,8 @@
   without a face.
 - background_psnr: PSNR (dB, 100 when identical) outside the person (their outline before, grown by
   `seam` of the image's long side): whatever the backend says it edited, the background must not move.
+- without a warped garment (a generative backend redraws the person): only silhouette_iou,
+  face_distance and background_psnr; the garment figures need the garment's placement.
 - placement and realism (fit.py): collar_offset, shoulder_cover, torso_cover (tops), legs_cover
   (bottoms), garment_outside, garment_upscale, seam_new_edges, shading_agreement.
 """
@@ -37,7 +39,7 @@ PSNR_IDENTICAL = 100.0
 
 class Params(StageParams):
     #: what the garment is: a top is placed against the shoulders and torso, a bottom the legs
-    category: Literal["top", "bottom"] = "top"
+    category: Literal["top", "bottom", "dress"] = "top"
     face_backend: Literal["dlib", "mediapipe"] = "dlib"
     #: share of the image's long side around the person left out of the background figure
     seam: float = Field(0.03, ge=0, le=0.2)
@@ -58,7 +60,7 @@ STAGE = StageDef(
         port("garment", "image"),
         port("result", "image"),
         port("edit_mask", "image"),
-        port("warped_garment", "image"),
+        port("warped_garment", "image", optional=True),
         port("person_pose", "pose"),
     ),  # fmt: skip
     outputs=(),
@@ -128,18 +130,28 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     from dhcore.tryon.worn import cut_any
 
     person, result = read_image(Path(inputs["person"])), read_image(Path(inputs["result"]))
-    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]), params.category)
     edit = cv2.imread(str(inputs["edit_mask"]), cv2.IMREAD_GRAYSCALE)
+    worn, outline = edit == 255, person_mask(person)
+    common = {
+        "silhouette_iou": silhouette_iou(outline, person_mask(result)),
+        "background_psnr": background_psnr(person, result, outline, round(params.seam * max(person.shape))),
+    }
+    distance = face_distance(person, result, params.face_backend)
+    if distance is not None:
+        common["face_distance"] = distance
+    ctx.progress(1, 1)
+    if inputs.get("warped_garment") is None:  # a generative backend: no garment placement to measure
+        return StageResult(metrics={k: v for k, v in common.items() if np.isfinite(v) or k == "face_distance"},
+                           frames=1)  # fmt: skip
     rgba = cv2.imread(str(inputs["warped_garment"]), cv2.IMREAD_UNCHANGED)
     warped = cv2.cvtColor(rgba[..., :3], cv2.COLOR_BGR2RGB)
-    worn, outline = edit == 255, person_mask(person)
+    garment = cut_any(read_image(Path(inputs["garment"])), str(inputs["garment"]), params.category)
     pose = PoseSequence.load(Path(inputs["person_pose"]))
     body = person_body(pose, str(inputs["person"]), params.category)
     metrics = {
         "garment_colour": colour_similarity(garment.image, garment.mask, result, worn),
         "garment_ssim": masked_ssim(result, warped, worn),
-        "silhouette_iou": silhouette_iou(outline, person_mask(result)),
-        "background_psnr": background_psnr(person, result, outline, round(params.seam * max(person.shape))),
+        **common,
         "garment_outside": fit.garment_outside(worn, outline, body, params.category),
         "garment_upscale": fit.garment_upscale(worn, garment.mask),
         "seam_new_edges": fit.seam_new_edges(person, result, worn, outline),
@@ -153,10 +165,6 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
             "shoulder_cover": fit.shoulder_cover(worn, body),
             "torso_cover": fit.torso_cover(worn, outline, body),
         }
-    distance = face_distance(person, result, params.face_backend)
-    if distance is not None:
-        metrics["face_distance"] = distance
-    ctx.progress(1, 1)
     return StageResult(
         metrics={k: v for k, v in metrics.items() if np.isfinite(v) or k == "face_distance"}, frames=1
     )

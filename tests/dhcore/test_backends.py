@@ -15,6 +15,8 @@ from dhcore.face.params import IdentityParams, RefineParams, RestoreParams
 from dhcore.models import ids
 from dhcore.pose.detectors import DETECTORS
 from dhcore.pose.extract import Params as PoseParams
+from dhcore.spec.try_on import BACKEND_CATEGORIES, TryOnSpec
+from dhcore.tryon.backends import TRY_ON
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,6 +32,7 @@ def _names(model: type, field: str) -> set[str]:
         (ANALYZERS, _names(IdentityParams, "backend")),
         (RESTORERS, _names(RestoreParams, "backend")),
         (REFINERS, _names(RefineParams, "backend")),
+        (TRY_ON, _names(TryOnSpec, "backend")),
     ],
 )
 def test_the_spec_offers_exactly_the_backends_of_each_table(table: Table, names: set[str]) -> None:
@@ -44,8 +47,19 @@ def test_every_implementation_exists_and_builds_from_params(table: Table) -> Non
 
 
 def test_every_declared_model_id_is_a_known_model() -> None:
-    declared = {m for t in (DETECTORS, ANALYZERS, RESTORERS, REFINERS) for n in t for m in t[n].model_ids}
+    declared = {
+        m for t in (DETECTORS, ANALYZERS, RESTORERS, REFINERS, TRY_ON) for n in t for m in t[n].model_ids
+    }
     assert declared and declared <= set(ids.ALL)
+
+
+def test_every_try_on_backend_is_a_stage_with_its_categories() -> None:
+    from dhcore import stages
+
+    for name in TRY_ON:
+        stage = TRY_ON[name].load()
+        assert stages.get(stage.name) is stage and name in BACKEND_CATEGORIES, name
+        assert set(stage.model_ids(stage.Params())) == set(TRY_ON[name].model_ids), name
 
 
 def test_an_unknown_backend_names_the_known_ones() -> None:

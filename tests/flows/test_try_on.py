@@ -88,3 +88,39 @@ def _roles_by_stage(node: dict, found: dict | None = None) -> dict[str, set[str]
         for child in node["inputs"].values():
             _roles_by_stage(child, found)
     return found
+
+
+FASHN = """\
+version: 1
+kind: try_on
+name: fashn-cpu
+person: {image: assets/tryon/person.png}
+garment: {image: assets/tryon/tshirt.png, category: top}
+backend: fashn_vton
+backend_params: {steps: 2, seed: 3, device: cpu}
+"""
+
+
+def test_the_fashn_backend_dresses_the_person_on_cpu_from_a_local_model_folder(
+    prefect_api: None, dh_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Random tiny weights: the picture is noise, so the gates may ask for review; the run, its
+    outputs, its figures and its lineage are what is checked."""
+    from dhcore.demo.tryon_assets import write_tryon_assets
+    from tests.dhcore.tryon.test_fashn_backend import write_tiny_model
+
+    write_tiny_model(dh_home / "models")  # DH_MODELS_DIR defaults to DH_HOME/models
+    write_tryon_assets(tmp_path / "assets" / "tryon")
+    spec = tmp_path / "fashn.yaml"
+    spec.write_text(FASHN)
+    assert main(["run", "--json", str(spec)]) in (0, 3)  # 3: needs_review
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] in ("succeeded", "needs_review"), result
+    assert [s["name"] for s in result["stages"]] == ["pose.extract", "tryon.fashn_vton", "tryon.figures"]
+    assert {"silhouette_iou", "background_psnr"} <= set(result["metrics"])
+    assert "garment_ssim" not in result["metrics"]  # no warped garment to compare with
+    image = cv2.imread(result["outputs"]["image"])
+    assert image.shape == (512, 512, 3)
+    lineage = Catalog().production_lineage(result["production_id"])["outputs"]["image"]
+    assert lineage["step"]["stage"] == "tryon.fashn_vton"
+    assert {"person", "garment", "person_pose"} <= set(lineage["inputs"])
