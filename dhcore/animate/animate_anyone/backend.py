@@ -7,8 +7,6 @@ reads `inputs.guidance[depth|normal|semantic_map]` frame files (its dwpose input
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,13 +21,14 @@ from dhcore.animate.animate_anyone.params import AnimateAnyoneParams, ChampParam
 from dhcore.animate.animate_anyone.pipeline import RunSettings, animate
 from dhcore.animate.animate_anyone.sampler import SamplerSettings
 from dhcore.animate.base import AnimateInputs
+from dhcore.animate.frames_out import write_frames
 from dhcore.errors import InputError
-from dhcore.media.frames import FrameWriter, iter_frames
+from dhcore.media.frames import iter_frames
 from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
+from dhcore.stage import Progress, StageParams, StageResult, as_params
 
 
 def release_cache() -> None:
@@ -133,48 +132,15 @@ class AnimateAnyoneBackend:
             noise=p.noise,
             decode_chunk=p.decode_chunk,
         )
-        out_path = Path(out_path)
-        tmp = out_path.with_name(out_path.name + ".part")
-        start = time.perf_counter()
-        try:
-            with FrameWriter(tmp, inputs.fps, inputs.width, inputs.height) as writer:
-                stats = animate(
-                    parts, image, self.streams(inputs, p), frames, settings, device, writer.write, progress
-                )
-        except torch.OutOfMemoryError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"{self.name}: out of GPU memory at {inputs.width}x{inputs.height} with window {p.window} and "
-                f"window_batch {p.window_batch}; lower animate.params.window_batch (then window, decode_chunk), "
-                f"or the output size"
-            ) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, out_path)
-        seconds = time.perf_counter() - start
-        return StageResult(
-            outputs={
-                "frames": Output(
-                    path=out_path,
-                    kind="frames",
-                    meta={
-                        "width": inputs.width,
-                        "height": inputs.height,
-                        "fps": str(inputs.fps),
-                        "frames": frames,
-                    },
-                )
-            },
-            metrics={
-                "seconds": seconds,
-                "frames_per_second": frames / seconds if seconds else 0.0,
-                "unet_calls": float(stats.unet_calls),
-                "windows": float(stats.windows),
-                "max_live_frames": float(stats.max_live_frames),
-            },
-            frames=frames,
-        )
+        return write_frames(
+            self.name, out_path, inputs.fps, (inputs.width, inputs.height), frames,
+            lambda write: animate(
+                parts, image, self.streams(inputs, p), frames, settings, device, write, progress
+            ),
+            f"with window {p.window} and window_batch {p.window_batch}; lower animate.params.window_batch "
+            "(then window, decode_chunk), or the output size",
+            lambda stats: {"unet_calls": float(stats.unet_calls), "windows": float(stats.windows)},
+        )  # fmt: skip
 
 
 class MusePoseBackend(AnimateAnyoneBackend):

@@ -7,8 +7,6 @@ aspect ratio, resized to the output size. The reference photo is cover-fitted to
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,16 +16,17 @@ from dhcore.animate.animate_anyone.backend import _check_size, _read_image, reso
 from dhcore.animate.animate_anyone.conditioning import FrameStreams
 from dhcore.animate.animate_anyone.sampler import SamplerSettings
 from dhcore.animate.base import AnimateInputs
+from dhcore.animate.frames_out import write_frames
 from dhcore.animate.magicanimate.components import Components, ModelIds, load_components
 from dhcore.animate.magicanimate.config import densepose_size_problem
 from dhcore.animate.magicanimate.params import MagicAnimateParams
 from dhcore.animate.magicanimate.pipeline import RunSettings, animate
 from dhcore.errors import DhError, InputError
-from dhcore.media.frames import FrameWriter, iter_frames, probe
+from dhcore.media.frames import iter_frames, probe
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
+from dhcore.stage import Progress, StageParams, StageResult, as_params
 
 DENSEPOSE = "densepose"
 
@@ -93,37 +92,17 @@ class MagicAnimateBackend:
             release_nocfg_mask=p.release_nocfg_mask,
             decode_chunk=p.decode_chunk,
         )
-        out_path = Path(out_path)
-        tmp = out_path.with_name(out_path.name + ".part")
-        start = time.perf_counter()
-        try:
-            with FrameWriter(tmp, inputs.fps, inputs.width, inputs.height) as writer:
-                stats = animate(parts, image, streams, frames, settings, device, writer.write, progress)
-        except torch.OutOfMemoryError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"{self.name}: out of GPU memory at {inputs.width}x{inputs.height} with window {p.window}; "
-                f"lower animate.params.window (then decode_chunk), or the output size"
-            ) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, out_path)
-        seconds = time.perf_counter() - start
-        meta = {"width": inputs.width, "height": inputs.height, "fps": str(inputs.fps), "frames": frames}
-        return StageResult(
-            outputs={"frames": Output(path=out_path, kind="frames", meta=meta)},
-            metrics={
-                "seconds": seconds,
-                "frames_per_second": frames / seconds if seconds else 0.0,
+        return write_frames(
+            self.name, out_path, inputs.fps, (inputs.width, inputs.height), frames,
+            lambda write: animate(parts, image, streams, frames, settings, device, write, progress),
+            f"with window {p.window}; lower animate.params.window (then decode_chunk), or the output size",
+            lambda stats: {
                 "unet_calls": float(stats.unet_calls),
                 "controlnet_calls": float(stats.controlnet_calls),
                 "appearance_encoder_calls": float(stats.appearance_calls),
                 "windows": float(stats.windows),
-                "max_live_frames": float(stats.max_live_frames),
             },
-            frames=frames,
-        )
+        )  # fmt: skip
 
 
 BACKENDS: dict[str, type[MagicAnimateBackend]] = {MagicAnimateBackend.name: MagicAnimateBackend}

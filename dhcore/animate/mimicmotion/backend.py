@@ -7,8 +7,6 @@ reference's own pose rendered the same way as frame 0, which the release also ge
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,18 +15,19 @@ import torch
 from dhcore.animate.animate_anyone.backend import _check_size, _read_image, resolve_device, resolve_dtype
 from dhcore.animate.animate_anyone.conditioning import FrameStreams
 from dhcore.animate.base import AnimateInputs
+from dhcore.animate.frames_out import write_frames
 from dhcore.animate.mimicmotion.components import ModelIds, load_components
 from dhcore.animate.mimicmotion.conditioning import StreamedPoses
 from dhcore.animate.mimicmotion.params import MimicMotionParams
 from dhcore.animate.mimicmotion.pipeline import Components, RunSettings, animate
 from dhcore.errors import InputError
-from dhcore.media.frames import FrameWriter, iter_frames
+from dhcore.media.frames import iter_frames
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.align import reference_in_output
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
-from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
+from dhcore.stage import Progress, StageParams, StageResult, as_params
 
 
 def release_cache() -> None:
@@ -93,40 +92,12 @@ class MimicMotionBackend:
             noise_aug_strength=p.noise_aug_strength,
             decode_chunk=p.decode_chunk,
         )
-        out_path = Path(out_path)
-        tmp = out_path.with_name(out_path.name + ".part")
-        start = time.perf_counter()
-        try:
-            with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(parts, image, poses, frames, settings, device, writer.write, progress, face)
-        except torch.OutOfMemoryError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"mimicmotion: out of GPU memory at {w}x{h} with window {p.window}; lower animate.params.window "
-                "(then decode_chunk), or the output size"
-            ) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, out_path)
-        seconds = time.perf_counter() - start
-        return StageResult(
-            outputs={
-                "frames": Output(
-                    path=out_path,
-                    kind="frames",
-                    meta={"width": w, "height": h, "fps": str(inputs.fps), "frames": frames},
-                )
-            },
-            metrics={
-                "seconds": seconds,
-                "frames_per_second": frames / seconds if seconds else 0.0,
-                "unet_calls": float(stats.unet_calls),
-                "windows": float(stats.windows),
-                "max_live_frames": float(stats.max_live_frames),
-            },
-            frames=frames,
-        )
+        return write_frames(
+            "mimicmotion", out_path, inputs.fps, (w, h), frames,
+            lambda write: animate(parts, image, poses, frames, settings, device, write, progress, face),
+            f"with window {p.window}; lower animate.params.window (then decode_chunk), or the output size",
+            lambda stats: {"unet_calls": float(stats.unet_calls), "windows": float(stats.windows)},
+        )  # fmt: skip
 
 
 BACKENDS: dict[str, type[MimicMotionBackend]] = {MimicMotionBackend.name: MimicMotionBackend}

@@ -7,8 +7,6 @@ skeleton, and streams frames to a FrameWriter file. Conditioning: the rendered t
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,18 +16,19 @@ import torch
 from dhcore.animate.animate_anyone.backend import _read_image, resolve_device, resolve_dtype
 from dhcore.animate.animate_anyone.conditioning import FrameStreams
 from dhcore.animate.base import AnimateInputs
+from dhcore.animate.frames_out import write_frames
 from dhcore.animate.unianimate.components import ModelIds, Parts, load
 from dhcore.animate.unianimate.config import ARCHITECTURES
 from dhcore.animate.unianimate.params import UniAnimateParams
 from dhcore.animate.unianimate.pipeline import RunSettings, animate
 from dhcore.errors import InputError
-from dhcore.media.frames import FrameWriter, iter_frames
+from dhcore.media.frames import iter_frames
 from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
 from dhcore.pose.render import render_frame
-from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
+from dhcore.stage import Progress, StageParams, StageResult, as_params
 
 #: three stride-2 levels: the latent (size / 8) must halve three times
 SIZE_MULTIPLE = 64
@@ -98,37 +97,13 @@ class UniAnimateBackend:
             p.noise_strength, p.decode_chunk,
         )  # fmt: skip
         streams = FrameStreams({"pose": (inputs.skeleton, iter_frames(inputs.skeleton))}, (w, h))
-        out_path = Path(out_path)
-        tmp = out_path.with_name(out_path.name + ".part")
-        start = time.perf_counter()
-        try:
-            with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(
-                    parts, image, ref_pose, streams, frames, settings, device, writer.write, progress
-                )
-        except torch.OutOfMemoryError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"unianimate: out of GPU memory at {w}x{h} with window {p.window} and window_batch "
-                f"{p.window_batch}; lower animate.params.window_batch (then window, decode_chunk), or the size"
-            ) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, out_path)
-        seconds = time.perf_counter() - start
-        meta = {"width": w, "height": h, "fps": str(inputs.fps), "frames": frames}
-        return StageResult(
-            outputs={"frames": Output(path=out_path, kind="frames", meta=meta)},
-            metrics={
-                "seconds": seconds,
-                "frames_per_second": frames / seconds if seconds else 0.0,
-                "unet_calls": float(stats.unet_calls),
-                "windows": float(stats.windows),
-                "max_live_frames": float(stats.max_live_frames),
-            },
-            frames=frames,
-        )
+        return write_frames(
+            "unianimate", out_path, inputs.fps, (w, h), frames,
+            lambda write: animate(parts, image, ref_pose, streams, frames, settings, device, write, progress),
+            f"with window {p.window} and window_batch {p.window_batch}; lower animate.params.window_batch "
+            "(then window, decode_chunk), or the size",
+            lambda stats: {"unet_calls": float(stats.unet_calls), "windows": float(stats.windows)},
+        )  # fmt: skip
 
 
 BACKENDS: dict[str, type[UniAnimateBackend]] = {UniAnimateBackend.name: UniAnimateBackend}

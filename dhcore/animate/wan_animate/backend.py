@@ -8,8 +8,6 @@ video around the face landmarks pose.extract found there (dhcore.animate.wan_ani
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -20,18 +18,19 @@ import torch
 from dhcore.animate.animate_anyone.backend import _read_image, resolve_device, resolve_dtype
 from dhcore.animate.animate_anyone.components import check_installed
 from dhcore.animate.base import AnimateInputs
+from dhcore.animate.frames_out import write_frames
 from dhcore.animate.wan_animate.checkpoint import check_folder
 from dhcore.animate.wan_animate.faces import driving_face_crops
 from dhcore.animate.wan_animate.masks import person_mask
 from dhcore.animate.wan_animate.params import WanAnimateParams
 from dhcore.animate.wan_animate.pipeline import SegmentedWanAnimatePipeline, Settings, animate
 from dhcore.errors import InputError, ModelError
-from dhcore.media.frames import FrameWriter, iter_frames, probe
+from dhcore.media.frames import iter_frames, probe
 from dhcore.media.geometry import photo_fit
 from dhcore.models import registry
 from dhcore.pool import POOL
 from dhcore.pose.keypoints import PoseSequence
-from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
+from dhcore.stage import Progress, StageParams, StageResult, as_params
 
 
 def release_cache() -> None:
@@ -131,39 +130,11 @@ class WanAnimateBackend:
         settings = Settings(
             p.steps, p.guidance_scale, p.segment_frames, p.prev_frames, p.motion_batch, inputs.seed
         )
-        out_path = Path(out_path)
-        tmp = out_path.with_name(out_path.name + ".part")
-        start = time.perf_counter()
-        try:
-            with FrameWriter(tmp, inputs.fps, w, h) as writer:
-                stats = animate(
-                    pipe, image, poses, faces, frames, embeds, settings, writer.write, progress, scene
-                )
-        except torch.OutOfMemoryError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"wan_animate: out of GPU memory at {w}x{h} with segments of {p.segment_frames}; lower "
-                "animate.params.segment_frames or the output size"
-            ) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, out_path)
-        seconds = time.perf_counter() - start
-        return StageResult(
-            outputs={
-                "frames": Output(
-                    path=out_path,
-                    kind="frames",
-                    meta={"width": w, "height": h, "fps": str(inputs.fps), "frames": frames},
-                )
+        return write_frames(
+            "wan_animate", out_path, inputs.fps, (w, h), frames,
+            lambda write: animate(pipe, image, poses, faces, frames, embeds, settings, write, progress, scene),
+            f"with segments of {p.segment_frames}; lower animate.params.segment_frames or the output size",
+            lambda stats: {
+                "segments": float(stats.calls), "transformer_calls": float(stats.transformer_calls)
             },
-            metrics={
-                "seconds": seconds,
-                "frames_per_second": frames / seconds if seconds else 0.0,
-                "segments": float(stats.calls),
-                "transformer_calls": float(stats.transformer_calls),
-                "max_live_frames": float(stats.max_live_frames),
-            },
-            frames=frames,
-        )
+        )  # fmt: skip
