@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dhcore.errors import ModelError
 from dhcore.models import ids
 
 Loc = tuple[str | int, ...]
@@ -23,7 +24,36 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
         return _dance_models(spec)
     if spec.kind == "photo_shoot":
         return _photo_shoot_models(spec)
-    return []
+    if spec.kind == "try_on":
+        return _try_on_models(spec)
+    if spec.kind in KIND_MODELS:
+        return [(("kind",), m) for m in KIND_MODELS[spec.kind]]
+    raise KeyError(f"no model list for spec kind {spec.kind!r}")
+
+
+#: what the embedded face kinds read whatever their settings: MediaPipe's face mesh (inside the wheel)
+#: and dlib's landmarks and descriptor (the swap engine's landmarks, every kind's identity figures)
+KIND_MODELS = {
+    "face_swap": [DLIB],
+    "face_edit": [ids.MEDIAPIPE_MODELS, DLIB],
+    "talking_head": [ids.MEDIAPIPE_MODELS, DLIB],
+    "face_reenact": [ids.MEDIAPIPE_MODELS, DLIB],
+}
+
+
+def _try_on_models(spec: Any) -> list[tuple[Loc, str]]:
+    from dhcore.tryon.backends import TRY_ON
+
+    found: list[tuple[Loc, str]] = [(("kind",), ids.MEDIAPIPE_MODELS), (("kind",), DLIB)]  # pose, face figure
+    backend, chosen = TRY_ON[spec.backend], spec.backend_params.get("model")
+    if backend.model_ids and isinstance(chosen, str):
+        found.append((("backend_params", "model"), chosen))
+    else:
+        found += [(("backend",), m) for m in backend.model_ids]
+    if spec.then is not None:
+        dance = spec.then.dance.dance_spec(spec.person.image, None)
+        found += [(("then", "dance", *loc), m) for loc, m in _dance_models(dance) if loc[0] != "subject"]
+    return found
 
 
 def _dance_models(spec: Any) -> list[tuple[Loc, str]]:
@@ -73,7 +103,10 @@ def commercial_problems(spec: Any) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     seen: set[str] = set()
     for loc, model_id in spec_models(spec):
-        model = registry.get(model_id)
+        try:
+            model = registry.get(model_id)
+        except ModelError:  # an unknown model id is reported by the model checks
+            continue
         if model.commercial or model_id in seen:
             continue
         seen.add(model_id)

@@ -202,15 +202,15 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
     elif spec.kind == "try_on":
         from dhcore.tryon.checks import spec_problems
 
-        return spec_problems(loaded)
+        problems += spec_problems(loaded)
     elif spec.kind == "face_swap":
         from dhcore.faceswap.checks import spec_problems as face_swap_problems
 
-        return face_swap_problems(loaded)
+        problems += face_swap_problems(loaded)
     elif spec.kind in FACE_KINDS:
         from dhcore.facemesh.checks import spec_problems as face_problems
 
-        return face_problems(loaded)
+        problems += face_problems(loaded)
     return problems + _licence_problems(spec)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from dhcore.facemesh.edits import Edits, Keyframe
-from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel
 
 
 def _floor(default: float | None, what: str, most: float = 1.0) -> Any:
@@ -50,6 +50,7 @@ class FaceEditSpec(SpecModel):
     )
     fps: int = Field(25, ge=1, le=60, description="frame rate of the keyframed video")
     backend: Literal["mesh"] = Field("mesh", description="mesh: the embedded CPU face-mesh warp")
+    licence: Licence = LICENCE_FIELD
     quality: FaceEditQualitySpec = Field(
         FaceEditQualitySpec(), description="figures the still must reach: below them it ends needs_review"
     )

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dhcore.reenact.params import Params as Motion
-from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel
 
 
 class FaceReenactQualitySpec(SpecModel):
@@ -55,6 +55,7 @@ class FaceReenactSpec(SpecModel):
         "auto", description="auto: keep the driver's soundtrack when it has one"
     )
     backend: Literal["mesh"] = Field("mesh", description="mesh: the embedded CPU face-mesh warp")
+    licence: Licence = LICENCE_FIELD
     quality: FaceReenactQualitySpec = Field(
         FaceReenactQualitySpec(),
         description="figures the video must stay under: above them it ends needs_review",

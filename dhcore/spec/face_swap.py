@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dhcore.face.params import TrackingParams
-from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel
 
 
 class SwapIdentitySpec(SpecModel):
@@ -88,6 +88,7 @@ class FaceSwapSpec(SpecModel):
         "landmark_swap", description="landmark_swap: the embedded swap engine (CPU; dhcore.face.swap)"
     )
     swap: SwapSettings = SwapSettings()
+    licence: Licence = LICENCE_FIELD
     quality: FaceSwapQualitySpec = FaceSwapQualitySpec()
 
     @staticmethod

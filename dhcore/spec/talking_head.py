@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel
 from dhcore.talk.params import Motion
 
 
@@ -67,6 +67,7 @@ class TalkingHeadSpec(SpecModel):
     fps: int = Field(25, ge=10, le=60, description="frame rate of the video")
     motion: Motion = Field(Motion(), description="mouth gain, coarticulation, blinks, head motion")
     backend: Literal["mesh"] = Field("mesh", description="mesh: the embedded CPU face-mesh warp")
+    licence: Licence = LICENCE_FIELD
     quality: TalkingHeadQualitySpec = Field(
         TalkingHeadQualitySpec(), description="figures the video must reach: below them it ends needs_review"
     )

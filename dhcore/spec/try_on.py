@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from dhcore.face.params import FaceParams
-from dhcore.spec.common import FileRef, SpecModel
+from dhcore.spec.common import LICENCE_FIELD, FileRef, Licence, SpecModel
 from dhcore.spec.dance import Animate, DanceSpec, Motion, OutputSpec, PoseSpec, SubjectSpec, WarpAnimate
 from dhcore.spec.quality import QualitySpec
 
@@ -129,6 +129,7 @@ class TryOnSpec(SpecModel):
         "weights (tops, bottoms, dresses; GPU unless backend_params.device is cpu)",
     )
     backend_params: dict[str, Any] = Field(default_factory=dict, description="the backend's own params")
+    licence: Licence = LICENCE_FIELD
     quality: TryOnQualitySpec = Field(
         TryOnQualitySpec(),
         description="figures the result must reach: below them it ends needs_review (or failed)",

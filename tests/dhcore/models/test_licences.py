@@ -117,3 +117,31 @@ def test_photo_shoot_models_and_commercial_check() -> None:
     assert "'dlib_face_models'" in flagged[("identity", "face_backend")][0]
     backend = " ".join(flagged[("backend",)])
     assert "'buffalo_l'" in backend and "'arc2face_arcface'" in backend and "'arc2face'" not in backend
+
+
+def test_try_on_and_face_kinds_list_their_models_and_refuse_non_commercial_ones() -> None:
+    from dhcore.spec.kinds import validate
+
+    try_on = {"version": 1, "kind": "try_on", "person": {"image": "p.png"},
+              "garment": {"image": "g.png", "category": "top"}}  # fmt: skip
+    uses = spec_models(validate({**try_on, "backend": "fashn_vton"}))
+    assert (("backend",), "fashn_vton_1_5") in uses and (("kind",), "dlib_face_models") in uses
+    chosen = validate({**try_on, "backend": "fashn_vton", "backend_params": {"model": "my_vton"}})
+    assert (("backend_params", "model"), "my_vton") in spec_models(chosen)
+    assert commercial_problems(validate({**try_on, "licence": "commercial", "backend": "fashn_vton"})) == [
+        (("kind",), "model 'dlib_face_models' is not licensed for commercial use "
+         f"({registry.get('dlib_face_models').license}); the spec demands licence: commercial")
+    ]  # fmt: skip
+    dancing = validate({**try_on, "then": {"dance": {
+        "motion": {"type": "keypoints", "path": "d.npz"}, "animate": {"backend": "unianimate"}}}})  # fmt: skip
+    assert (("then", "dance", "animate", "backend"), "unianimate") in spec_models(dancing)
+    swap = {
+        "version": 1,
+        "kind": "face_swap",
+        "identity": {"photos": ["a.png"]},
+        "target": {"video": "t.mp4"},
+    }
+    assert {m for _, m in spec_models(validate(swap))} == {"dlib_face_models"}
+    problems = commercial_problems(validate({**swap, "licence": "commercial"}))
+    assert [loc for loc, _ in problems] == [("kind",)]
+    assert commercial_problems(validate(swap)) == []
