@@ -23,6 +23,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("face_edit", "cpu"): "face-edit/face-edit",
     ("talking_head", "cpu"): "talking-head/talking-head",
     ("face_reenact", "cpu"): "face-reenact/face-reenact",
+    ("face_reenact", "gpu"): "face-reenact/face-reenact-gpu",
 }
 
 
@@ -40,8 +41,13 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind in ("face_swap", "face_edit", "talking_head", "face_reenact"):  # embedded CPU engines only
+    if spec.kind in ("face_swap", "face_edit", "talking_head"):  # embedded CPU engines only
         return "cpu"
+    if spec.kind == "face_reenact":
+        from dhcore.reenact.backends import REENACT
+
+        pinned = spec.backend_params.get("device") == "cpu"
+        return "cpu" if REENACT[spec.backend].device == "cpu" or pinned else "gpu"
     if spec.kind == "try_on":  # its own backend, then the dance's when one follows
         from dhcore.tryon.backends import TRY_ON
 

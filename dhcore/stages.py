@@ -37,6 +37,7 @@ MODULES = {
     "talking_head.mesh_video": "dhcore.talk.video",
     "talking_head.figures": "dhcore.talk.figures",
     "face_reenact.mesh": "dhcore.reenact.render",
+    "face_reenact.liveportrait": "dhcore.reenact.liveportrait.stage",
     "face_reenact.figures": "dhcore.reenact.figures",
 }
 FAMILIES = ("animate.", "shoot.generate.")

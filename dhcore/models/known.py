@@ -420,3 +420,23 @@ FASHN_VTON = register(
     )
 )
 # --- end FASHN VTON --------------------------------------------------------------------------------------
+# --- LivePortrait (dhcore/reenact/liveportrait) ---------------------------------------------------------
+LIVEPORTRAIT = register(
+    ModelSpec(
+        id=ids.LIVEPORTRAIT,
+        files=(
+            "base_models/appearance_feature_extractor.pth",
+            "base_models/motion_extractor.pth",
+            "base_models/warping_module.pth",
+            "base_models/spade_generator.pth",
+        ),  # fmt: skip
+        format="torch",
+        license="MIT (KwaiVGI/LivePortrait, the human models); faces are boxed by MediaPipe's face mesh "
+        "in place of the release's insightface detector, whose weights dh never reads",
+        commercial=True,
+        source="https://huggingface.co/KwaiVGI/LivePortrait (liveportrait/base_models/*.pth)",
+        description="LivePortrait: appearance extractor, motion extractor, warping module, SPADE generator, "
+        "read by the face_reenact liveportrait backend",
+    )
+)
+# --- end LivePortrait ------------------------------------------------------------------------------------

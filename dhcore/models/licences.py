@@ -26,6 +26,8 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
         return _photo_shoot_models(spec)
     if spec.kind == "try_on":
         return _try_on_models(spec)
+    if spec.kind == "face_reenact":
+        return [(("kind",), m) for m in KIND_MODELS[spec.kind]] + _reenact_models(spec)
     if spec.kind in KIND_MODELS:
         return [(("kind",), m) for m in KIND_MODELS[spec.kind]]
     raise KeyError(f"no model list for spec kind {spec.kind!r}")
@@ -39,6 +41,15 @@ KIND_MODELS = {
     "talking_head": [ids.MEDIAPIPE_MODELS, DLIB],
     "face_reenact": [ids.MEDIAPIPE_MODELS, DLIB],
 }
+
+
+def _reenact_models(spec: Any) -> list[tuple[Loc, str]]:
+    from dhcore.reenact.backends import REENACT
+
+    chosen = spec.backend_params.get("model")
+    if REENACT[spec.backend].model_ids and isinstance(chosen, str):
+        return [(("backend_params", "model"), chosen)]
+    return [(("backend",), m) for m in REENACT[spec.backend].model_ids]
 
 
 def _try_on_models(spec: Any) -> list[tuple[Loc, str]]:

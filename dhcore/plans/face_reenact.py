@@ -1,4 +1,4 @@
-"""The reenactment plan: source + driver -> face_reenact.mesh -> assemble (the driver's soundtrack when
+"""The reenactment plan: source + driver -> face_reenact.<backend> -> assemble (the driver's soundtrack when
 it has one) -> face_reenact.figures (rendered frames vs driver and source)."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from typing import Any
 from dhcore.media import assemble
 from dhcore.plan import Call, Plan, Ref, SpecInput, spec_input
 from dhcore.quality import Verdict, judge
-from dhcore.reenact import figures, render
+from dhcore.reenact import figures
+from dhcore.reenact.backends import REENACT
+from dhcore.reenact.checks import stage_params
 from dhcore.spec.face_reenact import FaceReenactSpec
 
 PRODUCTION_METRICS = (
@@ -23,9 +25,10 @@ def plan_face_reenact(loaded: Any) -> Plan:
         SpecInput("source", loaded.files[("source",)], "image"),
         SpecInput("driver", loaded.files[("driver",)], "video"),
     )
+    backend = REENACT[spec.backend].load()
     faces = {"source": spec_input("source"), "driver": spec_input("driver")}
     calls = (
-        Call("render", render.NAME, render.Params(**spec.motion.model_dump()), faces),
+        Call("render", backend.name, stage_params(spec), faces),
         Call(
             "assemble",
             assemble.NAME,

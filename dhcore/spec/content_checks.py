@@ -211,6 +211,10 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         from dhcore.facemesh.checks import spec_problems as face_problems
 
         problems += face_problems(loaded)
+        if spec.kind == "face_reenact":
+            from dhcore.reenact.checks import backend_problems
+
+            problems += backend_problems(spec)
     return problems + _licence_problems(spec)
 
 

@@ -54,7 +54,14 @@ class FaceReenactSpec(SpecModel):
     audio: Literal["auto", "none"] = Field(
         "auto", description="auto: keep the driver's soundtrack when it has one"
     )
-    backend: Literal["mesh"] = Field("mesh", description="mesh: the embedded CPU face-mesh warp")
+    backend: Literal["mesh", "liveportrait"] = Field(
+        "mesh",
+        description="mesh: the embedded CPU face-mesh warp; liveportrait: LivePortrait from local weights "
+        "(GPU unless backend_params.device is cpu)",
+    )
+    backend_params: dict[str, Any] = Field(
+        default_factory=dict, description="the backend's own params (liveportrait: model, device)"
+    )
     licence: Licence = LICENCE_FIELD
     quality: FaceReenactQualitySpec = Field(
         FaceReenactQualitySpec(),

@@ -1,0 +1,1 @@
+"""LivePortrait (KwaiVGI, MIT) on torch: our modules in the release checkpoint layout."""
