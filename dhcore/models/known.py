@@ -429,14 +429,16 @@ LIVEPORTRAIT = register(
             "base_models/motion_extractor.pth",
             "base_models/warping_module.pth",
             "base_models/spade_generator.pth",
-        ),  # fmt: skip
+            "retargeting_models/stitching_retargeting_module.pth",
+        ),
         format="torch",
         license="MIT (KwaiVGI/LivePortrait, the human models); faces are boxed by MediaPipe's face mesh "
         "in place of the release's insightface detector, whose weights dh never reads",
         commercial=True,
-        source="https://huggingface.co/KwaiVGI/LivePortrait (liveportrait/base_models/*.pth)",
+        source="https://huggingface.co/KwaiVGI/LivePortrait (liveportrait/base_models/*.pth, "
+        "liveportrait/retargeting_models/stitching_retargeting_module.pth)",
         description="LivePortrait: appearance extractor, motion extractor, warping module, SPADE generator, "
-        "read by the face_reenact liveportrait backend",
+        "stitching/retargeting MLPs, read by the face_reenact liveportrait backend",
     )
 )
 # --- end LivePortrait ------------------------------------------------------------------------------------

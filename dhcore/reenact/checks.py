@@ -36,11 +36,12 @@ def backend_problems(spec: Any) -> Problems:
     )
     if problem := missing_problem(params.model):
         return [(loc, problem)]
+    from dhcore.reenact.liveportrait import stitching
     from dhcore.reenact.liveportrait.weights import checked, read
 
     folder = model_dir(params.model)
     try:
-        checked(folder, read(folder))
+        stitching.read(folder, checked(folder, read(folder)).num_kp)
     except ModelError as exc:
         return [(loc, str(exc))]
     return []

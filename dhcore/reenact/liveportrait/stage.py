@@ -3,7 +3,7 @@
 MediaPipe's face mesh (in place of the release's insightface detector) boxes the face in the source
 photo and in every driving frame (the driver's meshes One-Euro smoothed, so the crops do not shake);
 each crop goes to the model at its input size, the source's keypoints move by the driver's change
-since its first frame (relative mode), and the generated face is pasted back into the source photo
+since its first frame (relative mode), the stitching MLP nudges them to line up with the photo, and the generated face is pasted back into the source photo
 under a feathered mask, so the frames keep the photo's size like the mesh backend's.
 """
 
@@ -36,6 +36,9 @@ class Params(Motion):
     model: Literal["liveportrait"] = ids.LIVEPORTRAIT
     #: auto: the GPU when there is one; cpu pins the run (and its deployment) to the CPU
     device: Device = "auto"
+    #: the release's stitching MLP on the driving keypoints (its relative mode's default): the pasted
+    #: face lines up with the photo around it
+    stitching: bool = True
 
 
 def _device(params: Params) -> Device:
@@ -109,6 +112,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
 
     from dhcore.models.registry import resolve
     from dhcore.reenact.liveportrait import motion
+    from dhcore.reenact.liveportrait.stitching import stitch
     from dhcore.tryon.fashn.stage import torch_device
 
     source_path, driver_path = Path(inputs["source"]), Path(inputs["driver"])
@@ -138,6 +142,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
             for i in range(len(crops)):
                 one = {k: v[i : i + 1] for k, v in now.items()}
                 kp = motion.relative(source, first, one, params.expression, params.head_motion)
+                if params.stitching:
+                    kp = stitch(model.retargeting["retarget_shoulder"], kp_source, kp)  # type: ignore[attr-defined]
                 feature = model.warping_module(volume, kp, kp_source)  # type: ignore[attr-defined]
                 face = _image(model.spade_generator(feature))[0]  # type: ignore[attr-defined]
                 writer.write(paste(photo, face, box, size))

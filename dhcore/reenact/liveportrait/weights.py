@@ -18,8 +18,6 @@ from dhcore.reenact.liveportrait.model import NETWORKS, Config, LivePortrait
 
 BASE = "base_models"
 FILES = tuple(f"{BASE}/{name}.pth" for name in NETWORKS)
-#: the stitching/retargeting MLPs: shipped by the release, not read by this backend
-STITCHING = "retargeting_models/stitching_retargeting_module.pth"
 
 
 def _count(shapes: dict[str, tuple[int, ...]], prefix: str) -> int:
@@ -93,9 +91,13 @@ def checked(folder: Path, state: dict[str, dict[str, torch.Tensor]]) -> Config:
 
 
 def load(folder: Path, device: str = "cpu") -> LivePortrait:
+    """The four networks and, as `model.retargeting`, the stitching/retargeting MLPs."""
+    from dhcore.reenact.liveportrait import stitching
+
     state = read(folder)
     config = checked(folder, state)
     model = LivePortrait(config)
     for name in NETWORKS:
         getattr(model, name).load_state_dict(state[name], strict=True)
+    model.retargeting = torch.nn.ModuleDict(stitching.read(folder, config.num_kp))
     return model.to(device).eval()

@@ -12,8 +12,9 @@ import torch
 
 from dhcore.errors import ModelError
 from dhcore.models import ids
-from dhcore.reenact.liveportrait import motion
+from dhcore.reenact.liveportrait import motion, stitching
 from dhcore.reenact.liveportrait.model import NETWORKS, Config, LivePortrait
+from dhcore.reenact.liveportrait.stitching import RetargetingMLP
 from dhcore.reenact.liveportrait.weights import FILES, checked, infer_config, load, read
 
 #: every release size shrunk; a 256 px input, 4 keypoints, a 4-channel volume 4 deep
@@ -30,6 +31,12 @@ def write_tiny_model(models_root: Path, seed: int = 0) -> Path:
     for name, file in zip(NETWORKS, FILES, strict=True):
         (folder / file).parent.mkdir(parents=True, exist_ok=True)
         torch.save(getattr(model, name).state_dict(), folder / file)
+    parts = {part: RetargetingMLP([io(TINY.num_kp)[0], 8, io(TINY.num_kp)[1]]).state_dict()
+             for part, io in stitching.PARTS.items()}  # fmt: skip
+    (folder / stitching.FILE).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {k: {f"module.{n}": t for n, t in v.items()} for k, v in parts.items()}, folder / stitching.FILE
+    )
     return folder
 
 
@@ -117,3 +124,33 @@ def test_the_tiny_model_runs_the_release_pipeline(tmp_path: Path) -> None:
         out = model.spade_generator(feature)
     assert out.shape == (1, 3, 512, 512) and float(out.min()) >= 0 and float(out.max()) <= 1
     assert float(out.std()) > 0
+
+
+def test_the_stitching_file_is_read_by_entry_and_checked(tmp_path: Path) -> None:
+    folder = write_tiny_model(tmp_path)
+    parts = stitching.read(folder, TINY.num_kp)
+    assert set(parts) == {"retarget_shoulder", "retarget_mouth", "retarget_eye"}
+    # the release's widths (models.yaml) for 21 keypoints
+    release = RetargetingMLP([126, 128, 128, 64, 65])
+    assert [m.out_features for m in release.mlp if isinstance(m, torch.nn.Linear)] == [128, 128, 64, 65]
+    assert set(release.state_dict()) == {f"mlp.{i}.{p}" for i in (0, 2, 4, 6) for p in ("weight", "bias")}
+    kp_source, kp_driving = torch.randn(1, 4, 3), torch.randn(1, 4, 3)
+    moved = stitching.stitch(parts["retarget_shoulder"], kp_source, kp_driving)
+    assert moved.shape == (1, 4, 3) and not torch.allclose(moved, kp_driving)
+    still = RetargetingMLP([24, 8, 14])
+    torch.nn.init.zeros_(still.mlp[2].weight), torch.nn.init.zeros_(still.mlp[2].bias)
+    assert torch.equal(
+        stitching.stitch(still, kp_source, kp_driving), kp_driving
+    )  # a zero offset moves nothing
+    path = folder / stitching.FILE
+    state = torch.load(path, weights_only=True)
+    state["retarget_eye"]["module.mlp.0.weight"] = torch.zeros(8, 5)
+    torch.save(state, path)
+    with pytest.raises(
+        ModelError, match=r"stitching_retargeting_module\.pth \[retarget_eye\]: .*mlp\.0\.weight \[8, 5\]"
+    ):
+        stitching.read(folder, TINY.num_kp)
+    del state["retarget_mouth"]
+    torch.save(state, path)
+    with pytest.raises(ModelError, match="has no entry 'retarget_mouth'"):
+        stitching.read(folder, TINY.num_kp)
