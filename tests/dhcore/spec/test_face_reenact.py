@@ -59,3 +59,26 @@ def test_faceless_source_and_driver_are_located(folder: Path) -> None:
     )
     with pytest.raises(SpecError, match=r":3:9: source: .*blank.png: no face found"):
         load_spec(write(folder, "no_source_face", source="blank.png"))
+
+
+def test_the_liveportrait_backend_is_checked_at_its_fields(folder: Path, dh_home: Path) -> None:
+    from tests.dhcore.reenact.test_liveportrait import write_tiny_model
+
+    spec = folder / "liveportrait.yaml"
+    body = SPEC.format(source="astronaut.png", driver="face.nut") + "backend: liveportrait\n"
+    spec.write_text(body)
+    with pytest.raises(SpecError, match=r":5:10: backend: model 'liveportrait' is not installed"):
+        load_spec(spec)
+    models = write_tiny_model(dh_home / "models")
+    spec.write_text(body + "backend_params: {device: cpu, steps: 3}\n")
+    with pytest.raises(SpecError, match=r":6:\d+: backend_params.steps: Extra inputs are not permitted"):
+        load_spec(spec)
+    spec.write_text(body + "backend_params: {device: cpu}\n")
+    p = plan(load_spec(spec))
+    assert [c.stage for c in p.calls] == ["face_reenact.liveportrait", "assemble", "face_reenact.figures"]
+    assert p.calls[0].params.device == "cpu" and p.calls[0].params.stitching
+    import torch
+
+    torch.save({"fourth.bias": torch.zeros(3)}, models / "base_models" / "warping_module.pth")
+    with pytest.raises(SpecError, match=r":5:10: backend: .*warping_module\.pth: has no tensor"):
+        load_spec(spec)
