@@ -22,6 +22,13 @@ def test_deployment_follows_the_backends_device() -> None:
     assert deployment_for(_shoot("template_swap")) == "photo-shoot/photo-shoot"
     assert deployment_for(_shoot("arc2face")) == "photo-shoot/photo-shoot-gpu"
     assert deployment_for(_shoot("cosmicman", {"device": "cpu"})) == "photo-shoot/photo-shoot"
+    reenact = {"kind": "face_reenact", "backend_params": {}}
+    assert deployment_for(SimpleNamespace(**reenact, backend="mesh")) == "face-reenact/face-reenact"
+    assert (
+        deployment_for(SimpleNamespace(**reenact, backend="liveportrait")) == "face-reenact/face-reenact-gpu"
+    )
+    pinned = SimpleNamespace(kind="face_reenact", backend="liveportrait", backend_params={"device": "cpu"})
+    assert deployment_for(pinned) == "face-reenact/face-reenact"
 
 
 def test_tags_name_kind_backend_and_batch() -> None:
