@@ -15,7 +15,7 @@ from dhcore.spec.face_reenact import FaceReenactSpec
 
 PRODUCTION_METRICS = (
     "motion_distance", "head_pose_distance", "face_distance_max", "face_distance_mean", "landmark_jitter",
-    "driver_jitter", "frames_without_face", "driver_frames_without_face",
+    "driver_jitter", "frames_without_face", "face_found_rate", "driver_frames_without_face",
 )  # fmt: skip
 
 

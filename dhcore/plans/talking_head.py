@@ -13,7 +13,7 @@ from dhcore.talk import figures, render, tts, video
 
 PRODUCTION_METRICS = (
     "lipsync_peak", "lipsync_lag", "lipsync_lag_abs", "viseme_agreement", "silent_closed", "face_distance_max",
-    "face_distance_mean", "landmark_jitter", "frames_without_face", "voiced_share", "video_loops",
+    "face_distance_mean", "landmark_jitter", "frames_without_face", "face_found_rate", "voiced_share", "video_loops",
 )  # fmt: skip
 
 

@@ -8,6 +8,8 @@ Measured on the rendered frames and the driving video, both by the face mesh:
   since the first frame (3-D, from the mesh's rigid points).
 - face_distance_max / face_distance_mean: identity (dlib) against the source photo, every STRIDE-th frame.
 - landmark_jitter, driver_jitter: the output's and the raw driver's landmark acceleration.
+- face_found_rate: the share of output frames in which the face mesh finds the face (gated: a video
+  whose face is lost, or whose identity cannot be measured at all, never passes).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from dhcore.reenact.transfer import RIGID, head_rotation, rotation_angle
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "face_reenact.figures"
-VERSION = "1"
+VERSION = "2"
+INF = float("inf")
 
 
 class Params(StageParams):
@@ -69,9 +72,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         if i % params.stride == 0 and (d := meter.distance(frame)) is not None:
             distances.append(d)
     if not output:
-        return StageResult(
-            metrics={"frames_without_face": float(missing)}, warnings=["no face in any output frame"]
-        )
+        metrics = {"frames_without_face": float(missing), "face_found_rate": 0.0, "face_distance_max": INF}
+        return StageResult(metrics=metrics, warnings=["no face in any output frame"])
     out = np.stack(output)
     n = min(len(out), len(driver))
     out, driver = out[:n], driver[:n]
@@ -86,9 +88,11 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         "landmark_jitter": jitter(out[:, RIGID, :2], eye_distance(out[0])),
         "driver_jitter": jitter(driver[:, RIGID, :2], eye_distance(driver[0])),
         "frames_without_face": float(missing),
+        "face_found_rate": 1.0 - missing / (i + 1),
     }
+    # no frame the identity meter could read counts as a miss, not as a figure left out of the gates
+    metrics["face_distance_max"] = float(max(distances)) if distances else INF
     if distances:
-        metrics["face_distance_max"] = float(max(distances))
         metrics["face_distance_mean"] = float(np.mean(distances))
     ctx.progress(n, n)
     return StageResult(metrics=metrics, frames=n)

@@ -30,9 +30,12 @@ class FaceReenactQualitySpec(SpecModel):
     face_distance_max: float | None = Field(
         0.45, ge=0, le=2, description="highest identity distance (dlib) of any measured frame to the source"
     )
+    face_found_rate: float | None = Field(
+        0.9, ge=0, le=1, description="lowest share of output frames in which the face mesh finds the face"
+    )
 
     def thresholds(self) -> dict[str, float]:
-        return {}
+        return {} if self.face_found_rate is None else {"face_found_rate": self.face_found_rate}
 
     def ceilings(self) -> dict[str, float]:
         found = {

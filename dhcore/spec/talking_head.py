@@ -43,9 +43,15 @@ class TalkingHeadQualitySpec(SpecModel):
     face_distance_max: float | None = Field(
         0.45, ge=0, le=2, description="highest identity distance (dlib) of any measured frame"
     )
+    face_found_rate: float | None = Field(
+        0.9, ge=0, le=1, description="lowest share of output frames in which the face mesh finds the face"
+    )
 
     def thresholds(self) -> dict[str, float]:
-        found = {"lipsync_peak": self.lipsync_peak, "silent_closed": self.silent_closed}
+        found = {
+            "lipsync_peak": self.lipsync_peak, "silent_closed": self.silent_closed,
+            "face_found_rate": self.face_found_rate,
+        }  # fmt: skip
         return {k: v for k, v in found.items() if v is not None}
 
     def ceilings(self) -> dict[str, float]:

@@ -10,7 +10,7 @@ Measured on the rendered frames by the face mesh (not on the renderer's own targ
   audio's vowel class (spread widens, rounded narrows; reported, not gated).
 - face_distance_max / face_distance_mean: identity (dlib) against the portrait, every STRIDE-th frame.
 - landmark_jitter: mean acceleration of the face's rigid points (eye corners, nose, face outline),
-  in eye distances per frame squared; frames_without_face.
+  in eye distances per frame squared; frames_without_face, face_found_rate (the share of frames with one).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageR
 from dhcore.talk.audio import RATE, Timeline, level_db, read_audio, timeline
 
 NAME = "talking_head.figures"
-VERSION = "4"
+VERSION = "5"
 MAX_LAG = 5
 COARTICULATION = 2
 REST_MARGIN = 0.05
@@ -123,13 +123,15 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
         "lipsync_lag_abs": float(abs(lag)),
         "landmark_jitter": jitter(np.array(rigid), scale) if rigid else float("nan"),
         "frames_without_face": float(missing),
+        "face_found_rate": 1.0 - missing / max(len(opening), 1),
     }
     if (agreement := viseme_agreement(np.array(width), tl)) is not None:
         metrics["viseme_agreement"] = agreement
     if silent.any():
         metrics["silent_closed"] = float((mouth[silent] <= REST_MARGIN).mean())
+    # no frame the identity meter could read counts as a miss, not as a figure left out of the gates
+    metrics["face_distance_max"] = float(max(distances)) if distances else float("inf")
     if distances:
-        metrics["face_distance_max"] = float(max(distances))
         metrics["face_distance_mean"] = float(np.mean(distances))
     return StageResult(
         metrics=metrics, series={"mouth_opening": [float(x) for x in mouth]}, frames=len(mouth)

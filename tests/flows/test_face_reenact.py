@@ -59,8 +59,8 @@ def _first_frames(src: Path, dst: Path, count: int) -> None:
 def test_the_liveportrait_backend_reenacts_on_cpu_from_a_local_model_folder(
     prefect_api: None, dh_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Random tiny weights: the face is noise, so the gates may ask for review; the run, its frames,
-    their size and the lineage are what is checked."""
+    """Random tiny weights paint noise where the face was: the run, its frames, their size and the lineage
+    are checked, and the gates must not let a video without a findable face pass."""
     from dhcore.catalog.repo import Catalog
     from dhcore.demo.face_assets import write_face_assets
     from tests.dhcore.reenact.test_liveportrait import write_tiny_model
@@ -70,9 +70,11 @@ def test_the_liveportrait_backend_reenacts_on_cpu_from_a_local_model_folder(
     _first_frames(assets["driver"], tmp_path / "assets" / "face" / "short_driver.mp4", 6)
     spec = tmp_path / "liveportrait.yaml"
     spec.write_text(LIVEPORTRAIT)
-    assert main(["run", "--json", str(spec)]) in (0, 3)  # 3: needs_review
+    assert main(["run", "--json", str(spec)]) == 3  # needs_review
     result = json.loads(capsys.readouterr().out)
-    assert result["status"] in ("succeeded", "needs_review"), result
+    assert result["status"] == "needs_review", result
+    assert result["metrics"]["face_found_rate"] < 0.9
+    assert "face_found_rate" in result["error"], result["error"]  # the gates' reasons
     stages = [s["name"] for s in result["stages"]]
     assert stages == ["face_reenact.liveportrait", "assemble", "face_reenact.figures"]
     import cv2
