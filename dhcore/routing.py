@@ -22,6 +22,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("face_swap", "cpu"): "face-swap/face-swap",
     ("face_edit", "cpu"): "face-edit/face-edit",
     ("talking_head", "cpu"): "talking-head/talking-head",
+    ("talking_head", "gpu"): "talking-head/talking-head-gpu",
     ("face_reenact", "cpu"): "face-reenact/face-reenact",
 }
 
@@ -40,7 +41,12 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind in ("face_swap", "face_edit", "talking_head", "face_reenact"):  # embedded CPU engines only
+    if spec.kind == "talking_head":  # the mesh renderer on CPU; a lip-sync backend may want a GPU
+        from dhcore.talk.backends import TALKING_HEAD
+
+        device = TALKING_HEAD[spec.backend].device
+        return "gpu" if device != "cpu" and spec.backend_params.get("device") != "cpu" else "cpu"
+    if spec.kind in ("face_swap", "face_edit", "face_reenact"):  # embedded CPU engines only
         return "cpu"
     if spec.kind == "try_on":  # its own backend, then the dance's when one follows
         from dhcore.tryon.backends import TRY_ON

@@ -27,7 +27,7 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
     if spec.kind == "try_on":
         return _try_on_models(spec)
     if spec.kind in KIND_MODELS:
-        return [(("kind",), m) for m in KIND_MODELS[spec.kind]]
+        return [(("kind",), m) for m in KIND_MODELS[spec.kind]] + _lipsync_models(spec)
     raise KeyError(f"no model list for spec kind {spec.kind!r}")
 
 
@@ -39,6 +39,18 @@ KIND_MODELS = {
     "talking_head": [ids.MEDIAPIPE_MODELS, DLIB],
     "face_reenact": [ids.MEDIAPIPE_MODELS, DLIB],
 }
+
+
+def _lipsync_models(spec: Any) -> list[tuple[Loc, str]]:
+    """A talking head's lip-sync backend's weights (the model it names, or its default)."""
+    if spec.kind != "talking_head" or spec.backend == "mesh":
+        return []
+    from dhcore.talk.backends import TALKING_HEAD
+
+    chosen = spec.backend_params.get("model")
+    if isinstance(chosen, str):
+        return [(("backend_params", "model"), chosen)]
+    return [(("backend",), m) for m in TALKING_HEAD[spec.backend].model_ids]
 
 
 def _try_on_models(spec: Any) -> list[tuple[Loc, str]]:
