@@ -144,3 +144,83 @@ def test_the_stage_lip_syncs_rendered_frames_on_cpu(tmp_path: Path) -> None:
     changed = np.abs(first.astype(int) - photo.astype(int)).sum(2) > 30
     rows = np.nonzero(changed.any(1))[0]
     assert changed.mean() > 0.005 and rows.min() > h * 0.3  # the lower face only, never the forehead
+
+
+SPEC = """\
+version: 1
+kind: talking_head
+portrait: portrait.png
+speech: {{audio: speech.wav}}
+backend: musetalk
+backend_params: {{face_size: 64{extra}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from scipy.io import wavfile
+
+    from dhcore.demo.assets import png_writer
+    from dhcore.demo.face_assets import portrait
+
+    root = tmp_path_factory.mktemp("musetalk")
+    png_writer(np.ascontiguousarray(portrait()[::2, ::2]))(root / "portrait.png")
+    t = np.arange(16000) / 16000
+    wavfile.write(root / "speech.wav", 16000, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32))
+    return root
+
+
+def spec(inputs: Path, name: str, extra: str = "") -> Path:
+    path = inputs / f"{name}.yaml"  # beside its inputs: inside the allowed roots
+    path.write_text(SPEC.format(extra=extra))
+    return path
+
+
+def test_a_missing_model_or_a_bad_param_is_a_located_error(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhcore.spec.loader import SpecError, load_spec
+
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    path = spec(inputs, "missing")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    expected = tmp_path / "models" / ids.MUSETALK
+    assert f"{path}:5:10: backend: model 'musetalk_1_5' is not installed: missing {expected}" in str(
+        err.value
+    )
+    assert "dh models add musetalk_1_5" in str(err.value)
+    write_tiny_model(tmp_path / "models")
+    bad = spec(inputs, "bad", extra=", batch_size: 0")
+    with pytest.raises(
+        SpecError, match=r"bad\.yaml:6:\d+: backend_params\.batch_size: .*greater than or equal to 1"
+    ):
+        load_spec(bad)
+
+
+def test_the_backend_plans_its_stage_after_the_mesh_and_routes_to_the_gpu_unless_pinned(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhcore.models.licences import commercial_problems, spec_models
+    from dhcore.plan import plan
+    from dhcore.routing import deployment_for
+    from dhcore.spec.loader import load_spec
+
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    write_tiny_model(tmp_path / "models")
+    loaded = load_spec(spec(inputs, "plain"))
+    calls = plan(loaded).calls
+    assert [c.stage for c in calls] == [
+        "talking_head.mesh",
+        "talking_head.musetalk",
+        "assemble",
+        "talking_head.figures",
+    ]
+    assert calls[1].params.face_size == 64 and calls[2].inputs["frames"].call == "lipsync"
+    assert (("backend",), ids.MUSETALK) in spec_models(loaded.spec)
+    commercial = loaded.spec.model_copy(update={"licence": "commercial"})
+    refused = [m for _, m in commercial_problems(commercial)]  # the kind's dlib is refused; MuseTalk is not
+    assert any("'dlib_face_models'" in m for m in refused) and not any("musetalk" in m for m in refused)
+    assert deployment_for(loaded.spec) == "talking-head/talking-head-gpu"
+    pinned = load_spec(spec(inputs, "pinned", extra=", device: cpu"))
+    assert deployment_for(pinned.spec) == "talking-head/talking-head"
