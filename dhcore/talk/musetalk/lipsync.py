@@ -2,10 +2,10 @@
 
 Audio: whisper's encoder runs on 30-second mel chunks (50 feature frames a second) and keeps every
 hidden state (embeddings + each layer). A video frame's condition is the window of 10 feature frames
-around it (2 frames' worth before, 3 after at 25 fps, as the release pads), all layers flattened to
-tokens, plus a sinusoidal position code. Face: the box of the face mesh, a little lower at the chin,
-resized to the model's square; its lower half is blanked and the model redraws it from the masked
-crop, the crop itself as reference, and the audio tokens. Only the lower half of the face goes back,
+around it (4 before, 6 from it on, zero-padded at the ends, as the release does), all layers flattened
+to tokens, plus a sinusoidal position code. Face: the release's box (centred on the nose, down to the
+chin) from the face mesh, resized to the model's square; its lower half is blanked and the model
+redraws it from the masked crop, the crop itself as reference, and the audio tokens. Only the lower half of the face goes back,
 through a feathered mask, so eyes and background stay the frame's own.
 """
 
@@ -16,12 +16,15 @@ import math
 import cv2
 import numpy as np
 
+from dhcore.facemesh.landmarks import CHIN, FACE_OVAL
 from dhcore.talk.audio import RATE
 
 #: whisper's feature frames per second, and the frames per window before and after a video frame
 FEATURES_PER_SECOND = 50
 BEFORE, AFTER = 4, 6
 CHUNK_SECONDS = 30
+#: the mesh's point on the lower nose bridge (dlib's point 29, where the release splits the face)
+NOSE = 195
 
 
 def audio_features(samples: np.ndarray, encoder: object, device: str) -> np.ndarray:
@@ -54,19 +57,28 @@ def positional(tokens: int, width: int) -> np.ndarray:
 
 
 def frame_tokens(features: np.ndarray, index: int, fps: float) -> np.ndarray:
-    """[10 * (layers + 1), width] tokens of video frame `index` (edges repeat the first/last frame)."""
-    centre = int(round(index * FEATURES_PER_SECOND / fps))
-    rows = np.clip(np.arange(centre - BEFORE, centre + AFTER), 0, len(features) - 1)
-    window = features[rows].reshape(-1, features.shape[-1])
+    """[10 * (layers + 1), width] tokens of video frame `index` (zeros before the start and after the
+    end, as the release pads)."""
+    start = int(math.floor(index * FEATURES_PER_SECOND / fps)) - BEFORE
+    window = np.zeros((BEFORE + AFTER, *features.shape[1:]), np.float32)
+    lo, hi = max(start, 0), min(start + BEFORE + AFTER, len(features))
+    if hi > lo:
+        window[lo - start : hi - start] = features[lo:hi]
+    window = window.reshape(-1, features.shape[-1])
     return window + positional(*window.shape)
 
 
 def face_box(points: np.ndarray, width: int, height: int, chin_margin: float) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) around the mesh, `chin_margin` of its height added below, inside the frame."""
-    x0, y0 = points[:, :2].min(0)
-    x1, y1 = points[:, :2].max(0)
-    y1 += (y1 - y0) * chin_margin
-    return (max(0, int(x0)), max(0, int(y0)), min(width, int(math.ceil(x1))), min(height, int(math.ceil(y1))))
+    """(x0, y0, x1, y1): the release's box, centred on the nose so its lower half is nose to chin.
+
+    Across: the face outline; down: from as far above the nose as the chin is below it, to the chin
+    plus `chin_margin` of the box's height (the release's 10 px), inside the frame.
+    """
+    oval = points[FACE_OVAL, 0]
+    nose, chin = float(points[NOSE, 1]), float(points[CHIN, 1])
+    y0, y1 = nose - (chin - nose), chin + 2 * (chin - nose) * chin_margin
+    return (max(0, int(oval.min())), max(0, int(y0)), min(width, int(math.ceil(oval.max()))),
+            min(height, int(math.ceil(y1))))  # fmt: skip
 
 
 def lower_half_mask(size: int) -> np.ndarray:

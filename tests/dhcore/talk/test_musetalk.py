@@ -87,14 +87,29 @@ def test_a_misshapen_unet_checkpoint_names_the_file_and_key(tmp_path: Path) -> N
 
 
 def test_audio_tokens_follow_the_release_window() -> None:
-    """Ten feature frames (two video frames before, three after) of every hidden state, position-coded."""
-    features = np.arange(100 * 3 * 4, dtype=np.float32).reshape(100, 3, 4)
+    """Ten feature frames (4 before, 6 from the frame on) of every hidden state, position-coded; zeros
+    past either end."""
+    features = np.arange(100 * 3 * 4, dtype=np.float32).reshape(100, 3, 4) + 1
     tokens = lipsync.frame_tokens(features, 10, 25.0)
     assert tokens.shape == (30, 4)
     plain = tokens - lipsync.positional(30, 4)
     assert np.allclose(plain[0], features[16, 0]) and np.allclose(plain[-1], features[25, 2])
+    assert np.allclose(lipsync.positional(3, 4)[1], [np.sin(1), np.cos(1), np.sin(0.01), np.cos(0.01)])
     edge = lipsync.frame_tokens(features, 0, 25.0) - lipsync.positional(30, 4)
-    assert np.allclose(edge[:12], np.tile(features[0].reshape(-1, 4), (4, 1)))  # before the start: frame 0
+    assert np.allclose(edge[:12], 0) and np.allclose(edge[12:], features[:6].reshape(-1, 4))
+    end = lipsync.frame_tokens(features, 49, 25.0) - lipsync.positional(30, 4)
+    assert np.allclose(end[:15], features[94:99].reshape(-1, 4)) and np.allclose(end[18:], 0)
+
+
+def test_the_face_box_is_centred_on_the_nose() -> None:
+    from dhcore.facemesh.landmarks import CHIN
+
+    points = np.zeros((478, 3), np.float32)
+    points[:, 0], points[:, 1] = 100, 150
+    points[lipsync.FACE_OVAL, 0] = np.linspace(60, 140, len(lipsync.FACE_OVAL))
+    points[lipsync.NOSE, 1], points[CHIN, 1] = 150, 200
+    assert lipsync.face_box(points, 300, 300, 0.04) == (60, 100, 140, 204)
+    assert lipsync.face_box(points, 120, 190, 0.04) == (60, 100, 120, 190)  # inside the frame
 
 
 def test_the_tiny_model_redraws_only_the_lower_face(tmp_path: Path) -> None:
