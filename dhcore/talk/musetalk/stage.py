@@ -100,7 +100,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     samples = read_audio(audio_path)
     if problem := silence_problem(samples):
         raise InputError(f"{audio_path}: {problem}")
-    info = probe(frames_path, count_frames=True)
+    info = probe(frames_path)
     fps = float(info.fps or 25)
     boxes = _boxes(frames_path, fps, params)
     folder, device = resolve(params.model, ctx.models_root), torch_device(params.device)
