@@ -239,3 +239,24 @@ def test_the_backend_plans_its_stage_after_the_mesh_and_routes_to_the_gpu_unless
     assert deployment_for(loaded.spec) == "talking-head/talking-head-gpu"
     pinned = load_spec(spec(inputs, "pinned", extra=", device: cpu"))
     assert deployment_for(pinned.spec) == "talking-head/talking-head"
+
+
+def test_a_dubbed_video_is_lip_synced_after_the_mesh_video_stage(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhcore.demo.face_assets import portrait
+    from dhcore.media.frames import FrameWriter
+    from dhcore.plan import plan
+    from dhcore.spec.loader import load_spec
+
+    monkeypatch.setenv("DH_MODELS_DIR", str(tmp_path / "models"))
+    write_tiny_model(tmp_path / "models")
+    photo = np.ascontiguousarray(portrait()[::2, ::2])
+    with FrameWriter(inputs / "clip.nut", Fraction(25), *photo.shape[1::-1]) as writer:
+        for _ in range(5):
+            writer.write(photo)
+    path = spec(inputs, "dub")
+    path.write_text(path.read_text().replace("portrait: portrait.png", "video: clip.nut"))
+    calls = plan(load_spec(path)).calls
+    assert [c.stage for c in calls][:2] == ["talking_head.mesh_video", "talking_head.musetalk"]
+    assert calls[1].inputs["frames"].call == calls[0].id and calls[2].inputs["frames"].call == "lipsync"
