@@ -55,3 +55,36 @@ class Table:
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._entries)
+
+
+#: the kinds whose spec picks a row of a Table by `backend` (with `backend_params`), and where the table is
+KIND_TABLES = {
+    "try_on": "dhcore.tryon.backends:TRY_ON",
+    "face_reenact": "dhcore.reenact.backends:REENACT",
+    "talking_head": "dhcore.talk.backends:TALKING_HEAD",
+}
+
+
+def kind_backend(spec: Any) -> Backend | None:
+    """The row a spec of a KIND_TABLES kind chose (None for other kinds)."""
+    table = KIND_TABLES.get(spec.kind)
+    return None if table is None else implementation(table)[spec.backend]
+
+
+def kind_backend_models(spec: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(spec field, model id) of the weights that row reads: the model `backend_params` names, or its own."""
+    backend = kind_backend(spec)
+    if backend is None or not backend.model_ids:
+        return []
+    chosen = spec.backend_params.get("model")
+    if isinstance(chosen, str):
+        return [(("backend_params", "model"), chosen)]
+    return [(("backend",), m) for m in backend.model_ids]
+
+
+def kind_backend_pool(spec: Any) -> str:
+    """ "gpu" when the chosen row can use one and `backend_params.device` does not pin it to the CPU."""
+    backend = kind_backend(spec)
+    if backend is None or backend.device == "cpu" or spec.backend_params.get("device") == "cpu":
+        return "cpu"
+    return "gpu"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from dhcore.backends import KIND_TABLES, kind_backend_pool
+
 Pool = Literal["cpu", "gpu"]
 
 #: prefect.yaml's deployments ("flow name/deployment name") by spec kind and pool
@@ -22,6 +24,7 @@ DEPLOYMENTS: dict[tuple[str, Pool], str] = {
     ("face_swap", "cpu"): "face-swap/face-swap",
     ("face_edit", "cpu"): "face-edit/face-edit",
     ("talking_head", "cpu"): "talking-head/talking-head",
+    ("talking_head", "gpu"): "talking-head/talking-head-gpu",
     ("face_reenact", "cpu"): "face-reenact/face-reenact",
     ("face_reenact", "gpu"): "face-reenact/face-reenact-gpu",
 }
@@ -41,20 +44,14 @@ def _backend(spec: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def pool_for(spec: Any) -> Pool:
-    if spec.kind in ("face_swap", "face_edit", "talking_head"):  # embedded CPU engines only
+    if spec.kind in ("face_swap", "face_edit"):  # embedded CPU engines only
         return "cpu"
-    if spec.kind == "face_reenact":
-        from dhcore.reenact.backends import REENACT
-
-        pinned = spec.backend_params.get("device") == "cpu"
-        return "cpu" if REENACT[spec.backend].device == "cpu" or pinned else "gpu"
-    if spec.kind == "try_on":  # its own backend, then the dance's when one follows
-        from dhcore.tryon.backends import TRY_ON
-
-        device = TRY_ON[spec.backend].device
-        if device != "cpu" and spec.backend_params.get("device") != "cpu":
+    if spec.kind in KIND_TABLES:  # the row the spec chose; a try-on's dance may still want a GPU
+        if kind_backend_pool(spec) == "gpu":
             return "gpu"
-        return "cpu" if spec.then is None else pool_for(spec.then.dance.dance_spec(spec.person.image, None))
+        if spec.kind == "try_on" and spec.then is not None:
+            return pool_for(spec.then.dance.dance_spec(spec.person.image, None))
+        return "cpu"
     backend, params = _backend(spec)
     device = getattr(backend, "device", "cpu")
     if device == "cpu" or params.get("device") == "cpu":

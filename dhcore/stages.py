@@ -36,6 +36,7 @@ MODULES = {
     "talking_head.mesh": "dhcore.talk.render",
     "talking_head.mesh_video": "dhcore.talk.video",
     "talking_head.figures": "dhcore.talk.figures",
+    "talking_head.musetalk": "dhcore.talk.musetalk.stage",
     "face_reenact.mesh": "dhcore.reenact.render",
     "face_reenact.liveportrait": "dhcore.reenact.liveportrait.stage",
     "face_reenact.figures": "dhcore.reenact.figures",

@@ -31,7 +31,9 @@ def spec_problems(loaded: Any) -> Problems:
         if path is not None and (problem := photo_problem(path)):
             problems.append((loc, problem))
     if spec.kind == "talking_head":
-        problems += speech_problems(spec, files)
+        from dhcore.talk.backends import backend_problems
+
+        problems += speech_problems(spec, files) + backend_problems(spec.backend, spec.backend_params)
     driver = files.get(("driver",)) if spec.kind == "face_reenact" else None
     if driver is not None and (problem := driver_problem(driver)):
         problems.append((("driver",), problem))

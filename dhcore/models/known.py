@@ -7,6 +7,7 @@ trusted on `dh models add` and pinned from then on (lock.json).
 from dhcore.animate.wan_animate import layout as _wan_animate_layout
 from dhcore.models import ids
 from dhcore.models.registry import ModelSpec, register
+from dhcore.talk.musetalk.weights import FILES as _musetalk_files
 
 DWPOSE_DET = register(
     ModelSpec(
@@ -442,3 +443,20 @@ LIVEPORTRAIT = register(
     )
 )
 # --- end LivePortrait ------------------------------------------------------------------------------------
+# --- MuseTalk v1.5 (dhcore/talk/musetalk) --------------------------------------------------------------
+MUSETALK = register(
+    ModelSpec(
+        id=ids.MUSETALK,
+        files=_musetalk_files,
+        format="folder",
+        license="MIT (TMElyralab/MuseTalk: code MIT; README: the trained model is available for any purpose, "
+        "even commercially); sd-vae-ft-mse MIT; whisper-tiny MIT",
+        commercial=True,
+        source="https://huggingface.co/TMElyralab/MuseTalk (musetalkV15/), "
+        "https://huggingface.co/stabilityai/sd-vae-ft-mse (as sd-vae/), "
+        "https://huggingface.co/openai/whisper-tiny (as whisper/): the release's models/ folder",
+        description="MuseTalk v1.5 lip sync: SD-VAE + one-step UNet on whisper-tiny audio features, "
+        "read by the talking_head musetalk backend",
+    )
+)
+# --- end MuseTalk ---------------------------------------------------------------------------------------

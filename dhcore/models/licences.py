@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dhcore.backends import kind_backend_models
 from dhcore.errors import ModelError
 from dhcore.models import ids
 
@@ -26,10 +27,8 @@ def spec_models(spec: Any) -> list[tuple[Loc, str]]:
         return _photo_shoot_models(spec)
     if spec.kind == "try_on":
         return _try_on_models(spec)
-    if spec.kind == "face_reenact":
-        return [(("kind",), m) for m in KIND_MODELS[spec.kind]] + _reenact_models(spec)
     if spec.kind in KIND_MODELS:
-        return [(("kind",), m) for m in KIND_MODELS[spec.kind]]
+        return [(("kind",), m) for m in KIND_MODELS[spec.kind]] + kind_backend_models(spec)
     raise KeyError(f"no model list for spec kind {spec.kind!r}")
 
 
@@ -43,24 +42,9 @@ KIND_MODELS = {
 }
 
 
-def _reenact_models(spec: Any) -> list[tuple[Loc, str]]:
-    from dhcore.reenact.backends import REENACT
-
-    chosen = spec.backend_params.get("model")
-    if REENACT[spec.backend].model_ids and isinstance(chosen, str):
-        return [(("backend_params", "model"), chosen)]
-    return [(("backend",), m) for m in REENACT[spec.backend].model_ids]
-
-
 def _try_on_models(spec: Any) -> list[tuple[Loc, str]]:
-    from dhcore.tryon.backends import TRY_ON
-
     found: list[tuple[Loc, str]] = [(("kind",), ids.MEDIAPIPE_MODELS), (("kind",), DLIB)]  # pose, face figure
-    backend, chosen = TRY_ON[spec.backend], spec.backend_params.get("model")
-    if backend.model_ids and isinstance(chosen, str):
-        found.append((("backend_params", "model"), chosen))
-    else:
-        found += [(("backend",), m) for m in backend.model_ids]
+    found += kind_backend_models(spec)
     if spec.then is not None:
         dance = spec.then.dance.dance_spec(spec.person.image, None)
         found += [(("then", "dance", *loc), m) for loc, m in _dance_models(dance) if loc[0] != "subject"]

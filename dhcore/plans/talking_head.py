@@ -1,5 +1,6 @@
-"""The talking-head plan: [text -> speech.espeak] -> talking_head.mesh (portrait, speech) -> assemble
-(frames + speech) -> talking_head.figures (on the rendered frames)."""
+"""The talking-head plan: [text -> speech.espeak] -> talking_head.mesh (portrait, speech)
+[-> talking_head.<lip-sync backend> (frames, speech)] -> assemble (frames + speech) -> talking_head.figures
+(on the delivered frames)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from dhcore.plan import Call, Plan, Ref, SpecInput, spec_input
 from dhcore.quality import Verdict, judge
 from dhcore.spec.talking_head import TalkingHeadSpec
 from dhcore.talk import figures, render, tts, video
+from dhcore.talk.backends import TALKING_HEAD
 
 PRODUCTION_METRICS = (
     "lipsync_peak", "lipsync_lag", "lipsync_lag_abs", "viseme_agreement", "silent_closed", "face_distance_max",
-    "face_distance_mean", "landmark_jitter", "frames_without_face", "face_found_rate", "voiced_share", "video_loops",
+    "face_distance_mean", "landmark_jitter", "frames_without_face", "face_found_rate", "voiced_share",
+    "video_loops", "lipsync_frames_without_face",
 )  # fmt: skip
 
 
@@ -42,6 +45,11 @@ def plan_talking_head(loaded: Any) -> Plan:
         )
         portrait = spec_input("portrait")
     frames = Ref("render", "frames")
+    if spec.backend != "mesh":  # a lip-sync backend redraws the rendered mouth from the audio
+        lipsync = TALKING_HEAD[spec.backend].load()
+        sync = lipsync.Params(**spec.backend_params)
+        calls.append(Call("lipsync", lipsync.name, sync, {"frames": frames, "audio": speech}))
+        frames = Ref("lipsync", "frames")
     calls += [
         Call("assemble", assemble.NAME, assemble.Params(audio="file"), {"frames": frames, "audio": speech}),
         Call(

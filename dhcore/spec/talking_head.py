@@ -72,7 +72,14 @@ class TalkingHeadSpec(SpecModel):
     speech: SpeechSpec
     fps: int = Field(25, ge=10, le=60, description="frame rate of the video")
     motion: Motion = Field(Motion(), description="mouth gain, coarticulation, blinks, head motion")
-    backend: Literal["mesh"] = Field("mesh", description="mesh: the embedded CPU face-mesh warp")
+    backend: Literal["mesh", "musetalk"] = Field(
+        "mesh",
+        description="mesh: the embedded CPU face-mesh warp; musetalk: that warp's video with the mouth "
+        "redrawn by MuseTalk v1.5 from local weights (GPU unless backend_params.device is cpu)",
+    )
+    backend_params: dict[str, Any] = Field(
+        default_factory=dict, description="the lip-sync backend's own params (musetalk: model, device, ...)"
+    )
     licence: Licence = LICENCE_FIELD
     quality: TalkingHeadQualitySpec = Field(
         TalkingHeadQualitySpec(), description="figures the video must reach: below them it ends needs_review"

@@ -1,0 +1,1 @@
+"""MuseTalk v1.5: audio-driven lip sync (one-step latent inpainting of the face's lower half)."""
