@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dhcore import config
 from dhcore.catalog.objstore import ObjectStore, open_store
@@ -38,6 +38,13 @@ class SubmittedInput(BaseModel):
     key: str = Field(pattern=KEY, description="the file (or folder) in the shared asset store")
     size: int = Field(ge=0)
     name: str = Field(pattern=r"^[^/\\\x00]{1,255}$", description="its file name on the submitter's host")
+
+    @field_validator("name")
+    @classmethod
+    def _a_file_name(cls, name: str) -> str:
+        if name in (".", ".."):
+            raise ValueError("not a file name")
+        return name
 
 
 class Submission(BaseModel):

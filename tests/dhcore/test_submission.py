@@ -80,7 +80,12 @@ def test_a_submission_cannot_name_files_outside_the_store_or_the_worker_folder(
     submitter: Path, tmp_path: Path
 ) -> None:
     good = pack(load_spec(submitter), AssetStore(tmp_path / "store")).model_dump()
-    for field, value in (("key", "../../etc/passwd"), ("name", "../escape.png")):
+    for field, value in (
+        ("key", "../../etc/passwd"),
+        ("name", "../escape.png"),
+        ("name", ".."),
+        ("name", "."),
+    ):
         bad = {**good, "inputs": [{**good["inputs"][0], field: value}]}
         with pytest.raises(ValidationError):
             Submission.model_validate(bad)
