@@ -115,3 +115,35 @@ def test_a_slow_server_does_not_slow_the_stage_that_reports_progress(
     assert sent[-1] == "animate.warp: 50/50 frames" and len(sent) < 49  # coalesced, the last one sent
     [artifact] = _artifacts(f"dh-progress-{name}")
     assert artifact.description == "animate.warp: 50/50 frames"
+
+
+def test_the_contact_sheet_is_made_when_the_video_exists_and_matches_the_reports(tmp_path) -> None:
+    import cv2
+    import numpy as np
+
+    from dhcore.catalog.repo import AssetRef
+    from dhcore.plan import Ref
+    from dhcore.report import contact_sheet_jpeg
+    from dhcore.runner import StepOutcome
+    from tasks.production import ContactSheetAhead
+
+    video = tmp_path / "out.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 12, (64, 48))
+    for i in range(12):
+        writer.write(np.full((48, 64, 3), i * 20, np.uint8))
+    writer.release()
+    ref = AssetRef(1, "video", str(video), "0" * 64, video.stat().st_size, {})
+    outcome = StepOutcome(stage="assemble", step_run_id=1, cache_key="k", cache_hit=False, seconds=1.0,
+                          frames=12, outputs={"video": ref}, metrics={})  # fmt: skip
+
+    sheet = ContactSheetAhead({"video": Ref("assemble", "video"), "side_by_side": Ref("extras", "video")})
+    sheet.step_done("animate", outcome)  # another step: nothing starts
+    assert sheet.result() is None
+    sheet.step_done("assemble", outcome)
+    made = sheet.result()
+    assert made is not None and made == contact_sheet_jpeg({"outputs": {"video": {"path": str(video)}}})
+    assert cv2.imdecode(np.frombuffer(made, np.uint8), cv2.IMREAD_COLOR).shape[1] == 4 * 64  # four tiles
+
+    assert (
+        ContactSheetAhead({"image": Ref("deliver", "image")}).result() is None
+    )  # no video: the report makes it
