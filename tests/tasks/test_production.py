@@ -147,3 +147,28 @@ def test_the_contact_sheet_is_made_when_the_video_exists_and_matches_the_reports
     assert (
         ContactSheetAhead({"image": Ref("deliver", "image")}).result() is None
     )  # no video: the report makes it
+
+
+def test_the_report_and_its_stage_table_belong_to_the_flow_run(prefect_api: None, tmp_path) -> None:
+    from prefect import flow
+    from prefect.context import FlowRunContext
+
+    from tasks.production import publish_report
+
+    name = f"report-{uuid.uuid4().hex[:6]}"
+    stage = {"name": "assemble", "status": "succeeded", "cache_hit": False, "seconds": 1.25, "frames": 12,
+             "cache_key": "c" * 64, "params": {}}  # fmt: skip
+    info = {"name": name, "production_id": "p-1", "status": "succeeded", "outputs": {}, "inputs": [],
+            "stages": [stage], "metrics": {"pose_pck": 0.9}}  # fmt: skip
+
+    @flow
+    def production() -> str:
+        publish_report(info)  # the stage table is sent from another thread
+        return str(FlowRunContext.get().flow_run.id)
+
+    run_id = production()
+    [report] = _artifacts(f"dh-report-{name}")
+    [table] = _artifacts(f"dh-stages-{name}")
+    assert str(report.flow_run_id) == run_id and str(table.flow_run_id) == run_id
+    assert "| assemble | succeeded | run | 1.25 | 12 |" in report.data
+    assert "assemble" in table.data and "1.25" in table.data
