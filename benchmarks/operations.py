@@ -146,6 +146,7 @@ def overhead(result: dict, database_url: str) -> dict[str, float]:
         "start": t["flow_called_at"] - p["started_at"], "flow": flow, "exit": p["ended_at"] - t["flow_returned_at"],
         "busy": busy, "sum": sum(b - a for a, b, _ in intervals), "overhead": flow - busy,
         "gaps": gaps(intervals, t["flow_called_at"], t["flow_returned_at"]),
+        "prefect_start": t["prefect_startup_seconds"] or 0.0,
     }  # fmt: skip
 
 
@@ -176,6 +177,8 @@ def overhead_and_gc(work: Path, seconds: float) -> None:
               f"compute; their sum {first['sum']:.2f} s) + overhead {first['overhead']:.2f} s "
               f"= {100 * first['overhead'] / first['busy']:.1f} % of stage compute")  # fmt: skip
         print("   where it went: " + ", ".join(f"{sec:.2f} s {what}" for sec, what in first["gaps"][:5]))
+        print(f"   (of the time before the first stage, {first['prefect_start']:.2f} s passed before the flow's first "
+              "line: Prefect creating and starting the flow run)")  # fmt: skip
         print(f"   all-cache-hit re-run: flow run {again['flow']:.2f} s, stage compute {again['busy']:.2f} s: "
               f"overhead {again['overhead']:.2f} s = {100 * again['overhead'] / first['busy']:.1f} % of the "
               "first run's stage compute")  # fmt: skip

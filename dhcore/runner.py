@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from dhcore.cache import cache_key, canonical_json
-from dhcore.catalog.repo import AssetRef, Catalog
+from dhcore.catalog.repo import AssetRef, CachedStep, Catalog
 from dhcore.stage import InputValue, StageContext, StageDef, StageParams, StageResult
 
 #: what a caller passes per input role: one asset, several (a `many` role), or None (optional, absent)
@@ -101,8 +101,10 @@ def run_step(
     flat = keyed_inputs(stage, inputs)
     weights = stage.weights_digest(params, ctx.models_root)
     key = step_key(stage, params, flat, weights)
-    if catalog.find_cached(stage.name, key) is not None:
-        return _run_step(catalog, production_id, stage, params, inputs, flat, weights, key, ctx, task_run_id)
+    if (hit := catalog.find_cached(stage.name, key)) is not None:
+        return _run_step(
+            catalog, production_id, stage, params, inputs, flat, weights, key, ctx, task_run_id, hit
+        )
     with catalog.cache_lease(key):  # runs of one spec at once compute a step once: the others wait here
         return _run_step(catalog, production_id, stage, params, inputs, flat, weights, key, ctx, task_run_id)
 
@@ -110,9 +112,12 @@ def run_step(
 def _run_step(
     catalog: Catalog, production_id: str, stage: StageDef, params: StageParams, inputs: InputRefs,
     flat: dict[str, AssetRef], weights: str | None, key: str, ctx: StageContext, task_run_id: str | None,
+    hit: CachedStep | None = None,
 ) -> StepOutcome:  # fmt: skip
+    """`hit`: the cached run found before taking the lease; without one, look again under the lease
+    (another run may have computed the step while this one waited)."""
     params_json = json.loads(canonical_json(params))
-    cached = catalog.find_cached(stage.name, key)
+    cached = hit if hit is not None else catalog.find_cached(stage.name, key)
     if cached is not None:
         step_id = catalog.start_step(
             production_id,

@@ -16,7 +16,14 @@ from dhcore.quality import Verdict
 from dhcore.runner import StepOutcome
 from dhcore.spec.loader import LoadedSpec, load_spec
 from dhcore.submission import Submission, load_submitted
-from tasks.production import close_production, open_production, production_guard, register_input
+from dhcore.warm import warm_stages
+from tasks.production import (
+    ContactSheetAhead,
+    close_production,
+    open_production,
+    production_guard,
+    register_input,
+)
 from tasks.step import RunContext, stage_task
 
 
@@ -33,13 +40,17 @@ def _bind(value: Binding, refs: dict[str, AssetRef], done: dict[str, Any]) -> An
 
 
 def walk(ctx: RunContext, calls: tuple[Call, ...] | list[Call], refs: dict[str, AssetRef],
-         done: dict[str, Any] | None = None) -> dict[str, StepOutcome]:  # fmt: skip
-    """Run `calls` in order (inputs from `refs` and from `done`, earlier outcomes by call id)."""
+         done: dict[str, Any] | None = None,
+         on_done: Callable[[str, StepOutcome], None] | None = None) -> dict[str, StepOutcome]:  # fmt: skip
+    """Run `calls` in order (inputs from `refs` and from `done`, earlier outcomes by call id);
+    `on_done` hears of each waited call's outcome as soon as it is there."""
     done = dict(done or {})
     for call in calls:
         inputs = {role: _bind(v, refs, done) for role, v in call.inputs.items()}
         future = stage_task(call.stage).submit(ctx, call.stage, call.params, inputs)
         done[call.id] = future.result() if call.wait else future
+        if on_done and call.wait:
+            on_done(call.id, done[call.id])
     return {k: v if isinstance(v, StepOutcome) else v.result() for k, v in done.items()}
 
 
@@ -86,11 +97,18 @@ def _produce(
     verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], started: float,
 ) -> dict[str, Any]:  # fmt: skip
     ctx = open_production(loaded, production_id)
+    warm_stages((c.stage, c.params) for c in planned.calls[1:])  # the first one imports its own
+    sheet = ContactSheetAhead(planned.outputs)
     with production_guard(ctx):
-        outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned))
+        outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned), on_done=sheet.step_done)
         figures = metrics({k: o.metrics for k, o in outcomes.items()})
         gates = verdict(loaded, figures)
         info = close_production(
-            ctx, deliverables(planned, outcomes), figures, status=gates.status, reasons=gates.reasons
+            ctx,
+            deliverables(planned, outcomes),
+            figures,
+            status=gates.status,
+            reasons=gates.reasons,
+            sheet=sheet,
         )
     return {"production_id": ctx.production_id, "status": info["status"], "flow_started_at": started}

@@ -6,11 +6,16 @@ Prefect's own result cache is off (NO_CACHE): a second cache that could disagree
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.exceptions import MissingContextError
 from pydantic import BaseModel, ConfigDict
 
 from dhcore import stages
@@ -20,6 +25,9 @@ from dhcore.errors import InputError, ModelError, TransientError
 from dhcore.runner import StepOutcome, run_step
 from dhcore.stage import StageContext, StageParams
 from tasks.gpu import gpu_slot
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class RunContext(BaseModel):
@@ -38,15 +46,53 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only failures that another attempt can fix; bad input and bad models fail at once."""
     try:
         state.result()
-    except (InputError, ModelError):
-        return False
-    except (TransientError, TimeoutError, ConnectionError):
-        return True
-    except Exception as exc:  # noqa: BLE001 - classify by name: database locks and dropped connections
-        if "disk is full" in str(exc) or "No space left" in str(exc):  # another try cannot make space
-            return False
-        return type(exc).__name__ in {"OperationalError", "InterfaceError", "DisconnectionError"}
+    except Exception as exc:  # noqa: BLE001 - classified below
+        return is_transient(exc)
     return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure another attempt can fix: a busy or dropped database or store, a timeout (not a full disk)."""
+    if isinstance(exc, (InputError, ModelError)):
+        return False
+    if isinstance(exc, (TransientError, TimeoutError, ConnectionError)):
+        return True
+    if "disk is full" in str(exc) or "No space left" in str(exc):  # another try cannot make space
+        return False
+    return type(exc).__name__ in {"OperationalError", "InterfaceError", "DisconnectionError"}
+
+
+#: waits before the second and third attempt of a call with retries (with_retries)
+RETRY_DELAYS = (1.0, 5.0)
+
+
+def with_retries(fn: Callable[P, T]) -> Callable[P, T]:
+    """`fn` retried on transient failures, as a task with retries would be, but run as a plain call.
+
+    The catalog bookkeeping around the stages (open a production, register its inputs, close it) runs
+    in the flow itself: a task run each cost ~0.1 s of orchestration and showed nothing of its own.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        for delay in RETRY_DELAYS:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - only transient failures are tried again
+                if not is_transient(exc):
+                    raise
+                _logger().warning("%s failed (%s); trying again in %g s", fn.__name__, exc, delay)
+            time.sleep(delay)
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    try:
+        return get_run_logger()
+    except MissingContextError:  # called outside a flow run (tools, tests)
+        return logging.getLogger(__name__)
 
 
 def stage_task(stage: str) -> Any:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def missing_problem(model_id: str, root: Path | None = None) -> str | None:
 
 def _write_lock(lock: dict, root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    tmp = _lock_path(root).with_suffix(".tmp")
+    tmp = _lock_path(root).with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # writers apart
     tmp.write_text(json.dumps(lock, indent=2, sort_keys=True))
     os.replace(tmp, _lock_path(root))
 

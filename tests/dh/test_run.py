@@ -168,3 +168,20 @@ def test_submit_without_a_server_says_what_to_start(demo_assets: Path, tmp_path:
     )
     assert down.returncode == 1 and "Traceback" not in down.stderr
     assert f"no Prefect server answers at PREFECT_API_URL={url}" in down.stderr
+
+
+def test_dh_run_starts_its_flow_without_heartbeats_and_keeps_every_other_setting() -> None:
+    from prefect.settings import get_current_settings
+
+    from dh.commands.run_cmd import without_heartbeats
+
+    before = get_current_settings()
+    assert before.flows.heartbeat_frequency is not None  # Prefect's default: a heartbeat every 180 s
+    with without_heartbeats():
+        inside = get_current_settings()
+        assert inside.flows.heartbeat_frequency is None
+        assert inside.model_dump(exclude={"flows"}) == before.model_dump(exclude={"flows"})
+        assert inside.flows.model_dump(exclude={"heartbeat_frequency"}) == before.flows.model_dump(
+            exclude={"heartbeat_frequency"}
+        )
+    assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency

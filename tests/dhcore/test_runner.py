@@ -51,6 +51,18 @@ def test_second_run_is_a_cache_hit_and_params_change_the_key(catalog, tmp_path: 
     assert [s["cache_hit"] for s in steps] == [False, True, False]
 
 
+def test_a_cache_hit_looks_the_key_up_once(catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cat, prod = catalog
+    pose = _pose(cat, tmp_path)
+    stage = get("pose.smooth")
+    first = run_step(cat, prod, stage, smooth.Params(), {"pose": pose}, StageContext())
+    lookups: list[str] = []
+    find = cat.find_cached
+    monkeypatch.setattr(cat, "find_cached", lambda name, key: lookups.append(key) or find(name, key))
+    again = run_step(cat, prod, stage, smooth.Params(), {"pose": pose}, StageContext())
+    assert again.cache_hit and lookups == [first.cache_key]  # each lookup stats (or HEADs) every output
+
+
 def test_inputs_are_checked_and_many_roles_are_numbered(catalog, tmp_path: Path) -> None:
     cat, _ = catalog
     pose = _pose(cat, tmp_path)

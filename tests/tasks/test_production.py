@@ -115,3 +115,60 @@ def test_a_slow_server_does_not_slow_the_stage_that_reports_progress(
     assert sent[-1] == "animate.warp: 50/50 frames" and len(sent) < 49  # coalesced, the last one sent
     [artifact] = _artifacts(f"dh-progress-{name}")
     assert artifact.description == "animate.warp: 50/50 frames"
+
+
+def test_the_contact_sheet_is_made_when_the_video_exists_and_matches_the_reports(tmp_path) -> None:
+    import cv2
+    import numpy as np
+
+    from dhcore.catalog.repo import AssetRef
+    from dhcore.plan import Ref
+    from dhcore.report import contact_sheet_jpeg
+    from dhcore.runner import StepOutcome
+    from tasks.production import ContactSheetAhead
+
+    video = tmp_path / "out.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 12, (64, 48))
+    for i in range(12):
+        writer.write(np.full((48, 64, 3), i * 20, np.uint8))
+    writer.release()
+    ref = AssetRef(1, "video", str(video), "0" * 64, video.stat().st_size, {})
+    outcome = StepOutcome(stage="assemble", step_run_id=1, cache_key="k", cache_hit=False, seconds=1.0,
+                          frames=12, outputs={"video": ref}, metrics={})  # fmt: skip
+
+    sheet = ContactSheetAhead({"video": Ref("assemble", "video"), "side_by_side": Ref("extras", "video")})
+    sheet.step_done("animate", outcome)  # another step: nothing starts
+    assert sheet.result() is None
+    sheet.step_done("assemble", outcome)
+    made = sheet.result()
+    assert made is not None and made == contact_sheet_jpeg({"outputs": {"video": {"path": str(video)}}})
+    assert cv2.imdecode(np.frombuffer(made, np.uint8), cv2.IMREAD_COLOR).shape[1] == 4 * 64  # four tiles
+
+    assert (
+        ContactSheetAhead({"image": Ref("deliver", "image")}).result() is None
+    )  # no video: the report makes it
+
+
+def test_the_report_and_its_stage_table_belong_to_the_flow_run(prefect_api: None, tmp_path) -> None:
+    from prefect import flow
+    from prefect.context import FlowRunContext
+
+    from tasks.production import publish_report
+
+    name = f"report-{uuid.uuid4().hex[:6]}"
+    stage = {"name": "assemble", "status": "succeeded", "cache_hit": False, "seconds": 1.25, "frames": 12,
+             "cache_key": "c" * 64, "params": {}}  # fmt: skip
+    info = {"name": name, "production_id": "p-1", "status": "succeeded", "outputs": {}, "inputs": [],
+            "stages": [stage], "metrics": {"pose_pck": 0.9}}  # fmt: skip
+
+    @flow
+    def production() -> str:
+        publish_report(info)  # the stage table is sent from another thread
+        return str(FlowRunContext.get().flow_run.id)
+
+    run_id = production()
+    [report] = _artifacts(f"dh-report-{name}")
+    [table] = _artifacts(f"dh-stages-{name}")
+    assert str(report.flow_run_id) == run_id and str(table.flow_run_id) == run_id
+    assert "| assemble | succeeded | run | 1.25 | 12 |" in report.data
+    assert "assemble" in table.data and "1.25" in table.data
