@@ -169,10 +169,9 @@ def _print_human(result: dict[str, Any]) -> None:
         print(f"  {role}: {', '.join(path) if isinstance(path, list) else path}")
     for warning in result.get("warnings", []):
         print(f"  warning: {warning}")
-    for name in ("pose_pck", "pose_pck_limbs", "motion_follow", "body_integrity", "head_in_frame",
-                 "face_match_rate", "face_match_rate_raw"):  # fmt: skip
-        if name in result["metrics"]:
-            print(f"  {name}: {result['metrics'][name]:.3f}")
+    for name, value in result["metrics"].items():  # the production's figures, whatever its kind
+        if isinstance(value, int | float):
+            print(f"  {name}: {value:.3f}")
     t = result.get("timings") or {}
     if t:
         print(f"  stage compute {t['stage_seconds']:.1f} s, wall {t['wall_seconds']:.1f} s")

@@ -185,3 +185,17 @@ def test_dh_run_starts_its_flow_without_heartbeats_and_keeps_every_other_setting
             exclude={"heartbeat_frequency"}
         )
     assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
+
+
+def test_the_human_summary_prints_every_figure_of_any_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    from dh.commands.run_cmd import _print_human
+
+    _print_human({
+        "production_id": "p1", "name": "grace-talks", "status": "needs_review",
+        "error": "quality gates: face_found_rate 0.40 is below 0.90", "outputs": {"video": "/v.mp4"},
+        "warnings": [], "metrics": {"lipsync_peak": 0.8734, "face_found_rate": 0.4, "note": "x"},
+    })  # fmt: skip
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "production p1  'grace-talks'  needs_review"
+    assert "  lipsync_peak: 0.873" in out and "  face_found_rate: 0.400" in out
+    assert not any("note" in line for line in out)
