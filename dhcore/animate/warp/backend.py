@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from dhcore.animate.base import AnimateInputs
-from dhcore.animate.warp.body import measure_body
+from dhcore.animate.warp.body import LIMB_JOINTS, hidden_limbs, measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
@@ -146,7 +146,11 @@ class Puppet:
         fit = photo_fit(photo.shape[1], photo.shape[0], w, h)
         photo = fit.apply(photo)
         joints = fit.to_output_normalized(ref.body[0, :, :2]).astype(np.float64) * (w, h)
-        ok = (ref.body[0, :, 2] >= p.confidence) & np.isfinite(joints).all(axis=1)
+        seen = ref.body[0, :, 2]
+        ok = (seen >= p.confidence) & np.isfinite(joints).all(axis=1)
+        hidden = hidden_limbs(joints, seen, ok, w, h)
+        for part in hidden:
+            ok[[J[n] for n in LIMB_JOINTS[part]]] = False
         try:
             body = measure_body(joints, ok, max(w, h))
         except InputError as exc:
@@ -168,7 +172,7 @@ class Puppet:
                 f"{w}x{h} output; it is shown whole, the rest of the frame filled with background"
             )
         puppet.held = held_joints(rig, body)
-        missing = [n for n in ("r_arm", "l_arm", "r_leg", "l_leg") if n not in body.limb_parts()]
+        missing = [n for n in LIMB_JOINTS if n not in body.limb_parts() and n not in hidden]
         if missing:
             puppet.warnings.append(
                 f"not visible in the reference photo, so not animated: {', '.join(missing)}"
@@ -178,6 +182,14 @@ class Puppet:
                 f"{inputs.reference_image}: could not cut these joints' limbs out of the photo, so they are "
                 f"held still: {', '.join(puppet.held)}"
             )
+        if hidden:
+            guessed = [n for names in hidden.values() for n in names]
+            puppet.warnings.append(
+                f"{inputs.reference_image}: the photo more likely hides than shows these joints ("
+                + ", ".join(f"{n} seen with {seen[J[n]]:.2f}" for n in guessed)
+                + f"; e.g. behind something held), so their limbs are held still: {', '.join(hidden)}"
+            )
+            puppet.held += guessed
         if len(ref) > 1:
             puppet.warnings.append(f"{inputs.reference_pose}: {len(ref)} frames, used the first")
         return puppet
@@ -279,11 +291,7 @@ def _arm_before_face(depth: np.ndarray | None, ok: np.ndarray) -> bool:
 
 
 #: each limb's depth: the mean of its middle and end joints
-_LIMB_JOINTS = {
-    f"{side}_{kind}": (J[f"{side}_{mid}"], J[f"{side}_{tip}"])
-    for side in ("r", "l")
-    for kind, mid, tip in (("arm", "elbow", "wrist"), ("leg", "knee", "ankle"))
-}
+_LIMB_JOINTS = {part: (J[mid], J[tip]) for part, (mid, tip) in LIMB_JOINTS.items()}
 _TORSO = [J[n] for n in ("r_shoulder", "l_shoulder", "r_hip", "l_hip")]
 
 

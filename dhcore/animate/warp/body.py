@@ -19,6 +19,14 @@ from dhcore.pose.keypoints import J
 _FACE = ("nose", "r_eye", "l_eye", "r_ear", "l_ear")
 #: Hands and feet are not in the body skeleton: the last bone of a limb is extended to cover them.
 _STUB = {"r_forearm": 0.45, "l_forearm": 0.45, "r_shin": 0.2, "l_shin": 0.2}
+#: MediaPipe's confidence is its visibility: the probability that a joint is in sight, not occluded.
+#: Under this the detector itself says a joint is more likely hidden than seen.
+SEEN = 0.5
+#: per limb, its middle and end joints
+LIMB_JOINTS = {
+    "r_arm": ("r_elbow", "r_wrist"), "l_arm": ("l_elbow", "l_wrist"),
+    "r_leg": ("r_knee", "r_ankle"), "l_leg": ("l_knee", "l_ankle"),
+}  # fmt: skip
 
 
 @dataclass
@@ -88,6 +96,28 @@ def measure_body(joints: np.ndarray, ok: np.ndarray, frame_side: int) -> Body:
         a, b = joints[h.joints[0]].astype(np.float64), joints[h.joints[1]].astype(np.float64)
         segments.setdefault(h.part, []).append((h.name, a, b))
     return Body(joints, ok, scale, head_center, head_radius, torso, segments)
+
+
+def hidden_limbs(
+    joints: np.ndarray, confidence: np.ndarray, ok: np.ndarray, width: int, height: int
+) -> dict[str, list[str]]:
+    """Limbs the photo hides behind something inside the frame (a helmet held in front of the arm):
+    the end joint (wrist, ankle) is not shown, and the middle joint, though inside the frame and
+    above the animator's threshold, is more likely hidden than seen. Its place is then the
+    detector's guess, and a limb cut along it carries whatever the photo shows there (the chest,
+    the held object): such a limb is not cut out. Returns part -> its joints the animator would
+    have moved (above its threshold), which it holds still instead.
+
+    A middle joint outside the frame (a portrait's elbows) is cut by the frame edge, not hidden:
+    the limb's visible part still moves."""
+    hidden: dict[str, list[str]] = {}
+    for part, (mid, end) in LIMB_JOINTS.items():
+        m, e = J[mid], J[end]
+        x, y = joints[m]
+        inside = bool(np.isfinite(joints[m]).all() and 0 <= x < width and 0 <= y < height)
+        if ok[m] and not ok[e] and inside and confidence[m] < SEEN:
+            hidden[part] = [mid]
+    return hidden
 
 
 def _away_from_head(rs: np.ndarray, ls: np.ndarray, head: np.ndarray | None) -> np.ndarray:
