@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dhcore.errors import InputError
@@ -19,7 +19,7 @@ from dhcore.plans.photo_shoot import ShootPlan, candidate, shoot_metrics
 from dhcore.shoot.select import shortfall
 from dhcore.spec.loader import LoadedSpec
 from dhcore.submission import Submission
-from flows.naming import production_name
+from flows.production_flow import production_flow
 from flows.walk import load_production_spec, register_inputs, untagged_tasks, walk
 from tasks.production import close_production, open_production, production_guard
 
@@ -27,11 +27,7 @@ from tasks.production import close_production, open_production, production_guard
 CONCURRENCY = 2
 
 
-@flow(
-    name="photo-shoot",
-    flow_run_name=production_name,
-    task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY),
-)
+@production_flow("photo-shoot", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
 def photo_shoot(
     spec_path: str | None = None, production_id: str | None = None, submitted: Submission | None = None
 ) -> dict[str, Any]:

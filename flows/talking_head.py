@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
-
 from dhcore.plans.talking_head import plan_talking_head, production_metrics, verdict
 from dhcore.submission import Submission
-from flows.naming import production_name
+from flows.production_flow import production_flow
 from flows.walk import produce
 
 
-@flow(name="talking-head", flow_run_name=production_name, log_prints=False, validate_parameters=True)
+@production_flow("talking-head")
 def talking_head(
     spec_path: str | None = None, production_id: str | None = None, submitted: Submission | None = None
 ) -> dict[str, Any]:
