@@ -385,12 +385,18 @@ class Catalog:
                 "normalized": prod.spec.normalized,
             }
             step_metrics: dict[int, dict[str, float | None]] = {}
-            series: dict[str, int] = {}
             out["metrics"] = {}
-            for m in prod.metrics:
-                if m.frame is not None:
-                    series[m.name] = series.get(m.name, 0) + 1
-                elif m.step_run_id is None:
+            # per-frame series (thousands of rows) are counted here, not loaded: `series` reads them
+            counts = s.execute(
+                select(Metric.name, func.count())
+                .where(Metric.production_id == production_id, Metric.frame.is_not(None))
+                .group_by(Metric.name)
+                .order_by(func.min(Metric.id))
+            )
+            series: dict[str, int] = {name: count for name, count in counts}
+            figures = select(Metric).where(Metric.production_id == production_id, Metric.frame.is_(None))
+            for m in s.scalars(figures.order_by(Metric.id)):
+                if m.step_run_id is None:
                     out["metrics"][m.name] = m.value
                 else:
                     step_metrics.setdefault(m.step_run_id, {})[m.name] = m.value
