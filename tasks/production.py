@@ -21,9 +21,10 @@ from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
-    update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactUpdate
 from prefect.context import FlowRunContext
 
 from dhcore import config
@@ -170,7 +171,6 @@ def reconcile_lost() -> list[str]:
     host+pid catches dead processes on this host only; the flow run's state in Prefect also
     covers a worker host that never came back (its run ends Crashed/Failed/Cancelled).
     """
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     dead = Catalog().mark_crashed()
@@ -266,18 +266,25 @@ class _ProgressSender:
             self._cv.wait_for(lambda: not self._latest and not self._busy, timeout)
 
     def _run(self) -> None:
+        client = None  # one for the thread's life: a new client per update loads TLS certificates each time
         while True:
             with self._cv:
                 self._cv.wait_for(lambda: bool(self._latest))
                 batch, self._latest, self._busy = self._latest, {}, True
             for artifact_id, (pct, text) in batch.items():
                 try:
-                    update_progress_artifact(artifact_id, pct, description=text)
-                except Exception:  # noqa: BLE001 - progress is best effort
-                    pass
+                    client = client or get_client(sync_client=True)
+                    send_progress(client, artifact_id, pct, text)
+                except Exception:  # noqa: BLE001 - progress is best effort; the next update starts afresh
+                    client = None
             with self._cv:
                 self._busy = False
                 self._cv.notify_all()
+
+
+def send_progress(client: SyncPrefectClient, artifact_id: UUID, pct: float, text: str) -> None:
+    """What prefect.artifacts.update_progress_artifact sends, through `client`."""
+    client.update_artifact(artifact_id, ArtifactUpdate(data=pct, description=text))
 
 
 _sender = _ProgressSender()

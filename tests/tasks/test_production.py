@@ -90,14 +90,14 @@ def test_a_slow_server_does_not_slow_the_stage_that_reports_progress(
     from tasks.production import flush_progress, progress_for
 
     monkeypatch.setattr(module, "PROGRESS_EVERY", 0.0)
-    real, sent, release = module.update_progress_artifact, [], threading.Event()
+    real, sent, release = module.send_progress, [], threading.Event()
 
-    def slow_update(artifact_id: Any, pct: float, description: str) -> Any:
+    def slow_update(client: Any, artifact_id: Any, pct: float, description: str) -> None:
         release.wait(10)  # a server that does not answer until the stage is done
         sent.append(description)
-        return real(artifact_id, pct, description=description)
+        real(client, artifact_id, pct, description)
 
-    monkeypatch.setattr(module, "update_progress_artifact", slow_update)
+    monkeypatch.setattr(module, "send_progress", slow_update)
     name = f"slow-{uuid.uuid4().hex[:6]}"
 
     @flow
