@@ -95,6 +95,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger(__name__)
 
 
+@functools.cache
 def stage_task(stage: str) -> Any:
     """The one task, named after the stage.
 
