@@ -102,10 +102,13 @@ def _produce(
     verdict: Callable[[LoadedSpec, dict[str, float]], Verdict], started: float,
 ) -> dict[str, Any]:  # fmt: skip
     ctx = open_production(loaded, production_id)
-    warm_stages((c.stage, c.params) for c in planned.calls[1:])  # the first one imports its own
     sheet = ContactSheetAhead(planned.outputs)
     with production_guard(ctx):
-        outcomes = walk(ctx, planned.calls, register_inputs(ctx, planned), on_done=sheet.step_done)
+        refs = register_inputs(ctx, planned)
+        # started once the bookkeeping before the first stage is done: its imports would hold the GIL
+        # against it; the first stage imports its own
+        warm_stages((c.stage, c.params) for c in planned.calls[1:])
+        outcomes = walk(ctx, planned.calls, refs, on_done=sheet.step_done)
         figures = metrics({k: o.metrics for k, o in outcomes.items()})
         gates = verdict(loaded, figures)
         info = close_production(

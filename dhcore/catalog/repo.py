@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dhcore.catalog import lease
@@ -337,15 +337,16 @@ class Catalog:
                 )  # fmt: skip
                 s.add(row)
                 rows[role] = row
-            s.add_all(
-                Metric(production_id=step.production_id, step_run_id=step.id, name=k, value=float(v))
-                for k, v in metrics.items()
-            )
-            s.add_all(
-                Metric(production_id=step.production_id, step_run_id=step.id, name=name, value=v, frame=i)
+            # one multi-row insert, no ORM objects: a face stage's per-frame series are thousands of rows
+            owner = {"production_id": step.production_id, "step_run_id": step.id}
+            figures = [owner | {"name": k, "value": float(v), "frame": None} for k, v in metrics.items()]
+            figures += [
+                owner | {"name": name, "value": v, "frame": i}
                 for name, values in series.items()
                 for i, v in enumerate(values)
-            )
+            ]
+            if figures:
+                s.execute(insert(Metric), figures)
             step.status, step.frames, step.seconds, step.finished_at = "succeeded", frames, seconds, utcnow()
             step.warnings = list(warnings or [])
             s.flush()
