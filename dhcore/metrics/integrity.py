@@ -14,7 +14,9 @@ and within NEAR body sizes of it. There, a fragment is
 The background is the per-pixel median of up to BACKGROUND_FRAMES frames spread over the video,
 taken only where neither person matter nor the known region is, so a fragment that keeps to one
 place in a minority of the frames still differs from it. A moving background (a camera following
-someone) changes everywhere: then person matter alone counts.
+someone) changes everywhere and leaves nothing to compare with: then no fragment is judged (person
+matter alone would count the other people who walk into such a view; measured on the real walking
+clip), only the recognised mask.
 A frame is whole when
 - a person is recognised at all (a body torn apart is not), and their mask is one piece: exactly
   one connected part holds at least PIECE of the mask's area (a body cut in two, a ghost of the
@@ -23,9 +25,10 @@ A frame is whole when
   over the frames where a person was found (a person does not halve or double in a few frames), and
 - no fragment of at least FRAGMENT of the mask's area lies beside it.
 body_integrity = the share of whole frames.
-Not caught: pieces torn but still overlapping the silhouette (a forearm shred drawn over the
-torso, a held ball the pose model takes for a hand): both segmenters and the skeleton count them
-as the body.
+Not caught: pieces torn but still joined to the silhouette or drawn over it (a forearm and a held
+ball shredded into shards that hang from the arm or lie over the legs, a shred drawn over the
+torso): both segmenters paint them as the body and the skeleton follows them (measured on the
+dance_real benchmark's walker_arms_front, where most frames show such shreds).
 """
 
 from __future__ import annotations
@@ -88,8 +91,8 @@ def known_region(body: np.ndarray, region: np.ndarray) -> np.ndarray:
 
 def fragments(candidates: np.ndarray, matter: np.ndarray, known: np.ndarray, size: float) -> np.ndarray:
     """bool [h, w]: what lies beside the body (outside the known region, within NEAR body sizes) and
-    is a candidate (changed, or anything with a moving background): pieces of it that float apart
-    from the body, and person matter, attached or not (a shoe the masks missed is within reach)."""
+    changed: pieces of it that float apart from the body, and person matter, attached or not (a
+    shoe the masks missed is within reach)."""
     if not known.any():
         return np.zeros_like(known)
     distance = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
@@ -207,9 +210,11 @@ class SegmentingDetector:
         self._selfie.close()
 
     def fragment_shares(self, frames: Path) -> list[float]:
-        """Per frame: the largest piece floating beside the person, as a share of the body's area:
-        changed relative to the background, or (a moving background) person matter."""
+        """Per frame: the largest piece floating beside the person, as a share of the body's area;
+        all 0 when the background moves (nothing to compare with)."""
         background = self._background.estimate()
+        if background is None:
+            return [0.0] * len(self._seen)
         shares: list[float] = []
         for chunk in iter_frames(frames):
             for rgb in chunk:
@@ -218,9 +223,9 @@ class SegmentingDetector:
                 known, matter, size, area = self._seen[len(shares)]
                 small = cv2.resize(rgb, small_size(rgb.shape), interpolation=cv2.INTER_AREA)
                 shape = small.shape[:2]
-                matter_mask = _unpack(matter, shape)
-                candidates = matter_mask if background is None else changed(small, background)
-                found = fragments(candidates, matter_mask, _unpack(known, shape), size)
+                found = fragments(
+                    changed(small, background), _unpack(matter, shape), _unpack(known, shape), size
+                )
                 shares.append(largest_share(found, area))
         return shares
 

@@ -140,3 +140,12 @@ def test_a_real_person_cut_in_two_is_not_whole_and_a_frame_with_nobody_is_not(tm
     assert all(whole[:6]), whole
     assert sum(whole[6:9]) <= 1, whole
     assert not any(whole[9:]), whole
+
+
+def test_a_real_walker_filmed_by_a_following_camera_is_whole(tmp_path: Path) -> None:
+    """The background moves with the camera, and other people walk into its view beside the walker:
+    neither is a piece torn off them."""
+    realdata.path("pedestrians")
+    clip = realdata.pedestrian_clip(tmp_path / "walker.nut", frames=24)
+    whole = integrity.per_frame(clip)
+    assert len(whole) == 24 and all(whole), whole
