@@ -14,7 +14,7 @@ EXPLAINED = {
     "pose_pck": "PCK@0.1 of the re-detected pose vs the target (joints it moves that the photo shows)",
     "pose_pck_limbs": "PCK@0.1 of elbows, wrists, knees and ankles",
     "motion_follow": "share of the target's limb motion the output makes (1 follows, 0 still)",
-    "body_integrity": "frames showing one whole person of plausible size",
+    "body_integrity": "frames showing one whole person of plausible size, nothing torn off beside them",
     "head_in_frame": "frames whose head stays in the frame when the target's does",
     "face_match_rate_raw": "frames whose face matches the reference, before refinement",
     "face_match_rate": "frames that should show a face showing the reference's, delivered",

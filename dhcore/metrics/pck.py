@@ -34,7 +34,7 @@ from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequenc
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
-VERSION = "3"
+VERSION = "4"
 ALL_JOINTS = tuple(range(N_BODY))
 
 
@@ -191,7 +191,7 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     if len(detected) != len(target):
         raise InputError(f"{frames_path}: has {len(detected)} frames but the target pose has {len(target)}")
     metrics, series, held = score(target, detected, params, shown)
-    whole = segmenting.whole()
+    whole = segmenting.whole(Path(frames_path))
     metrics["body_integrity"] = float(np.mean(whole)) if whole else 0.0
     series["body_whole"] = [float(v) for v in whole]
     if face_report_path is not None:
