@@ -47,11 +47,12 @@ from dhcore.pose import align, extract, smooth  # noqa: E402
 from dhcore.pose.keypoints import PoseSequence  # noqa: E402
 from dhcore.pose.render import draw_skeleton, render_frame  # noqa: E402
 from dhcore.quality import DEFAULT_QUALITY, judge  # noqa: E402
+from dhcore.spec.dance import photo_canvas  # noqa: E402
 from tests import realdata  # noqa: E402
 
 OUT = REPO / "benchmarks" / "out"
-#: the spec's default canvas today (the animator work may make it follow the photo's aspect)
-WIDTH = HEIGHT = 512
+#: the demo spec's canvas; the real pairs get what a spec without width/height gets (the photo's aspect)
+DEMO_CANVAS = (512, 512)
 PAIRS = {
     "walker_full_body": "footballer",
     "walker_arms_front": "arms_in_front",
@@ -82,9 +83,12 @@ def driving_pose(pair: str, work: Path, frames: int) -> tuple[PoseSequence, Path
     return PoseSequence.load(result.outputs["pose"].path), None if pair.startswith("street") else clip
 
 
-def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | float]:
+def produce(
+    photo: Path, driver: PoseSequence, work: Path, canvas: tuple[int, int]
+) -> dict[str, Path | float]:
     """photo + driving poses -> delivered frames, as the dance flow's stages make them."""
     seconds: dict[str, float] = {}
+    width, height = canvas
 
     def timed(name: str, fn):  # noqa: ANN001, ANN202
         started = time.perf_counter()
@@ -99,14 +103,14 @@ def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | f
     smoothed = timed("pose.smooth", lambda: smooth.STAGE.call(work / "smooth", pose=work / "driver_raw.npz"))
     shutil.copyfile(smoothed.outputs["pose"].path, work / "driver_s.npz")
     aligned = timed("pose.align", lambda: align.STAGE.call(
-        work / "align", align.Params(width=WIDTH, height=HEIGHT, method="musepose", align_frame="auto"),
+        work / "align", align.Params(width=width, height=height, method="musepose", align_frame="auto"),
         reference=work / "ref.npz", driving=smoothed.outputs["pose"].path,
     ))  # fmt: skip
     shutil.copyfile(aligned.outputs["pose"].path, work / "target.npz")
     fps = Fraction(driver.fps).limit_denominator(1001)
     inputs = AnimateInputs(
         reference_image=photo, reference_pose=work / "ref.npz", target_pose=work / "target.npz",
-        skeleton=None, width=WIDTH, height=HEIGHT, fps=fps,
+        skeleton=None, width=width, height=height, fps=fps,
     )  # fmt: skip
     warp = timed("animate.warp", lambda: WarpBackend().run(inputs, WarpParams(), work / "warp.nut", _quiet))
     face = FaceParams()
@@ -129,11 +133,11 @@ def produce(photo: Path, driver: PoseSequence, work: Path) -> dict[str, Path | f
             "seconds": seconds, "warp_fps": warp.metrics["render_fps"]}  # fmt: skip
 
 
-def still_copy(photo: Path, n: int, fps: float, out: Path) -> Path:
+def still_copy(photo: Path, n: int, fps: float, out: Path, canvas: tuple[int, int]) -> Path:
     """The photo, cover-fitted to the canvas, in every frame: an animator that does nothing."""
     rgb = extract.read_image(photo)
-    fitted = cover_fit(rgb.shape[1], rgb.shape[0], WIDTH, HEIGHT).apply(rgb)
-    with FrameWriter(out, Fraction(fps).limit_denominator(1001), WIDTH, HEIGHT) as writer:
+    fitted = cover_fit(rgb.shape[1], rgb.shape[0], *canvas).apply(rgb)
+    with FrameWriter(out, Fraction(fps).limit_denominator(1001), *canvas) as writer:
         writer.write(np.repeat(fitted[None], n, axis=0))
     return out
 
@@ -142,21 +146,22 @@ def _quiet(done: int, total: int | None) -> None:
     pass
 
 
-def stills(photo: Path, work: Path, frames: Path, out: Path) -> None:
+def stills(photo: Path, work: Path, frames: Path, out: Path, canvas: tuple[int, int]) -> None:
     """Rows at four moments: photo | target skeleton | output + target (thin) and re-detected joints (dots)."""
     target, detected = PoseSequence.load(work / "target.npz"), PoseSequence.load(work / "detected.npz")
     video = np.concatenate(list(iter_frames(frames)))
+    width, height = canvas
     rgb = extract.read_image(photo)
-    fitted = cover_fit(rgb.shape[1], rgb.shape[0], WIDTH, HEIGHT).apply(rgb)
+    fitted = cover_fit(rgb.shape[1], rgb.shape[0], width, height).apply(rgb)
     rows = []
     for i in np.linspace(0, len(video) - 1, 4).round().astype(int):
         marked = draw_skeleton(video[i].copy(), target.body[i])
         marked = (0.45 * video[i] + 0.55 * marked).astype(np.uint8)
         for x, y, c in detected.body[i]:
             if c >= 0.3 and np.isfinite(x):
-                cv2.circle(marked, (int(x * WIDTH), int(y * HEIGHT)), 5, (255, 255, 255), -1)
-                cv2.circle(marked, (int(x * WIDTH), int(y * HEIGHT)), 3, (255, 0, 0), -1)
-        rows.append(np.hstack([fitted, render_frame(target, i, WIDTH, HEIGHT), video[i], marked]))
+                cv2.circle(marked, (int(x * width), int(y * height)), 5, (255, 255, 255), -1)
+                cv2.circle(marked, (int(x * width), int(y * height)), 3, (255, 0, 0), -1)
+        rows.append(np.hstack([fitted, render_frame(target, i, width, height), video[i], marked]))
     small = cv2.resize(np.vstack(rows), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(out), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
 
@@ -184,17 +189,19 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="keep the intermediate files in this folder")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; canvas {WIDTH}x{HEIGHT}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="dh-real-") as tmp:
         for pair in args.pairs:
             work = Path(args.work or tmp, pair)
             work.mkdir(parents=True, exist_ok=True)
             photo = realdata.write_photo(PAIRS[pair], work / "photo.png")
             driver, clip = driving_pose(pair, work, args.frames)
-            made = produce(photo, driver, work)
+            canvas = DEMO_CANVAS if pair == "demo" else photo_canvas(extract.read_image(photo).shape[1::-1])
+            made = produce(photo, driver, work, canvas)
             metrics = made["metrics"]
             face_expected = "face_frames_expected" in metrics and metrics["face_frames_expected"] > 0
-            print(f"\n== {pair}: {PAIRS[pair]} photo, {len(driver)} frames at {driver.fps:g} fps")
+            print(f"\n== {pair}: {PAIRS[pair]} photo, {len(driver)} frames at {driver.fps:g} fps, "
+                  f"canvas {canvas[0]}x{canvas[1]}")  # fmt: skip
             show(pair, "animated", metrics, face_expected)
             limbs = {k.removeprefix("pose_pck_"): v for k, v in metrics.items()
                      if k.startswith("pose_pck_") and k.removeprefix("pose_pck_") in _JOINTS}  # fmt: skip
@@ -222,7 +229,7 @@ def main() -> None:
             secs = made["seconds"]
             print("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items())
                   + f"; total {sum(secs.values()):.1f}; warp render {made['warp_fps']:.1f} frames/s")  # fmt: skip
-            copy = still_copy(photo, len(driver), driver.fps, work / "still.nut")
+            copy = still_copy(photo, len(driver), driver.fps, work / "still.nut", canvas)
             still = pck.STAGE.call(
                 work / "still_pck", frames=copy, target=work / "target.npz", reference=work / "ref.npz"
             )
@@ -230,7 +237,7 @@ def main() -> None:
             if clip is not None:
                 real = pck.STAGE.call(work / "clip_pck", frames=clip, target=work / "driver_s.npz")
                 show(pair, "real clip", real.metrics, False)
-            stills(photo, work, made["frames"], OUT / f"{pair}.png")
+            stills(photo, work, made["frames"], OUT / f"{pair}.png", canvas)
             print(f"  stills: {OUT / f'{pair}.png'}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 

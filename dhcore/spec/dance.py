@@ -257,9 +257,15 @@ def _items(value: Any) -> list[tuple[Any, Any]]:
 
 
 def canvas_size(spec: DanceSpec, photo_size: tuple[int, int]) -> tuple[int, int]:
-    """The output (width, height): what the spec sets, the rest from the photo's aspect
-    (longer side CANVAS_SIDE, multiples of 8), so a portrait photo is never cropped to its middle."""
-    width, height = spec.animate.width, spec.animate.height
+    """The output (width, height) of `spec` for a photo of `photo_size`."""
+    return photo_canvas(photo_size, spec.animate.width, spec.animate.height)
+
+
+def photo_canvas(
+    photo_size: tuple[int, int], width: int | None = None, height: int | None = None
+) -> tuple[int, int]:
+    """The output (width, height): what is set, the rest from the photo's aspect (longer side
+    CANVAS_SIDE, multiples of 8), so a portrait photo is never cropped to its middle."""
     pw, ph = photo_size
     if width is not None and height is not None:
         return width, height
