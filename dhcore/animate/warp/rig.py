@@ -63,8 +63,11 @@ class Rig:
     coverage: float  # share of the frame covered by the person (alpha >= 0.5)
 
 
-def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, feather: float) -> Rig:
-    """photo: [H, W, 3] uint8 (cover-fitted); alpha: [H, W] float32; step: mesh spacing in pixels."""
+def build_rig(
+    photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, feather: float, holder: str = "r_arm"
+) -> Rig:
+    """photo: [H, W, 3] uint8 (cover-fitted); alpha: [H, W] float32; step: mesh spacing in pixels;
+    holder: the arm that keeps what both hands hold, where they meet (see `_label_parts`)."""
     h, w = alpha.shape
     pad = max(8, round(0.15 * max(h, w)))
     border = (pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -73,9 +76,12 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
     shape = alpha_p.shape
     person = alpha_p >= 0.5
     core_shape = draw_core(body, shape, pad) > 0
-    labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad)
+    keeper = holder if _hands_joined(body) else None
+    labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
 
     parts = ["core", *body.limb_parts()]
+    rim_width = max(2, round(feather) + 1)
+    mixed, share, limb_rgb, core_rgb = _split_edges(photo_p, labels, person, rim_width)
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -86,13 +92,16 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
             body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             hidden = (labels > 0) & body_shape
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
-            rgb = _fill_hidden(photo_p, own & person, cover & ~own)
+            rgb = photo_p.copy()
+            rgb[(cover & ~own) | mixed] = core_rgb[(cover & ~own) | mixed]
             cover = cover.astype(np.float32)
         else:
             # where another limb lay over this one's bones in the photo, this limb's own colours
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
             rgb = _fill_hidden(photo_p, own & person, hidden)
+            edge = mixed & (cv2.dilate(own.astype(np.uint8), _disk(rim_width)) > 0) & ~hidden
+            rgb = np.where(edge[..., None], limb_rgb, rgb)  # a new array: rgb may be the photo itself
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
@@ -100,6 +109,8 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
             # feather outward only: a layer's own pixels stay opaque, so with an unchanged pose
             # the fringe shows exactly the photo's pixels and the seams vanish
             cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
+        if part != "core":
+            cover[edge] = share[edge]
         layer_alpha = alpha_p * np.clip(cover, 0.0, 1.0)
         if not (layer_alpha > 0.02).any():
             continue
@@ -111,6 +122,48 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
 
 def _disk(r: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _split_edges(photo_p: np.ndarray, labels: np.ndarray, person: np.ndarray, width: int):
+    """The limbs' soft edges over the torso, split between the layers.
+
+    The watershed cuts along the middle of a limb's blurred outline, so the torso keeps the
+    outer half: diffused under the limb, it would draw the limb's outline on the shirt the limb
+    leaves (a ghost of the arm). A torso pixel within `width` of a limb that reads as a mix of
+    the limb's colour and the torso's fill there goes to both: the torso gets its fill, the
+    limb the pixel unmixed, with its limb share as alpha, so the unmoved pose gives the photo
+    back. A pixel that is no such mix (a fold of the same cloth) stays the torso's.
+    Returns (mixed [H, W] bool, share [H, W] float32, limb colours, torso colours), both
+    colour images uint8 and meant for the mixed pixels (the torso's also for its hidden ones).
+    """
+    near = cv2.dilate((labels > 0).astype(np.uint8), _disk(width)) > 0
+    rim = near & (labels == 0) & person
+    image = photo_p.astype(np.float32)
+    torso = pyramid_fill(image, ((labels == 0) & person & ~rim).astype(np.float32))
+    limb = pyramid_fill(image, ((labels > 0) & person).astype(np.float32))
+    c, lc, tc = image[rim], limb[rim], torso[rim]
+    span = lc - tc
+    norm = (span**2).sum(1)
+    alpha = np.clip(((c - tc) * span).sum(1) / np.maximum(norm, 1.0), 0.0, 1.0)
+    residual = np.linalg.norm(c - tc - alpha[:, None] * span, axis=1)
+    is_mix = (norm > _ALIKE**2) & (residual < _ALIKE) & (alpha > 0.05)
+    mixed = np.zeros(rim.shape, bool)
+    mixed[rim] = is_mix
+    share = np.zeros(rim.shape, np.float32)
+    share[rim] = np.where(is_mix, alpha, 0.0)
+    unmixed = tc + (c - tc) / np.maximum(alpha, 0.05)[:, None]  # the photo: share * it + (1 - share) * torso
+    limb[rim] = np.where(is_mix[:, None], unmixed, lc)
+    return (
+        mixed,
+        share,
+        np.clip(limb + 0.5, 0, 255).astype(np.uint8),
+        np.clip(torso + 0.5, 0, 255).astype(np.uint8),
+    )
+
+
+#: colour distance (RGB): limb and torso closer than this are not told apart at the limb's
+#: edge, and a pixel further than this from every mix of the two is none
+_ALIKE = 20.0
 
 
 def _limb_radius(body: Body, part: str, inside: np.ndarray, pad: int) -> float:
@@ -130,7 +183,32 @@ def _limb_radius(body: Body, part: str, inside: np.ndarray, pad: int) -> float:
     return max(2.0, min(float(np.clip(r, lo * body.scale, hi * body.scale)), 0.3 * length))
 
 
-def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shape: np.ndarray, pad: int):
+def _hands_joined(body: Body) -> bool:
+    """Whether both wrists are seen close together: the hands hold something between them."""
+    right, left = body.point("r_wrist"), body.point("l_wrist")
+    if right is None or left is None or not {"r_arm", "l_arm"} <= set(body.limb_parts()):
+        return False
+    return float(np.hypot(*(right - left))) <= _JOINED_HANDS * body.scale
+
+
+def _reaches(body: Body, holder: str | None) -> dict[str, list]:
+    """Each limb's bones with its hand or foot stub (`Body.reach`), but the bones alone for the
+    hand that does not keep a held object (its stub would reach into the object)."""
+    reaches = {part: body.reach(part) for part in body.limb_parts()}
+    if holder is not None:
+        other = "l_arm" if holder == "r_arm" else "r_arm"
+        reaches[other] = body.segments[other]
+    return reaches
+
+
+#: wrists closer than this share of the body scale hold something together; the held object's
+#: reach around the hands, as a share of the body scale
+_JOINED_HANDS, _HELD_REACH = 0.5, 0.6
+
+
+def _label_parts(
+    body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shape: np.ndarray, pad: int, holder: str | None
+):
     """Label every canvas pixel 0 = core or 1.. = limb parts (order of body.limb_parts()).
 
     Seeds: the inner half of each limb's capsule (limbs win over the torso: they are in
@@ -138,7 +216,13 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     until they meet at image edges, so whatever a limb holds or wears (a sleeve, a helmet
     under the arm) goes with the limb when its outline says so, and otherwise the split falls
     midway, like a nearest-bone rule.
+
+    Where both hands hold one object (a ball in front of the chest), both hand stubs reach into
+    it and the watershed splits it between the arms: it tears in two as soon as they part. Then
+    `holder`'s hand keeps it: the other hand's stub ends at its wrist, and what lies near the
+    hands outside every limb's capsule and the other hand's seeds the holder.
     """
+    reaches = _reaches(body, holder)
     shape = alpha_p.shape
     person = alpha_p >= 0.5
     inside = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5)  # depth into the silhouette
@@ -157,10 +241,10 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
         ahead = ((xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r) & person
         bones[k] = (draw_segments(body.segments[part], shape, pad, thickness=width) > 0) & ahead
         wide[k] = (draw_segments(body.segments[part], shape, pad, thickness=2 * width) > 0) & ahead
-        stubs[k] = (draw_segments(body.reach(part), shape, pad, thickness=width) > 0) & ahead
+        stubs[k] = (draw_segments(reaches[part], shape, pad, thickness=width) > 0) & ahead
         # the torso's seed keeps off the band around the limb: there the photo's own edges
         # decide (an arm lying over the shirt keeps its whole sleeve, not a strip along the bone)
-        band = draw_segments(body.reach(part), shape, pad, thickness=max(2, round(3.2 * r)))
+        band = draw_segments(reaches[part], shape, pad, thickness=max(2, round(3.2 * r)))
         markers[(band > 0) & ahead & (markers == 1)] = 0
     # a pixel claimed by two limbs (crossed forearms, a hand over the other arm) is left to the
     # watershed; a limb's bones win over another limb's hand stub
@@ -170,6 +254,16 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
         markers[stubs[k] & (n_stubs == 1) & (n_bones == 0)] = k
     for k in bones:
         markers[bones[k] & (n_bones == 1)] = k
+    if holder is not None:
+        other = "l_arm" if holder == "r_arm" else "r_arm"
+        near = np.zeros(shape, np.uint8)
+        centre = np.round((body.point("r_wrist") + body.point("l_wrist")) / 2 + pad).astype(int)
+        cv2.circle(near, (int(centre[0]), int(centre[1])), max(1, round(_HELD_REACH * body.scale)), 1, -1)
+        # the other hand's fingers (its full stub) are left to the watershed
+        fingers = draw_segments(body.reach(other), shape, pad, thickness=2 * max(1, round(radius[other])))
+        limbs = np.any(list(wide.values()), axis=0)
+        held = (near > 0) & person & ~core_shape & (fingers == 0) & ~limbs & (markers == 0)
+        markers[held] = 2 + body.limb_parts().index(holder)
     # where two limbs cross (their full widths overlap), the one on top in the photo shows its
     # colour there: each pixel goes to the limb whose own colour it has
     n_wide = sum(m.astype(np.int32) for m in wide.values()) if wide else 0
