@@ -92,8 +92,9 @@ def build_rig(
             body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             hidden = (labels > 0) & body_shape
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
-            rgb = photo_p.copy()
-            rgb[(cover & ~own) | mixed] = core_rgb[(cover & ~own) | mixed]
+            # under the limbs: the torso diffused from its own pixels, the limbs' edges not among them
+            rgb = _fill_hidden(photo_p, own & person & ~mixed, cover & ~own)
+            rgb = np.where(mixed[..., None], core_rgb, rgb)
             cover = cover.astype(np.float32)
         else:
             # where another limb lay over this one's bones in the photo, this limb's own colours
@@ -134,7 +135,7 @@ def _split_edges(photo_p: np.ndarray, labels: np.ndarray, person: np.ndarray, wi
     limb the pixel unmixed, with its limb share as alpha, so the unmoved pose gives the photo
     back. A pixel that is no such mix (a fold of the same cloth) stays the torso's.
     Returns (mixed [H, W] bool, share [H, W] float32, limb colours, torso colours), both
-    colour images uint8 and meant for the mixed pixels (the torso's also for its hidden ones).
+    colour images uint8 and meant for the mixed pixels.
     """
     near = cv2.dilate((labels > 0).astype(np.uint8), _disk(width)) > 0
     rim = near & (labels == 0) & person
