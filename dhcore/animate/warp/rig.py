@@ -80,8 +80,6 @@ def build_rig(
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
 
     parts = ["core", *body.limb_parts()]
-    rim_width = max(2, round(feather) + 1)
-    mixed, share, limb_rgb, core_rgb = _split_edges(photo_p, labels, person, rim_width)
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -92,17 +90,13 @@ def build_rig(
             body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             hidden = (labels > 0) & body_shape
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
-            # under the limbs: the torso diffused from its own pixels, the limbs' edges not among them
-            rgb = _fill_hidden(photo_p, own & person & ~mixed, cover & ~own)
-            rgb = np.where(mixed[..., None], core_rgb, rgb)
+            rgb = _fill_hidden(photo_p, own & person, cover & ~own)
             cover = cover.astype(np.float32)
         else:
             # where another limb lay over this one's bones in the photo, this limb's own colours
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
             rgb = _fill_hidden(photo_p, own & person, hidden)
-            edge = mixed & (cv2.dilate(own.astype(np.uint8), _disk(rim_width)) > 0) & ~hidden
-            rgb = np.where(edge[..., None], limb_rgb, rgb)  # a new array: rgb may be the photo itself
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
@@ -110,8 +104,6 @@ def build_rig(
             # feather outward only: a layer's own pixels stay opaque, so with an unchanged pose
             # the fringe shows exactly the photo's pixels and the seams vanish
             cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
-        if part != "core":
-            cover[edge] = share[edge]
         layer_alpha = alpha_p * np.clip(cover, 0.0, 1.0)
         if not (layer_alpha > 0.02).any():
             continue
@@ -123,48 +115,6 @@ def build_rig(
 
 def _disk(r: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-
-
-def _split_edges(photo_p: np.ndarray, labels: np.ndarray, person: np.ndarray, width: int):
-    """The limbs' soft edges over the torso, split between the layers.
-
-    The watershed cuts along the middle of a limb's blurred outline, so the torso keeps the
-    outer half: diffused under the limb, it would draw the limb's outline on the shirt the limb
-    leaves (a ghost of the arm). A torso pixel within `width` of a limb that reads as a mix of
-    the limb's colour and the torso's fill there goes to both: the torso gets its fill, the
-    limb the pixel unmixed, with its limb share as alpha, so the unmoved pose gives the photo
-    back. A pixel that is no such mix (a fold of the same cloth) stays the torso's.
-    Returns (mixed [H, W] bool, share [H, W] float32, limb colours, torso colours), both
-    colour images uint8 and meant for the mixed pixels.
-    """
-    near = cv2.dilate((labels > 0).astype(np.uint8), _disk(width)) > 0
-    rim = near & (labels == 0) & person
-    image = photo_p.astype(np.float32)
-    torso = pyramid_fill(image, ((labels == 0) & person & ~rim).astype(np.float32))
-    limb = pyramid_fill(image, ((labels > 0) & person).astype(np.float32))
-    c, lc, tc = image[rim], limb[rim], torso[rim]
-    span = lc - tc
-    norm = (span**2).sum(1)
-    alpha = np.clip(((c - tc) * span).sum(1) / np.maximum(norm, 1.0), 0.0, 1.0)
-    residual = np.linalg.norm(c - tc - alpha[:, None] * span, axis=1)
-    is_mix = (norm > _ALIKE**2) & (residual < _ALIKE) & (alpha > 0.05)
-    mixed = np.zeros(rim.shape, bool)
-    mixed[rim] = is_mix
-    share = np.zeros(rim.shape, np.float32)
-    share[rim] = np.where(is_mix, alpha, 0.0)
-    unmixed = tc + (c - tc) / np.maximum(alpha, 0.05)[:, None]  # the photo: share * it + (1 - share) * torso
-    limb[rim] = np.where(is_mix[:, None], unmixed, lc)
-    return (
-        mixed,
-        share,
-        np.clip(limb + 0.5, 0, 255).astype(np.uint8),
-        np.clip(torso + 0.5, 0, 255).astype(np.uint8),
-    )
-
-
-#: colour distance (RGB): limb and torso closer than this are not told apart at the limb's
-#: edge, and a pixel further than this from every mix of the two is none
-_ALIKE = 20.0
 
 
 def _limb_radius(body: Body, part: str, inside: np.ndarray, pad: int) -> float:

@@ -248,29 +248,3 @@ def test_an_object_both_hands_hold_stays_whole_with_the_steadier_hand(scene, hel
     assert (ball & ~around).sum() <= 0.05 * inner.sum(), f"{(ball & ~around).sum()} ball pixels moved away"
     a, b, colour = helpers.LIMB_COLOURS[f"{moved}_forearm"]
     assert _colour_share(frames[-1], target[J[a]], target[J[b]], colour) >= 0.8
-
-
-def test_a_forearm_lifted_off_the_shirt_leaves_no_outline_of_itself(scene, helpers):
-    """A real photo's arm has a soft edge: the watershed leaves its outer half on the torso, and
-    diffused under the arm it drew the arm's outline on the shirt (a ghost of the arm)."""
-    joints = helpers.joints_array(
-        {**FIGURE, "r_elbow": (150, 215), "r_wrist": (225, 180), "l_elbow": (269, 195), "l_wrist": (294, 265)}
-    )
-    photo = cv2.GaussianBlur(helpers.draw_figure(joints), (0, 0), 2.0)
-    target = joints.copy()
-    target[J["r_elbow"]], target[J["r_wrist"]] = (95, 150), (60, 85)  # the arm raised outwards
-    _, frames = _render(scene, helpers, photo, joints, [target])
-    band = np.zeros(photo.shape[:2], np.uint8)
-    cv2.line(band, (150, 215), (225, 180), 1, 44)  # the forearm (22 px) and its soft edge
-    torso = np.zeros_like(band)
-    cv2.fillConvexPoly(
-        torso,
-        np.round(joints[[J["r_shoulder"], J["l_shoulder"], J["l_hip"], J["r_hip"]]]).astype(np.int32),
-        1,
-    )
-    torso = cv2.erode(torso, np.ones((9, 9), np.uint8))  # clear of the torso's own blurred outline
-    shirt = frames[-1][(band > 0) & (torso > 0)].astype(float)
-    off = np.linalg.norm(shirt - helpers.TORSO, axis=1)
-    assert len(shirt) > 500 and (off > 30).mean() <= 0.02, (
-        f"{(off > 30).mean():.1%} of the shirt is not shirt"
-    )
