@@ -78,6 +78,7 @@ def build_rig(
     core_shape = draw_core(body, shape, pad) > 0
     keeper = holder if _hands_joined(body) else None
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
+    held = _held_object(body, np.where(person, labels, -1), keeper, radius, pad) if keeper else None
 
     parts = ["core", *body.limb_parts()]
     layers: dict[str, Layer] = {}
@@ -89,6 +90,10 @@ def build_rig(
             # (the torso's outline runs a little outside the shoulder and hip joints)
             body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             hidden = (labels > 0) & body_shape
+            if held is not None:
+                # a held object beside the head hides no face: filled there, the core carried a
+                # loose patch of fill beside the face that moved with the head
+                hidden &= ~held[0]
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
             rgb = _fill_hidden(photo_p, own & person, cover & ~own)
             cover = cover.astype(np.float32)
@@ -97,6 +102,10 @@ def build_rig(
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
             rgb = _fill_hidden(photo_p, own & person, hidden)
+            if held is not None and part == keeper:
+                # where the other hand lay on the object: the object's colours, no hole in it
+                rgb = _fill_hidden(rgb, held[0], held[1])
+                hidden |= held[1]
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
@@ -248,6 +257,36 @@ def _label_parts(
     lookup[nearest[ys, xs]] = markers[ys, xs]
     labels = np.where(part, markers, lookup[nearest])
     return labels - 1, radius, claims
+
+
+def _held_object(body: Body, labels: np.ndarray, keeper: str, radius, pad: int):
+    """What both hands hold, as labelled with the keeper's arm (labels: -1 off the person): (the
+    object: the keeper's pixels off its bones and the torso; where the other hand lay on it, near
+    the hands), [H, W] bool each."""
+    limbs = body.limb_parts()
+    torso = np.zeros(labels.shape, np.uint8)
+    if body.torso is not None:
+        cv2.fillConvexPoly(torso, np.round((body.torso + pad) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    width = 2 * max(1, round(radius[keeper]))
+    bones = draw_segments(body.segments[keeper], labels.shape, pad, thickness=width) > 0
+    thing = (labels == 1 + limbs.index(keeper)) & ~bones & (torso == 0)
+    near = np.zeros(labels.shape, np.uint8)
+    centre = np.round((body.point("r_wrist") + body.point("l_wrist")) / 2 + pad).astype(int)
+    cv2.circle(near, (int(centre[0]), int(centre[1])), max(1, round(_HELD_REACH * body.scale)), 1, -1)
+    under = (near > 0) & (torso == 0) & (labels == 1 + limbs.index("l_arm" if keeper == "r_arm" else "r_arm"))
+    return thing, under & _enclosed(thing, width)
+
+
+def _enclosed(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Pixels with `mask` within `reach` on both sides, left and right or above and below: a
+    hand lying on a ball, not one beside it."""
+    m, n = mask.astype(np.uint8), reach + 1
+
+    def side(shape: tuple[int, int], anchor: tuple[int, int]) -> np.ndarray:
+        return cv2.dilate(m, np.ones(shape, np.uint8), anchor=anchor) > 0
+
+    across = side((1, n), (0, 0)) & side((1, n), (reach, 0))
+    return across | (side((n, 1), (0, 0)) & side((n, 1), (0, reach)))
 
 
 def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:

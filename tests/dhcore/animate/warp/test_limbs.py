@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import pytest
 
+from dhcore.animate.base import AnimateInputs
 from dhcore.animate.warp import WarpBackend, WarpParams
+from dhcore.animate.warp.backend import Puppet
 from dhcore.media.frames import iter_frames
 from dhcore.pose.keypoints import J
 from dhcore.stage import no_progress
@@ -248,3 +252,39 @@ def test_an_object_both_hands_hold_stays_whole_with_the_steadier_hand(scene, hel
     assert (ball & ~around).sum() <= 0.05 * inner.sum(), f"{(ball & ~around).sum()} ball pixels moved away"
     a, b, colour = helpers.LIMB_COLOURS[f"{moved}_forearm"]
     assert _colour_share(frames[-1], target[J[a]], target[J[b]], colour) >= 0.8
+
+
+def _holes(opaque: np.ndarray) -> int:
+    """Pixels of the background a mask encloses (not reached from its border)."""
+    reached = np.pad(opaque.astype(np.uint8), 1)
+    cv2.floodFill(reached, None, (0, 0), 1)
+    return int((reached == 0).sum())
+
+
+def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_face(tmp_path):
+    """The basketball photo: both hands hold the ball in front of the chest, the target lowers the
+    right arm, so the left hand keeps the ball. Where the right hand lay on the ball the left arm's
+    layer had a hole (606 px), and the ball's edge inside the head's disc gave the core a loose
+    patch of fill beside the face (435 px) that moved with the head."""
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from tests import realdata
+
+    realdata.path("basketball")
+    photo = realdata.write_photo("arms_in_front", tmp_path / "photo.png")
+    ref = (
+        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
+    )
+    pose = PoseSequence.load(ref)
+    body = pose.body.copy()
+    shoulder = body[0, J["r_shoulder"], :2]
+    body[0, J["r_elbow"], :2], body[0, J["r_wrist"], :2] = shoulder + (0, 0.12), shoulder + (0, 0.24)
+    pose.replace(body=body).save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, 512, 512, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    assert puppet.held == []
+    ball = puppet.rig.layers["l_arm"].texture[..., 3] >= 128
+    assert _holes(ball) <= 0.03 * ball.sum(), f"{_holes(ball)} px of hole in the ball's layer"
+    core = (puppet.rig.layers["core"].texture[..., 3] >= 128).astype(np.uint8)
+    sizes = sorted(cv2.connectedComponentsWithStats(core)[2][1:, 4], reverse=True)
+    assert len(sizes) == 1 or sizes[1] <= 0.01 * sizes[0], f"loose pieces of the core: {sizes[1:]}"
