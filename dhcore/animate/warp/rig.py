@@ -161,6 +161,8 @@ def _reaches(body: Body, holder: str | None) -> dict[str, list]:
     return reaches
 
 
+#: colour distance (RGB) within which a pixel has a forearm's colour
+_ALIKE = 30.0
 #: wrists closer than this share of the body scale hold something together; the held object's
 #: reach around the hands, as a share of the body scale
 _JOINED_HANDS, _HELD_REACH = 0.5, 0.6
@@ -191,7 +193,7 @@ def _label_parts(
     markers[(shrunk if shrunk.any() else core_shape) & person] = 1
     radius: dict[str, float] = {}
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    bones, stubs, wide = {}, {}, {}
+    bones, stubs, wide, stubs_full = {}, {}, {}, {}
     for k, part in enumerate(body.limb_parts(), start=2):
         r = radius[part] = _limb_radius(body, part, inside, pad)
         width = max(1, round(r))
@@ -202,6 +204,7 @@ def _label_parts(
         bones[k] = (draw_segments(body.segments[part], shape, pad, thickness=width) > 0) & ahead
         wide[k] = (draw_segments(body.segments[part], shape, pad, thickness=2 * width) > 0) & ahead
         stubs[k] = (draw_segments(reaches[part], shape, pad, thickness=width) > 0) & ahead
+        stubs_full[k] = (draw_segments(body.reach(part), shape, pad, thickness=width) > 0) & ahead
         # the torso's seed keeps off the band around the limb: there the photo's own edges
         # decide (an arm lying over the shirt keeps its whole sleeve, not a strip along the bone)
         band = draw_segments(reaches[part], shape, pad, thickness=max(2, round(3.2 * r)))
@@ -224,6 +227,13 @@ def _label_parts(
         limbs = np.any(list(wide.values()), axis=0)
         held = (near > 0) & person & ~core_shape & (fingers == 0) & ~limbs & (markers == 0)
         markers[held] = 2 + body.limb_parts().index(holder)
+        # but the other hand's own fingers, of its forearm's colour along its stub, go with it
+        k = 2 + body.limb_parts().index(other)
+        skin = (draw_segments(body.segments[other][-1:], shape, pad, thickness=1) > 0) & (markers == k)
+        if skin.any():
+            image = photo_p.astype(np.float32)
+            like = np.linalg.norm(image - np.median(image[skin], axis=0), axis=2) < _ALIKE
+            markers[stubs_full[k] & like & person & (markers == 0)] = k
     # where two limbs cross (their full widths overlap), the one on top in the photo shows its
     # colour there: each pixel goes to the limb whose own colour it has
     n_wide = sum(m.astype(np.int32) for m in wide.values()) if wide else 0

@@ -264,8 +264,9 @@ def _holes(opaque: np.ndarray) -> int:
 def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_face(tmp_path):
     """The basketball photo: both hands hold the ball in front of the chest, the target lowers the
     right arm, so the left hand keeps the ball. Where the right hand lay on the ball the left arm's
-    layer had a hole (606 px), and the ball's edge inside the head's disc gave the core a loose
-    patch of fill beside the face (435 px) that moved with the head."""
+    layer had a hole (606 px), the ball's edge inside the head's disc gave the core a loose patch
+    of fill beside the face (435 px) that moved with the head, and the right hand's fingertips
+    stayed on the ball or came off as a loose bit (53 px)."""
     from dhcore.pose import extract
     from dhcore.pose.keypoints import PoseSequence
     from tests import realdata
@@ -288,3 +289,6 @@ def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_fac
     core = (puppet.rig.layers["core"].texture[..., 3] >= 128).astype(np.uint8)
     sizes = sorted(cv2.connectedComponentsWithStats(core)[2][1:, 4], reverse=True)
     assert len(sizes) == 1 or sizes[1] <= 0.01 * sizes[0], f"loose pieces of the core: {sizes[1:]}"
+    # the right hand's fingers along its stub leave with it: no loose bit of them on the ball
+    arm = (puppet.rig.layers["r_arm"].texture[..., 3] >= 128).astype(np.uint8)
+    assert cv2.connectedComponents(arm)[0] == 2, "the right arm's layer is in pieces"
