@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "5"
+VERSION = "6"
 
 
 class WarpParams(StageParams):
@@ -69,7 +69,7 @@ class WarpBackend:
         target = PoseSequence.load(inputs.target_pose)
         if len(target) == 0:
             raise InputError(f"{inputs.target_pose}: target pose sequence has no frames")
-        puppet = Puppet.setup(inputs, p)
+        puppet = Puppet.setup(inputs, p, target)
         if abs(target.aspect - inputs.width / inputs.height) > 0.01:
             puppet.warnings.append(
                 f"{inputs.target_pose}: poses are {target.width}x{target.height}, the output "
@@ -135,7 +135,7 @@ class Puppet:
         self.held: list[str] = []
 
     @classmethod
-    def setup(cls, inputs: AnimateInputs, p: WarpParams) -> Puppet:
+    def setup(cls, inputs: AnimateInputs, p: WarpParams, target: PoseSequence | None = None) -> Puppet:
         if not Path(inputs.reference_image).is_file():
             raise InputError(f"{inputs.reference_image}: reference photo not found")
         photo = read_image(Path(inputs.reference_image))  # decoded as pose.extract decodes it
@@ -164,7 +164,8 @@ class Puppet:
             (alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=max(1, round(scale))
         )
         background = inpaint(photo, (hole > 0) | fit.padding(), p.inpaint)
-        rig = build_rig(photo, alpha, body, max(2.0, p.mesh_step * max(w, h)), p.feather * scale)
+        holder = _steadier_arm(joints, ok, target, p.confidence, (w, h))
+        rig = build_rig(photo, alpha, body, max(2.0, p.mesh_step * max(w, h)), p.feather * scale, holder)
         puppet = cls(background, rig, Poser(joints, ok), p.confidence)
         if fit.padded:
             puppet.warnings.append(
@@ -247,6 +248,29 @@ class Puppet:
             return part.endswith("arm"), float(crossing(part))
 
         return sorted(self._limbs, key=key)
+
+
+def _steadier_arm(
+    ref: np.ndarray, ref_ok: np.ndarray, target: PoseSequence | None, confidence: float, size: tuple[int, int]
+) -> str:
+    """The arm whose bones turn least from the photo over the target (a bone the target does not
+    show keeps its turn): it keeps what both hands hold in the photo, so a ball held in front of
+    the chest stays there with the steadier hand instead of swinging away with the other."""
+    if target is None or len(target) == 0:
+        return "r_arm"
+    tgt = target.body[..., :2].astype(np.float64) * size  # normalized to the output, as `render` reads it
+    seen = (target.body[..., 2] >= confidence) & np.isfinite(tgt).all(axis=-1)
+    turns = {}
+    for side in ("r", "l"):
+        turns[f"{side}_arm"] = 0.0
+        for a, b in ((J[f"{side}_shoulder"], J[f"{side}_elbow"]), (J[f"{side}_elbow"], J[f"{side}_wrist"])):
+            both = seen[:, a] & seen[:, b]
+            if not (ref_ok[a] and ref_ok[b] and both.any()):
+                continue
+            photo, moved = ref[b] - ref[a], tgt[both, b] - tgt[both, a]
+            turn = np.arctan2(moved[:, 1], moved[:, 0]) - np.arctan2(photo[1], photo[0])
+            turns[f"{side}_arm"] += float(np.abs((turn + np.pi) % (2 * np.pi) - np.pi).sum()) / len(tgt)
+    return min(turns, key=turns.__getitem__)
 
 
 def _face_of(core: Layer | None) -> Layer | None:

@@ -63,8 +63,11 @@ class Rig:
     coverage: float  # share of the frame covered by the person (alpha >= 0.5)
 
 
-def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, feather: float) -> Rig:
-    """photo: [H, W, 3] uint8 (cover-fitted); alpha: [H, W] float32; step: mesh spacing in pixels."""
+def build_rig(
+    photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, feather: float, holder: str = "r_arm"
+) -> Rig:
+    """photo: [H, W, 3] uint8 (cover-fitted); alpha: [H, W] float32; step: mesh spacing in pixels;
+    holder: the arm that keeps what both hands hold, where they meet (see `_label_parts`)."""
     h, w = alpha.shape
     pad = max(8, round(0.15 * max(h, w)))
     border = (pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -73,7 +76,9 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
     shape = alpha_p.shape
     person = alpha_p >= 0.5
     core_shape = draw_core(body, shape, pad) > 0
-    labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad)
+    keeper = holder if _hands_joined(body) else None
+    labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
+    held = _held_object(body, np.where(person, labels, -1), keeper, radius, pad) if keeper else None
 
     parts = ["core", *body.limb_parts()]
     layers: dict[str, Layer] = {}
@@ -85,6 +90,10 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
             # (the torso's outline runs a little outside the shoulder and hip joints)
             body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             hidden = (labels > 0) & body_shape
+            if held is not None:
+                # a held object beside the head hides no face: filled there, the core carried a
+                # loose patch of fill beside the face that moved with the head
+                hidden &= ~held[0]
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
             rgb = _fill_hidden(photo_p, own & person, cover & ~own)
             cover = cover.astype(np.float32)
@@ -93,6 +102,10 @@ def build_rig(photo: np.ndarray, alpha: np.ndarray, body: Body, step: float, fea
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
             rgb = _fill_hidden(photo_p, own & person, hidden)
+            if held is not None and part == keeper:
+                # where the other hand lay on the object: the object's colours, no hole in it
+                rgb = _fill_hidden(rgb, held[0], held[1])
+                hidden |= held[1]
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
@@ -130,7 +143,34 @@ def _limb_radius(body: Body, part: str, inside: np.ndarray, pad: int) -> float:
     return max(2.0, min(float(np.clip(r, lo * body.scale, hi * body.scale)), 0.3 * length))
 
 
-def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shape: np.ndarray, pad: int):
+def _hands_joined(body: Body) -> bool:
+    """Whether both wrists are seen close together: the hands hold something between them."""
+    right, left = body.point("r_wrist"), body.point("l_wrist")
+    if right is None or left is None or not {"r_arm", "l_arm"} <= set(body.limb_parts()):
+        return False
+    return float(np.hypot(*(right - left))) <= _JOINED_HANDS * body.scale
+
+
+def _reaches(body: Body, holder: str | None) -> dict[str, list]:
+    """Each limb's bones with its hand or foot stub (`Body.reach`), but the bones alone for the
+    hand that does not keep a held object (its stub would reach into the object)."""
+    reaches = {part: body.reach(part) for part in body.limb_parts()}
+    if holder is not None:
+        other = "l_arm" if holder == "r_arm" else "r_arm"
+        reaches[other] = body.segments[other]
+    return reaches
+
+
+#: colour distance (RGB) within which a pixel has a forearm's colour
+_ALIKE = 30.0
+#: wrists closer than this share of the body scale hold something together; the held object's
+#: reach around the hands, as a share of the body scale
+_JOINED_HANDS, _HELD_REACH = 0.5, 0.6
+
+
+def _label_parts(
+    body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shape: np.ndarray, pad: int, holder: str | None
+):
     """Label every canvas pixel 0 = core or 1.. = limb parts (order of body.limb_parts()).
 
     Seeds: the inner half of each limb's capsule (limbs win over the torso: they are in
@@ -138,7 +178,13 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     until they meet at image edges, so whatever a limb holds or wears (a sleeve, a helmet
     under the arm) goes with the limb when its outline says so, and otherwise the split falls
     midway, like a nearest-bone rule.
+
+    Where both hands hold one object (a ball in front of the chest), both hand stubs reach into
+    it and the watershed splits it between the arms: it tears in two as soon as they part. Then
+    `holder`'s hand keeps it: the other hand's stub ends at its wrist, and what lies near the
+    hands outside every limb's capsule and the other hand's seeds the holder.
     """
+    reaches = _reaches(body, holder)
     shape = alpha_p.shape
     person = alpha_p >= 0.5
     inside = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5)  # depth into the silhouette
@@ -147,7 +193,7 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     markers[(shrunk if shrunk.any() else core_shape) & person] = 1
     radius: dict[str, float] = {}
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    bones, stubs, wide = {}, {}, {}
+    bones, stubs, wide, stubs_full = {}, {}, {}, {}
     for k, part in enumerate(body.limb_parts(), start=2):
         r = radius[part] = _limb_radius(body, part, inside, pad)
         width = max(1, round(r))
@@ -157,10 +203,11 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
         ahead = ((xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] > 0.25 * r) & person
         bones[k] = (draw_segments(body.segments[part], shape, pad, thickness=width) > 0) & ahead
         wide[k] = (draw_segments(body.segments[part], shape, pad, thickness=2 * width) > 0) & ahead
-        stubs[k] = (draw_segments(body.reach(part), shape, pad, thickness=width) > 0) & ahead
+        stubs[k] = (draw_segments(reaches[part], shape, pad, thickness=width) > 0) & ahead
+        stubs_full[k] = (draw_segments(body.reach(part), shape, pad, thickness=width) > 0) & ahead
         # the torso's seed keeps off the band around the limb: there the photo's own edges
         # decide (an arm lying over the shirt keeps its whole sleeve, not a strip along the bone)
-        band = draw_segments(body.reach(part), shape, pad, thickness=max(2, round(3.2 * r)))
+        band = draw_segments(reaches[part], shape, pad, thickness=max(2, round(3.2 * r)))
         markers[(band > 0) & ahead & (markers == 1)] = 0
     # a pixel claimed by two limbs (crossed forearms, a hand over the other arm) is left to the
     # watershed; a limb's bones win over another limb's hand stub
@@ -170,6 +217,23 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
         markers[stubs[k] & (n_stubs == 1) & (n_bones == 0)] = k
     for k in bones:
         markers[bones[k] & (n_bones == 1)] = k
+    if holder is not None:
+        other = "l_arm" if holder == "r_arm" else "r_arm"
+        near = np.zeros(shape, np.uint8)
+        centre = np.round((body.point("r_wrist") + body.point("l_wrist")) / 2 + pad).astype(int)
+        cv2.circle(near, (int(centre[0]), int(centre[1])), max(1, round(_HELD_REACH * body.scale)), 1, -1)
+        # the other hand's fingers (its full stub) are left to the watershed
+        fingers = draw_segments(body.reach(other), shape, pad, thickness=2 * max(1, round(radius[other])))
+        limbs = np.any(list(wide.values()), axis=0)
+        held = (near > 0) & person & ~core_shape & (fingers == 0) & ~limbs & (markers == 0)
+        markers[held] = 2 + body.limb_parts().index(holder)
+        # but the other hand's own fingers, of its forearm's colour along its stub, go with it
+        k = 2 + body.limb_parts().index(other)
+        skin = (draw_segments(body.segments[other][-1:], shape, pad, thickness=1) > 0) & (markers == k)
+        if skin.any():
+            image = photo_p.astype(np.float32)
+            like = np.linalg.norm(image - np.median(image[skin], axis=0), axis=2) < _ALIKE
+            markers[stubs_full[k] & like & person & (markers == 0)] = k
     # where two limbs cross (their full widths overlap), the one on top in the photo shows its
     # colour there: each pixel goes to the limb whose own colour it has
     n_wide = sum(m.astype(np.int32) for m in wide.values()) if wide else 0
@@ -203,6 +267,36 @@ def _label_parts(body: Body, photo_p: np.ndarray, alpha_p: np.ndarray, core_shap
     lookup[nearest[ys, xs]] = markers[ys, xs]
     labels = np.where(part, markers, lookup[nearest])
     return labels - 1, radius, claims
+
+
+def _held_object(body: Body, labels: np.ndarray, keeper: str, radius, pad: int):
+    """What both hands hold, as labelled with the keeper's arm (labels: -1 off the person): (the
+    object: the keeper's pixels off its bones and the torso; where the other hand lay on it, near
+    the hands), [H, W] bool each."""
+    limbs = body.limb_parts()
+    torso = np.zeros(labels.shape, np.uint8)
+    if body.torso is not None:
+        cv2.fillConvexPoly(torso, np.round((body.torso + pad) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    width = 2 * max(1, round(radius[keeper]))
+    bones = draw_segments(body.segments[keeper], labels.shape, pad, thickness=width) > 0
+    thing = (labels == 1 + limbs.index(keeper)) & ~bones & (torso == 0)
+    near = np.zeros(labels.shape, np.uint8)
+    centre = np.round((body.point("r_wrist") + body.point("l_wrist")) / 2 + pad).astype(int)
+    cv2.circle(near, (int(centre[0]), int(centre[1])), max(1, round(_HELD_REACH * body.scale)), 1, -1)
+    under = (near > 0) & (torso == 0) & (labels == 1 + limbs.index("l_arm" if keeper == "r_arm" else "r_arm"))
+    return thing, under & _enclosed(thing, width)
+
+
+def _enclosed(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Pixels with `mask` within `reach` on both sides, left and right or above and below: a
+    hand lying on a ball, not one beside it."""
+    m, n = mask.astype(np.uint8), reach + 1
+
+    def side(shape: tuple[int, int], anchor: tuple[int, int]) -> np.ndarray:
+        return cv2.dilate(m, np.ones(shape, np.uint8), anchor=anchor) > 0
+
+    across = side((1, n), (0, 0)) & side((1, n), (reach, 0))
+    return across | (side((n, 1), (0, 0)) & side((n, 1), (0, reach)))
 
 
 def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import pytest
 
+from dhcore.animate.base import AnimateInputs
 from dhcore.animate.warp import WarpBackend, WarpParams
+from dhcore.animate.warp.backend import Puppet
 from dhcore.media.frames import iter_frames
 from dhcore.pose.keypoints import J
 from dhcore.stage import no_progress
@@ -216,3 +220,75 @@ def test_the_face_stays_over_an_arm_swung_across_it_unless_the_driver_puts_the_a
         assert arm_share >= 0.8, "the driver's arm is in front of its face: the arm must hide the face"
     else:
         assert skin_share >= 0.9 and arm_share <= 0.05, "the arm hid the face"
+
+
+BALL = (120, 70, 30)
+
+
+@pytest.mark.parametrize("moved", ["r", "l"])
+def test_an_object_both_hands_hold_stays_whole_with_the_steadier_hand(scene, helpers, moved):
+    """Both hands hold a ball beside the chest; the target lowers one arm. The ball stays with the
+    hand that keeps still (the other one's stub would flood half of it and carry that away), and
+    the lowered arm still lands on its target."""
+    joints = helpers.joints_array(
+        {**FIGURE, "r_elbow": (200, 200), "r_wrist": (275, 190), "l_elbow": (262, 200), "l_wrist": (290, 180)}
+    )
+    photo = helpers.draw_figure(joints)
+    centre, radius = (300, 150), 22
+    cv2.circle(photo, centre, radius, BALL, -1)
+    target = joints.copy()
+    if moved == "r":
+        target[J["r_elbow"]], target[J["r_wrist"]] = (115, 195), (90, 265)
+    else:
+        target[J["l_elbow"]], target[J["l_wrist"]] = (269, 195), (294, 265)
+    result, frames = _render(scene, helpers, photo, joints, [target])
+    assert result.metrics["held_joints"] == 0
+    last = frames[-1].astype(float)
+    ball = np.linalg.norm(last - BALL, axis=2) < 40
+    yy, xx = np.mgrid[: last.shape[0], : last.shape[1]]
+    disc = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2
+    inner, around = disc <= (radius - 4) ** 2, disc <= (radius + 6) ** 2
+    assert ball[inner].mean() >= 0.9, f"only {ball[inner].mean():.0%} of the ball stayed"
+    assert (ball & ~around).sum() <= 0.05 * inner.sum(), f"{(ball & ~around).sum()} ball pixels moved away"
+    a, b, colour = helpers.LIMB_COLOURS[f"{moved}_forearm"]
+    assert _colour_share(frames[-1], target[J[a]], target[J[b]], colour) >= 0.8
+
+
+def _holes(opaque: np.ndarray) -> int:
+    """Pixels of the background a mask encloses (not reached from its border)."""
+    reached = np.pad(opaque.astype(np.uint8), 1)
+    cv2.floodFill(reached, None, (0, 0), 1)
+    return int((reached == 0).sum())
+
+
+def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_face(tmp_path):
+    """The basketball photo: both hands hold the ball in front of the chest, the target lowers the
+    right arm, so the left hand keeps the ball. Where the right hand lay on the ball the left arm's
+    layer had a hole (606 px), the ball's edge inside the head's disc gave the core a loose patch
+    of fill beside the face (435 px) that moved with the head, and the right hand's fingertips
+    stayed on the ball or came off as a loose bit (53 px)."""
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from tests import realdata
+
+    realdata.path("basketball")
+    photo = realdata.write_photo("arms_in_front", tmp_path / "photo.png")
+    ref = (
+        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
+    )
+    pose = PoseSequence.load(ref)
+    body = pose.body.copy()
+    shoulder = body[0, J["r_shoulder"], :2]
+    body[0, J["r_elbow"], :2], body[0, J["r_wrist"], :2] = shoulder + (0, 0.12), shoulder + (0, 0.24)
+    pose.replace(body=body).save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, 512, 512, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    assert puppet.held == []
+    ball = puppet.rig.layers["l_arm"].texture[..., 3] >= 128
+    assert _holes(ball) <= 0.03 * ball.sum(), f"{_holes(ball)} px of hole in the ball's layer"
+    core = (puppet.rig.layers["core"].texture[..., 3] >= 128).astype(np.uint8)
+    sizes = sorted(cv2.connectedComponentsWithStats(core)[2][1:, 4], reverse=True)
+    assert len(sizes) == 1 or sizes[1] <= 0.01 * sizes[0], f"loose pieces of the core: {sizes[1:]}"
+    # the right hand's fingers along its stub leave with it: no loose bit of them on the ball
+    arm = (puppet.rig.layers["r_arm"].texture[..., 3] >= 128).astype(np.uint8)
+    assert cv2.connectedComponents(arm)[0] == 2, "the right arm's layer is in pieces"

@@ -119,3 +119,34 @@ def test_exemplar_fill_leaves_no_ghost_and_no_blur_blob(real_person, tmp_path):
         if method == "exemplar":
             assert (filled[~hole] == photo[~hole]).all()
     assert texture["exemplar"] >= 0.6 and texture["telea"] < 0.3, texture
+
+
+def test_copies_from_differently_lit_places_meet_without_a_step():
+    """Exemplar fill copies blocks from wherever the texture matches; copied from a dark and a
+    light place, neighbouring blocks showed as squares. The seamless solve keeps each copy's
+    texture and removes the steps between them and the rim."""
+    from dhcore.animate.warp.exemplar import _seamless
+
+    rng = np.random.default_rng(1)
+    h, w = 256, 512
+    grain = cv2.GaussianBlur(rng.normal(0, 12, (h, w)).astype(np.float32), (0, 0), 1.0)
+    level = np.full((h, w), 120.0, np.float32)
+    level[:64, :256], level[:64, 256:] = 50.0, 200.0  # a dark and a light place to copy from
+    image = np.clip(np.repeat((level + grain)[..., None], 3, 2), 0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[120:200, 150:350] = True
+    ys, xs = np.nonzero(hole)
+    dark = ((ys - 120) // 10) % 2 == 0  # bands of 10 rows copied alternately from each place
+    # sources: rows 20..59, 150 columns left (the dark place) or right (the light one)
+    offset = np.stack([20 + (ys - 120) % 40 - ys, np.where(dark, -150, 150)], 1)
+    blended = image[ys + offset[:, 0], xs + offset[:, 1]].astype(np.float64)
+    guide = cv2.inpaint(image, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    out = _seamless(image, hole, ys, xs, offset, blended, guide).astype(float)
+
+    rows = out[120:200, 160:340, 0].mean(1)
+    assert np.abs(np.diff(rows)).max() < 8, np.abs(np.diff(rows)).max()  # no step between bands
+    assert abs(rows.mean() - 120) < 15  # the rim's brightness, not the copies'
+    lap = np.abs(cv2.Laplacian(out[..., 0].astype(np.float32), cv2.CV_32F))
+    src = np.abs(cv2.Laplacian(image[..., 0].astype(np.float32), cv2.CV_32F))
+    assert lap[125:195, 155:345].mean() >= 0.7 * src[20:60].mean()  # the copies' texture, not a blur
+    assert (out[~hole] == image[~hole]).all()
