@@ -130,8 +130,8 @@ def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feath
     In the core the skinning splits the head from the torso by distance: a chin tucked into the
     collar (a head bent forward over the shoulder) is nearer the torso and went with it, so the
     collar was drawn over the mouth. Drawn over the core, this layer keeps the face whole; its
-    lower edge is the jaw line, an edge the photo already shows, so no seam appears there, and the
-    mesh is finer than the body's so the outline stays sharp."""
+    lower edge is the jaw line, an edge the photo already shows, so no seam appears there. Its
+    outline is the texture's alpha, not the mesh: moved rigidly, any grid draws it as sharp."""
     cover = face.astype(np.float32)
     if feather > 0:
         cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
@@ -139,7 +139,7 @@ def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feath
     if not (layer_alpha > 0.02).any():
         return None
     head = [HANDLE_INDEX["head"]] if is_rigged(HANDLES[HANDLE_INDEX["head"]], body.ok) else []
-    return _mesh_layer("face", photo_p, layer_alpha, body, pad, max(2.0, 0.5 * step), 0.0, head)
+    return _mesh_layer("face", photo_p, layer_alpha, body, pad, step, 0.0, head)
 
 
 def _disk(r: int) -> np.ndarray:
