@@ -104,8 +104,10 @@ def measure_body(
         segments.setdefault(h.part, []).append((h.name, a, b))
     face = None
     if face_landmarks is not None and head_center is not None and np.isfinite(face_landmarks).all():
-        outline = face_outline(face_landmarks)
-        face = cv2.convexHull(outline.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+        hull = cv2.convexHull(face_outline(face_landmarks).astype(np.float32))
+        # the landmarks must be this body's face (a face detector may have picked another person)
+        if cv2.pointPolygonTest(hull, (float(head_center[0]), float(head_center[1])), False) >= 0:
+            face = hull.reshape(-1, 2).astype(np.float64)
     return Body(joints, ok, scale, head_center, head_radius, torso, segments, face)
 
 

@@ -44,11 +44,11 @@ def sunk(helpers):
     return photo, joints
 
 
-def _scene(scene, helpers, photo, ref, targets, landmarks: bool):
+def _scene(scene, helpers, photo, ref, targets, landmarks: bool, shift=(0.0, 0.0)):
     reference = helpers.pose_sequence([ref], W, H)
     if landmarks:
         face = np.ones((1, 68, 3), np.float32)
-        face[0, :, :2] = _landmarks() / (W, H)
+        face[0, :, :2] = (_landmarks() + shift) / (W, H)
         reference = reference.replace(face=face)
     return scene.inputs(photo, reference, helpers.pose_sequence(targets, W, H), W, H)
 
@@ -73,8 +73,10 @@ def test_a_chin_on_the_collar_moves_with_the_head_and_is_drawn_over_the_torso(sc
     assert red(moved, *MOUTH) < 0.1, "the mouth stayed behind on the torso"
 
 
-def test_without_face_landmarks_there_is_no_face_layer(scene, helpers, sunk):
+@pytest.mark.parametrize("landmarks", ["none", "another face"])
+def test_without_this_bodys_face_landmarks_there_is_no_face_layer(scene, helpers, sunk, landmarks):
     photo, ref = sunk
-    inputs = _scene(scene, helpers, photo, ref, [ref], landmarks=False)
+    shift = (120.0, 0.0) if landmarks == "another face" else (0.0, 0.0)  # beside the head: not its face
+    inputs = _scene(scene, helpers, photo, ref, [ref], landmarks=landmarks != "none", shift=shift)
     puppet = Puppet.setup(inputs, WarpParams())
     assert "face" not in puppet.rig.layers and "core" in puppet.rig.layers
