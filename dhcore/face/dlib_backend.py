@@ -94,14 +94,18 @@ class DlibAnalyzer:
         """HOG detections (or the slower, pose-robust CNN with cnn=True), best first.
 
         upsample None: native size, then (HOG only) once 2x upsampled when nothing was found in an
-        image of at most 800 px (faces under ~80 px).
+        image of at most 800 px (faces under ~80 px), and 4x in one of at most 600 px (faces under
+        ~40 px: a full-body dancer's in a 512 px frame, which the tracker must first find whole).
         """
         image = np.ascontiguousarray(image)
         if upsample is None:
             found = self.detect(image, 0, cnn)
             if found or cnn or max(image.shape[:2]) > 800:
                 return found
-            upsample = 1
+            found = self.detect(image, 1, cnn)
+            if found or max(image.shape[:2]) > 600:
+                return found
+            upsample = 2
         if cnn:
             if self._cnn is None:
                 self._cnn = dlib.cnn_face_detection_model_v1(str(self._cnn_path))

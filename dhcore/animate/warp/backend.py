@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "6"
+VERSION = "7"
 
 
 class WarpParams(StageParams):
@@ -128,7 +128,8 @@ class Puppet:
         self.canvas = Canvas(width, height)
         self.warnings: list[str] = []
         self._limbs = [part for part in ("r_leg", "l_leg", "r_arm", "l_arm") if part in rig.layers]
-        self._face = _face_of(rig.layers.get("core"))
+        #: the face drawn over the torso, and again over a limb swung across it
+        self._face = rig.layers.get("face") or _face_of(rig.layers.get("core"))
         #: per limb, its vertices inside the person (not the mesh's transparent margin): whether a
         #: limb covers the face is decided on them
         self._solid = {part: _solid(rig.layers[part]) for part in self._limbs}
@@ -151,8 +152,11 @@ class Puppet:
         hidden = hidden_limbs(joints, seen, ok, w, h)
         for part in hidden:
             ok[[J[n] for n in LIMB_JOINTS[part]]] = False
+        landmarks = None
+        if (ref.face[0, :, 2] >= p.confidence).all():
+            landmarks = fit.to_output_normalized(ref.face[0, :, :2]).astype(np.float64) * (w, h)
         try:
-            body = measure_body(joints, ok, max(w, h))
+            body = measure_body(joints, ok, max(w, h), landmarks)
         except InputError as exc:
             raise InputError(f"{inputs.reference_pose}: {exc}") from exc
         scale = max(w, h) / 512
@@ -207,6 +211,10 @@ class Puppet:
         deformed = None if core is None else skin(core, transforms)
         if core is not None:
             self.canvas.draw(frame, core, deformed)
+        face_moved = deformed  # the core's own head triangles, unless the face is a layer of its own
+        if self._face is not None and self._face.part == "face":
+            face_moved = skin(self._face, transforms)
+            self.canvas.draw(frame, self._face, face_moved)
         face = None if self._face is None or _arm_before_face(depth, ok) else _face_box(tgt, ok)
         covered = False
         for part in self._limb_order(tgt, ok, depth):
@@ -217,7 +225,7 @@ class Puppet:
                 inside = moved[self._solid[part]]
                 covered = bool(((inside > face[0]) & (inside < face[1])).all(axis=1).any())
         if covered:  # drawn again only then: a second pass thickens its soft outline a little
-            self.canvas.draw(frame, self._face, deformed)
+            self.canvas.draw(frame, self._face, face_moved)
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
 

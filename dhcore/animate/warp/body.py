@@ -14,6 +14,7 @@ import numpy as np
 
 from dhcore.animate.warp.skeleton import HANDLES, LIMB_PARTS, is_rigged
 from dhcore.errors import InputError
+from dhcore.face.faces import face_outline
 from dhcore.pose.keypoints import J
 
 _FACE = ("nose", "r_eye", "l_eye", "r_ear", "l_ear")
@@ -39,6 +40,9 @@ class Body:
     torso: np.ndarray | None  # [k, 2] polygon: shoulders and (possibly extrapolated) hips
     #: part -> list of (handle name, a, b): the rigged limb bones in pixels
     segments: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    #: [k, 2] convex outline of the face (jaw line to above the brows) from the photo's 68 face
+    #: landmarks, or None: the head disc alone does not reach a chin tucked into the collar
+    face: np.ndarray | None = None
 
     def point(self, name: str) -> np.ndarray | None:
         return self.joints[J[name]] if self.ok[J[name]] else None
@@ -51,8 +55,11 @@ class Body:
         return [(name, a, b + (b - a) * _STUB.get(name, 0.0)) for name, a, b in self.segments.get(part, [])]
 
 
-def measure_body(joints: np.ndarray, ok: np.ndarray, frame_side: int) -> Body:
-    """Derive the reference geometry; raises InputError when no torso or head is visible."""
+def measure_body(
+    joints: np.ndarray, ok: np.ndarray, frame_side: int, face_landmarks: np.ndarray | None = None
+) -> Body:
+    """Derive the reference geometry; raises InputError when no torso or head is visible.
+    face_landmarks: [68, 2] iBUG points in the same pixels, or None where the photo shows no face."""
     ok = ok & np.isfinite(joints).all(axis=1)
 
     def pt(name: str) -> np.ndarray | None:
@@ -95,7 +102,13 @@ def measure_body(joints: np.ndarray, ok: np.ndarray, frame_side: int) -> Body:
             continue
         a, b = joints[h.joints[0]].astype(np.float64), joints[h.joints[1]].astype(np.float64)
         segments.setdefault(h.part, []).append((h.name, a, b))
-    return Body(joints, ok, scale, head_center, head_radius, torso, segments)
+    face = None
+    if face_landmarks is not None and head_center is not None and np.isfinite(face_landmarks).all():
+        hull = cv2.convexHull(face_outline(face_landmarks).astype(np.float32))
+        # the landmarks must be this body's face (a face detector may have picked another person)
+        if cv2.pointPolygonTest(hull, (float(head_center[0]), float(head_center[1])), False) >= 0:
+            face = hull.reshape(-1, 2).astype(np.float64)
+    return Body(joints, ok, scale, head_center, head_radius, torso, segments, face)
 
 
 def hidden_limbs(

@@ -79,6 +79,7 @@ def build_rig(
     keeper = holder if _hands_joined(body) else None
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
     held = _held_object(body, np.where(person, labels, -1), keeper, radius, pad) if keeper else None
+    face = _face_mask(body, shape, pad) & (labels == 0)
 
     parts = ["core", *body.limb_parts()]
     layers: dict[str, Layer] = {}
@@ -95,7 +96,9 @@ def build_rig(
                 # loose patch of fill beside the face that moved with the head
                 hidden &= ~held[0]
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
-            rgb = _fill_hidden(photo_p, own & person, cover & ~own)
+            # the face layer is drawn over the core: under it, neck and collar colours, so a chin
+            # lifted off the collar uncovers no second chin
+            rgb = _fill_hidden(photo_p, own & person & ~face, (cover & ~own) | face)
             cover = cover.astype(np.float32)
         else:
             # where another limb lay over this one's bones in the photo, this limb's own colours
@@ -119,7 +122,37 @@ def build_rig(
         layer = _mesh_layer(part, rgb, layer_alpha, body, pad, step, radius.get(part, 0.0))
         if layer is not None:
             layers[part] = layer
+    if face.any():
+        layer = _face_layer(photo_p, alpha_p, face, body, pad, step, feather)
+        if layer is not None:
+            layers["face"] = layer
     return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
+
+
+def _face_mask(body: Body, shape: tuple[int, int], pad: int) -> np.ndarray:
+    """The face outline on the padded canvas (False everywhere without face landmarks)."""
+    mask = np.zeros(shape, np.uint8)
+    if body.face is not None:
+        cv2.fillConvexPoly(mask, np.round((body.face + pad) * 16).astype(np.int32), 255, cv2.LINE_8, 4)
+    return mask > 0
+
+
+def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feather: float) -> Layer | None:
+    """The whole face, chin included, as a rigid layer of its own moved by the head handle alone.
+
+    In the core the skinning splits the head from the torso by distance: a chin tucked into the
+    collar (a head bent forward over the shoulder) is nearer the torso and went with it, so the
+    collar was drawn over the mouth. Drawn over the core, this layer keeps the face whole; its
+    lower edge is the jaw line, an edge the photo already shows, so no seam appears there. Its
+    outline is the texture's alpha, not the mesh: moved rigidly, any grid draws it as sharp."""
+    cover = face.astype(np.float32)
+    if feather > 0:
+        cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
+    layer_alpha = alpha_p * cover
+    if not (layer_alpha > 0.02).any():
+        return None
+    head = [HANDLE_INDEX["head"]] if is_rigged(HANDLES[HANDLE_INDEX["head"]], body.ok) else []
+    return _mesh_layer("face", photo_p, layer_alpha, body, pad, step, 0.0, head)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -338,9 +371,18 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     return distance_to(canvas)
 
 
-def _mesh_layer(part, rgb_p, alpha_p, body: Body, pad: int, step: float, limb_radius: float) -> Layer | None:
+def _mesh_layer(
+    part,
+    rgb_p,
+    alpha_p,
+    body: Body,
+    pad: int,
+    step: float,
+    limb_radius: float,
+    handles: list[int] | None = None,
+) -> Layer | None:
     """A regular triangle grid over the layer's coverage (plus a margin so edges stay inside)."""
-    handles = _layer_handles(part, body)
+    handles = _layer_handles(part, body) if handles is None else handles
     if not handles:
         return None
     shape = alpha_p.shape

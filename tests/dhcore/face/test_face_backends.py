@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import dlib
 import numpy as np
 import pytest
@@ -77,6 +78,24 @@ def test_dlib_finds_all_six_faces_of_t1(dlib_faces, t1_image) -> None:
     for face in faces:
         _check_geometry(face, t1_image)
     assert max(box_iou(a.box, b.box) for a in faces for b in faces if a is not b) == 0.0
+
+
+def test_dlib_finds_a_full_body_dancers_small_face(dlib_faces, astronaut) -> None:
+    """A ~26 px face in a 512 px frame (a full-body dancer's): found only 4x upsampled."""
+    small = cv2.resize(astronaut, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    frame = np.full((512, 512, 3), 128, np.uint8)
+    frame[: small.shape[0], : small.shape[1]] = small
+    assert dlib_faces.detect(frame, upsample=1) == []
+    faces = dlib_faces.detect(frame)
+    assert len(faces) == 1
+    x0, y0, x1, y1 = faces[0].box
+    eyes = np.array([[0.40, 0.20], [0.47, 0.22]]) * 512 * 0.3  # the astronaut's eyes, scaled
+    assert (
+        (x0 < eyes[:, 0]).all()
+        and (eyes[:, 0] < x1).all()
+        and (y0 < eyes[:, 1]).all()
+        and (eyes[:, 1] < y1).all()
+    )
 
 
 def test_corrupt_dlib_network_is_a_model_error(tmp_path: Path) -> None:

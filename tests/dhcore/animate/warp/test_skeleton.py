@@ -147,3 +147,41 @@ def test_head_and_torso_never_turn_upside_down():
     tilt[face] = ref[J["neck"]] + (ref[face] - ref[J["neck"]]) @ rot.T
     out, _ = Poser(ref, ok)(tilt, ok)
     assert turn(out[HANDLE_INDEX["head"]]) == pytest.approx(30, abs=1e-6)
+
+
+def _portrait() -> tuple[np.ndarray, np.ndarray]:
+    """A frontal head-and-shoulders pose (pixels) and its ok mask."""
+    ref = np.full((18, 2), np.nan)
+    for name, xy in {
+        "nose": (100, 60), "r_eye": (90, 50), "l_eye": (110, 50), "r_ear": (80, 55), "l_ear": (120, 55),
+        "neck": (100, 110), "r_shoulder": (60, 115), "l_shoulder": (140, 115),
+    }.items():  # fmt: skip
+        ref[J[name]] = xy
+    return ref, np.isfinite(ref).all(axis=1)
+
+
+def _turn_and_scale(a: np.ndarray) -> tuple[float, float]:
+    return float(np.degrees(np.arctan2(a[1, 0], a[0, 0]))), float(np.hypot(a[0, 0], a[1, 0]))
+
+
+def test_a_profile_driving_a_frontal_face_keeps_the_head_turned_as_the_torso():
+    """Eyes and ears bunched behind a nose that points left: no turn of the frontal face matches
+    them (fitted, the head rolled by over 15 degrees against the torso), so the head keeps the
+    torso's turn, and still sits where the face points are."""
+    ref, ok = _portrait()
+    tgt = ref.copy()
+    tgt[[J["r_shoulder"], J["l_shoulder"]]] += [(0.0, 8.0), (0.0, -8.0)]  # the torso turns ~-11 degrees
+    profile = {"nose": (64, 70), "r_eye": (78, 58), "l_eye": (82, 58), "r_ear": (102, 60), "l_ear": (104, 60)}
+    face = [J[n] for n in profile]
+    tgt[face] = list(profile.values())
+    fitted = similarity_fit(ref[face], tgt[face], (0.8, 1.25))
+    out, _ = Poser(ref, ok)(tgt, ok)
+    turn, scale = _turn_and_scale(out[HANDLE_INDEX["head"]])
+    torso_turn, _ = _turn_and_scale(out[HANDLE_INDEX["torso"]])
+    assert torso_turn < -5 and abs(_turn_and_scale(fitted)[0] - torso_turn) > 15  # what was drawn
+    assert abs(turn - torso_turn) < 2.0
+    assert scale == pytest.approx(_turn_and_scale(fitted)[1], abs=1e-6)
+    centre = ref[face].mean(0)
+    np.testing.assert_allclose(
+        apply(out[HANDLE_INDEX["head"]], centre[None])[0], tgt[face].mean(0), atol=1e-6
+    )
