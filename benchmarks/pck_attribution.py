@@ -1,13 +1,13 @@
 """Where a pair's limb misses come from, per scored joint: the target, the warp animator, or the re-detector.
 
 Reads the intermediate files `benchmarks/dance_real.py --work W` keeps (W/<pair>/: photo.png, ref.npz,
-target.npz, detected.npz, still_pck/detected.npz) and prints, per upper-body limb joint the PCK scores:
+target.npz, detected.npz, still_pck/detected.npz) and prints, per limb joint (arms and legs) the PCK scores:
   target    frames scored, and the target's bone to this joint against the photo's (length ratio):
             far from 1, the target asks for a body the photo does not have;
   animator  the photo's joint carried by the warp animator's own handle transform, against the
             target (the animator's claim; 'held' when it holds the joint still);
   detector  PCK@0.1 of the re-detected joint (the figure), its median error and its bias along the
-            bone (negative: short of the target), split by how far the elbow is bent;
+            bone (negative: short of the target), split by how far the elbow or knee is bent;
   photo     the same re-detector on the unchanged photo (the still copy) against the photo's own
             pose: where it misses there, it cannot measure that joint on this photo at all.
 Usage: .venv/bin/python benchmarks/dance_real.py --pairs demo --work /tmp/w
@@ -37,7 +37,11 @@ from dhcore.pose.keypoints import J, PoseSequence  # noqa: E402
 JOINTS = {
     "r_elbow": ("r_shoulder", "r_upper_arm"), "r_wrist": ("r_elbow", "r_forearm"),
     "l_elbow": ("l_shoulder", "l_upper_arm"), "l_wrist": ("l_elbow", "l_forearm"),
+    "r_knee": ("r_hip", "r_thigh"), "r_ankle": ("r_knee", "r_shin"),
+    "l_knee": ("l_hip", "l_thigh"), "l_ankle": ("l_knee", "l_shin"),
 }  # fmt: skip
+#: per limb side and kind, the joints whose angle is the limb's bend (root, middle, end)
+_LIMB = {"arm": ("shoulder", "elbow", "wrist"), "leg": ("hip", "knee", "ankle")}
 BENDS = (("straight", 120, 181), ("bent", 60, 120), ("folded", 0, 60))
 
 
@@ -65,9 +69,9 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, list[
     return out, puppet.held
 
 
-def elbow_bend(xy: np.ndarray, side: str) -> np.ndarray:
-    """[F] the angle at the elbow in degrees (180: a straight arm)."""
-    s, e, w = (xy[:, J[f"{side}_{n}"]] for n in ("shoulder", "elbow", "wrist"))
+def limb_bend(xy: np.ndarray, side: str, kind: str) -> np.ndarray:
+    """[F] the angle at the elbow or knee in degrees (180: a straight limb)."""
+    s, e, w = (xy[:, J[f"{side}_{n}"]] for n in _LIMB[kind])
     u, v = s - e, w - e
     cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
@@ -113,7 +117,7 @@ def main() -> None:
         bone = tgt[:, j] - tgt[:, p]
         bone /= np.maximum(np.linalg.norm(bone, axis=-1, keepdims=True), 1e-9)
         along = ((det[:, j] - tgt[:, j]) * bone).sum(-1)
-        bend = elbow_bend(tgt, name[0])
+        bend = limb_bend(tgt, name[0], "leg" if name[2:] in ("knee", "ankle") else "arm")
         cells = [f"all {hit[m].mean():.2f} (n {m.sum()})"]
         for label, lo, hi in BENDS:
             k = m & (bend >= lo) & (bend < hi)
