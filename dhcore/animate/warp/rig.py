@@ -303,7 +303,7 @@ def _label_parts(
         if body.segments[name][0][0].endswith("thigh"):
             behind, seat = _pelvis(body, name, radius[name], xx, yy, pad)
             labels[(labels == k) & behind] = 1
-            labels[(labels == k) & seat] = 0
+            labels[(labels == k) & seat] = 0  # -1 once shifted: in no layer, the background shows
     return labels - 1, radius, claims
 
 
@@ -311,11 +311,13 @@ def _label_parts(
 _SEAT = 2.0
 
 
-def _pelvis(body: Body, part: str, r: float, xx: np.ndarray, yy: np.ndarray, pad: int) -> np.ndarray:
-    """Where a leg's label grew over the pelvis: behind the hip (across it from the thigh), and the
-    shorts' seat and crotch beside the thigh, farther from its bones than a thigh is wide and nearer
-    the thigh than the shin (so not the foot). The thigh carried these round the hip as flaps beside
-    the hips when the target turned it: the footballer's leg, stretched sideways in the photo."""
+def _pelvis(body: Body, part: str, r: float, xx: np.ndarray, yy: np.ndarray, pad: int):
+    """Where a leg's label grew over the pelvis, [H, W] bool each: (behind the hip, across it from
+    the thigh: the torso's; the shorts' seat and crotch beside the thigh, farther from its bones than
+    a thigh is wide and nearer the thigh than the shin, so not the foot). The thigh carried these
+    round the hip as flaps beside the hips when the target turned it (the footballer's leg, stretched
+    sideways in the photo). The seat gets no layer: on the torso it hung below the shorts as a tail
+    when the torso turned upright, and where the legs part the photo shows no seat to move."""
     _, root, tip = body.segments[part][0]
     axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
     behind = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] < 0
@@ -323,16 +325,6 @@ def _pelvis(body: Body, part: str, r: float, xx: np.ndarray, yy: np.ndarray, pad
     thigh = distance_to(draw_segments(body.segments[part][:1], shape, pad) > 0)
     rest = distance_to(draw_segments(body.reach(part)[1:], shape, pad) > 0)
     return behind, (thigh > _SEAT * r) & (thigh < rest) & ~behind
-
-
-def _behind_root(body: Body, part: str, xx: np.ndarray, yy: np.ndarray, pad: int) -> np.ndarray:
-    """Pixels behind the limb's root joint, across it from the first bone. Behind a hip they are the
-    pelvis (the shorts' seat, the crotch): the watershed grew a leg's label there, and the thigh
-    carried them round the hip as a flap beside the hips (the footballer's leg, stretched sideways
-    in the photo, turned down by the target)."""
-    _, root, tip = body.segments[part][0]
-    axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
-    return (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] < 0
 
 
 def _held_object(body: Body, labels: np.ndarray, keeper: str, radius, pad: int):
