@@ -6,6 +6,9 @@ target.npz, detected.npz, still_pck/detected.npz) and prints, per limb joint (ar
             far from 1, the target asks for a body the photo does not have;
   animator  the photo's joint carried by the warp animator's own handle transform, against the
             target (the animator's claim; 'held' when it holds the joint still);
+  rendered  the joint's limb layer drawn alone: how far the target joint is from its nearest drawn
+            pixel (under 1: the limb covers it), and for a wrist or ankle how far the drawn limb reaches
+            past it along the bone (the hand or foot; negative: the limb ends short of it);
   detector  PCK@0.1 of the re-detected joint (the figure), its median error and its bias along the
             bone (negative: short of the target), split by how far the elbow or knee is bent;
   photo     the same re-detector on the unchanged photo (the still copy) against the photo's own
@@ -28,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from dhcore.animate.base import AnimateInputs  # noqa: E402
 from dhcore.animate.warp.backend import Puppet, WarpParams  # noqa: E402
+from dhcore.animate.warp.raster import skin  # noqa: E402
 from dhcore.animate.warp.skeleton import HANDLE_INDEX  # noqa: E402
 from dhcore.metrics import pck  # noqa: E402
 from dhcore.pose.align import reference_in_output  # noqa: E402
@@ -40,6 +44,12 @@ JOINTS = {
     "r_knee": ("r_hip", "r_thigh"), "r_ankle": ("r_knee", "r_shin"),
     "l_knee": ("l_hip", "l_thigh"), "l_ankle": ("l_knee", "l_shin"),
 }  # fmt: skip
+#: limb layer -> its root, middle and end joints
+_LIMB_JOINTS = {
+    f"{side}_{kind}": tuple(f"{side}_{n}" for n in names)
+    for side in ("r", "l")
+    for kind, names in (("arm", ("shoulder", "elbow", "wrist")), ("leg", ("hip", "knee", "ankle")))
+}
 #: per limb side and kind, the joints whose angle is the limb's bend (root, middle, end)
 _LIMB = {"arm": ("shoulder", "elbow", "wrist"), "leg": ("hip", "knee", "ankle")}
 BENDS = (("straight", 120, 181), ("bent", 60, 120), ("folded", 0, 60))
@@ -49,8 +59,10 @@ def pixels(pose: PoseSequence) -> np.ndarray:
     return pose.body[..., :2].astype(np.float64) * (pose.width, pose.height)
 
 
-def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, list[str]]:
-    """[F, 18, 2] the photo's joints carried by the animator's handles (NaN where none), its held joints."""
+def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """[F, 18, 2] the photo's joints carried by the animator's handles (NaN where none); [F, 18] each:
+    the target joint's distance to its limb layer's nearest drawn pixel, and how far that layer
+    reaches past it along the bone (NaN where not measured); its held joints."""
     inputs = AnimateInputs(
         reference_image=work / "photo.png", reference_pose=work / "ref.npz", target_pose=work / "target.npz",
         skeleton=None, width=target.width, height=target.height, fps=Fraction(24),
@@ -60,13 +72,35 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, list[
     tgt = pixels(target)
     ok = (target.body[..., 2] >= WarpParams().confidence) & np.isfinite(tgt).all(-1)
     out = np.full(tgt.shape, np.nan)
+    gap, past = np.full(tgt.shape[:2], np.nan), np.full(tgt.shape[:2], np.nan)
+    yy, xx = np.mgrid[0 : target.height, 0 : target.width]
+    key = np.array([255, 0, 255])
     for f in range(len(target)):
         transforms, _ = poser(np.nan_to_num(tgt[f]), ok[f])
         for name, (_, handle) in JOINTS.items():
             if poser.ref_ok[J[name]]:
                 a = transforms[HANDLE_INDEX[handle]]
                 out[f, J[name]] = a[:, :2] @ ref[J[name]] + a[:, 2]
-    return out, puppet.held
+        for part, layer in puppet.rig.layers.items():
+            if part not in _LIMB_JOINTS:
+                continue
+            frame = np.empty((target.height, target.width, 4), np.uint8)
+            frame[...] = (*key, 255)
+            puppet.canvas.draw(frame, layer, skin(layer, transforms))
+            drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+            for name in _LIMB_JOINTS[part][1:]:
+                j, parent = J[name], J[JOINTS[name][0]]
+                if not (ok[f, j] and ok[f, parent] and drawn.any()):
+                    continue
+                dx, dy = xx[drawn] - tgt[f, j, 0], yy[drawn] - tgt[f, j, 1]
+                gap[f, j] = float(np.sqrt(dx**2 + dy**2).min())
+                if name.endswith(("wrist", "ankle")):
+                    bone = tgt[f, j] - tgt[f, parent]
+                    u = bone / max(float(np.hypot(*bone)), 1e-9)
+                    along, across = dx * u[0] + dy * u[1], np.abs(dx * u[1] - dy * u[0])
+                    near = across <= 0.5 * float(np.hypot(*bone))
+                    past[f, j] = float(along[near].max()) if near.any() else np.nan
+    return out, gap, past, puppet.held
 
 
 def limb_bend(xy: np.ndarray, side: str, kind: str) -> np.ndarray:
@@ -91,7 +125,7 @@ def main() -> None:
     photo = pixels(reference_in_output(reference, target.width, target.height))[0]
     still = work / "still_pck" / "detected.npz"
     still_xy = pixels(PoseSequence.load(still)) if still.is_file() else None
-    carried, held = animator_joints(work, target)
+    carried, gap, past, held = animator_joints(work, target)
     print(f"{work}: {len(target)} frames, PCK tolerance {tol:.1f} px; animator holds {held or 'nothing'}")
     for name, (parent, _) in JOINTS.items():
         j, p = J[name], J[parent]
@@ -112,6 +146,15 @@ def main() -> None:
             print(
                 f"  animator  median {np.nanmedian(err[m]):.1f} px, within tolerance {(err[m] <= tol).mean():.2f}"
             )
+        if np.isfinite(gap[m, j]).any():
+            g = gap[m, j][np.isfinite(gap[m, j])]
+            line = (
+                f"  rendered  joint off its drawn limb: median {np.median(g):.1f} px, 90th percentile "
+                f"{np.percentile(g, 90):.1f} px, within 1 px in {(g <= 1).mean():.2f} of {len(g)} frames"
+            )
+            if np.isfinite(past[m, j]).any():
+                line += f"; the limb reaches past it by {np.nanmedian(past[m, j]):+.1f} px (median)"
+            print(line)
         miss = np.linalg.norm(det[:, j] - tgt[:, j], axis=-1)
         hit = found[:, j] & (miss <= tol)
         bone = tgt[:, j] - tgt[:, p]
