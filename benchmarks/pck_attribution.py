@@ -1,13 +1,16 @@
 """Where a pair's limb misses come from, per scored joint: the target, the warp animator, or the re-detector.
 
 Reads the intermediate files `benchmarks/dance_real.py --work W` keeps (W/<pair>/: photo.png, ref.npz,
-target.npz, detected.npz, still_pck/detected.npz) and prints, per upper-body limb joint the PCK scores:
+target.npz, detected.npz, still_pck/detected.npz) and prints, per limb joint (arms and legs) the PCK scores:
   target    frames scored, and the target's bone to this joint against the photo's (length ratio):
             far from 1, the target asks for a body the photo does not have;
   animator  the photo's joint carried by the warp animator's own handle transform, against the
             target (the animator's claim; 'held' when it holds the joint still);
+  rendered  the joint's limb layer drawn alone: how far the target joint is from its nearest drawn
+            pixel (under 1: the limb covers it), and for a wrist or ankle how far the drawn limb reaches
+            past it along the bone (the hand or foot; negative: the limb ends short of it);
   detector  PCK@0.1 of the re-detected joint (the figure), its median error and its bias along the
-            bone (negative: short of the target), split by how far the elbow is bent;
+            bone (negative: short of the target), split by how far the elbow or knee is bent;
   photo     the same re-detector on the unchanged photo (the still copy) against the photo's own
             pose: where it misses there, it cannot measure that joint on this photo at all.
 Usage: .venv/bin/python benchmarks/dance_real.py --pairs demo --work /tmp/w
@@ -28,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from dhcore.animate.base import AnimateInputs  # noqa: E402
 from dhcore.animate.warp.backend import Puppet, WarpParams  # noqa: E402
+from dhcore.animate.warp.raster import skin  # noqa: E402
 from dhcore.animate.warp.skeleton import HANDLE_INDEX  # noqa: E402
 from dhcore.metrics import pck  # noqa: E402
 from dhcore.pose.align import reference_in_output  # noqa: E402
@@ -37,7 +41,17 @@ from dhcore.pose.keypoints import J, PoseSequence  # noqa: E402
 JOINTS = {
     "r_elbow": ("r_shoulder", "r_upper_arm"), "r_wrist": ("r_elbow", "r_forearm"),
     "l_elbow": ("l_shoulder", "l_upper_arm"), "l_wrist": ("l_elbow", "l_forearm"),
+    "r_knee": ("r_hip", "r_thigh"), "r_ankle": ("r_knee", "r_shin"),
+    "l_knee": ("l_hip", "l_thigh"), "l_ankle": ("l_knee", "l_shin"),
 }  # fmt: skip
+#: limb layer -> its root, middle and end joints
+_LIMB_JOINTS = {
+    f"{side}_{kind}": tuple(f"{side}_{n}" for n in names)
+    for side in ("r", "l")
+    for kind, names in (("arm", ("shoulder", "elbow", "wrist")), ("leg", ("hip", "knee", "ankle")))
+}
+#: per limb side and kind, the joints whose angle is the limb's bend (root, middle, end)
+_LIMB = {"arm": ("shoulder", "elbow", "wrist"), "leg": ("hip", "knee", "ankle")}
 BENDS = (("straight", 120, 181), ("bent", 60, 120), ("folded", 0, 60))
 
 
@@ -45,8 +59,10 @@ def pixels(pose: PoseSequence) -> np.ndarray:
     return pose.body[..., :2].astype(np.float64) * (pose.width, pose.height)
 
 
-def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, list[str]]:
-    """[F, 18, 2] the photo's joints carried by the animator's handles (NaN where none), its held joints."""
+def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """[F, 18, 2] the photo's joints carried by the animator's handles (NaN where none); [F, 18] each:
+    the target joint's distance to its limb layer's nearest drawn pixel, and how far that layer
+    reaches past it along the bone (NaN where not measured); its held joints."""
     inputs = AnimateInputs(
         reference_image=work / "photo.png", reference_pose=work / "ref.npz", target_pose=work / "target.npz",
         skeleton=None, width=target.width, height=target.height, fps=Fraction(24),
@@ -56,18 +72,40 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, list[
     tgt = pixels(target)
     ok = (target.body[..., 2] >= WarpParams().confidence) & np.isfinite(tgt).all(-1)
     out = np.full(tgt.shape, np.nan)
+    gap, past = np.full(tgt.shape[:2], np.nan), np.full(tgt.shape[:2], np.nan)
+    yy, xx = np.mgrid[0 : target.height, 0 : target.width]
+    key = np.array([255, 0, 255])
     for f in range(len(target)):
         transforms, _ = poser(np.nan_to_num(tgt[f]), ok[f])
         for name, (_, handle) in JOINTS.items():
             if poser.ref_ok[J[name]]:
                 a = transforms[HANDLE_INDEX[handle]]
                 out[f, J[name]] = a[:, :2] @ ref[J[name]] + a[:, 2]
-    return out, puppet.held
+        for part, layer in puppet.rig.layers.items():
+            if part not in _LIMB_JOINTS:
+                continue
+            frame = np.empty((target.height, target.width, 4), np.uint8)
+            frame[...] = (*key, 255)
+            puppet.canvas.draw(frame, layer, skin(layer, transforms))
+            drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+            for name in _LIMB_JOINTS[part][1:]:
+                j, parent = J[name], J[JOINTS[name][0]]
+                if not (ok[f, j] and ok[f, parent] and drawn.any()):
+                    continue
+                dx, dy = xx[drawn] - tgt[f, j, 0], yy[drawn] - tgt[f, j, 1]
+                gap[f, j] = float(np.sqrt(dx**2 + dy**2).min())
+                if name.endswith(("wrist", "ankle")):
+                    bone = tgt[f, j] - tgt[f, parent]
+                    u = bone / max(float(np.hypot(*bone)), 1e-9)
+                    along, across = dx * u[0] + dy * u[1], np.abs(dx * u[1] - dy * u[0])
+                    near = across <= 0.5 * float(np.hypot(*bone))
+                    past[f, j] = float(along[near].max()) if near.any() else np.nan
+    return out, gap, past, puppet.held
 
 
-def elbow_bend(xy: np.ndarray, side: str) -> np.ndarray:
-    """[F] the angle at the elbow in degrees (180: a straight arm)."""
-    s, e, w = (xy[:, J[f"{side}_{n}"]] for n in ("shoulder", "elbow", "wrist"))
+def limb_bend(xy: np.ndarray, side: str, kind: str) -> np.ndarray:
+    """[F] the angle at the elbow or knee in degrees (180: a straight limb)."""
+    s, e, w = (xy[:, J[f"{side}_{n}"]] for n in _LIMB[kind])
     u, v = s - e, w - e
     cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
@@ -87,7 +125,7 @@ def main() -> None:
     photo = pixels(reference_in_output(reference, target.width, target.height))[0]
     still = work / "still_pck" / "detected.npz"
     still_xy = pixels(PoseSequence.load(still)) if still.is_file() else None
-    carried, held = animator_joints(work, target)
+    carried, gap, past, held = animator_joints(work, target)
     print(f"{work}: {len(target)} frames, PCK tolerance {tol:.1f} px; animator holds {held or 'nothing'}")
     for name, (parent, _) in JOINTS.items():
         j, p = J[name], J[parent]
@@ -108,12 +146,21 @@ def main() -> None:
             print(
                 f"  animator  median {np.nanmedian(err[m]):.1f} px, within tolerance {(err[m] <= tol).mean():.2f}"
             )
+        if np.isfinite(gap[m, j]).any():
+            g = gap[m, j][np.isfinite(gap[m, j])]
+            line = (
+                f"  rendered  joint off its drawn limb: median {np.median(g):.1f} px, 90th percentile "
+                f"{np.percentile(g, 90):.1f} px, within 1 px in {(g <= 1).mean():.2f} of {len(g)} frames"
+            )
+            if np.isfinite(past[m, j]).any():
+                line += f"; the limb reaches past it by {np.nanmedian(past[m, j]):+.1f} px (median)"
+            print(line)
         miss = np.linalg.norm(det[:, j] - tgt[:, j], axis=-1)
         hit = found[:, j] & (miss <= tol)
         bone = tgt[:, j] - tgt[:, p]
         bone /= np.maximum(np.linalg.norm(bone, axis=-1, keepdims=True), 1e-9)
         along = ((det[:, j] - tgt[:, j]) * bone).sum(-1)
-        bend = elbow_bend(tgt, name[0])
+        bend = limb_bend(tgt, name[0], "leg" if name[2:] in ("knee", "ankle") else "arm")
         cells = [f"all {hit[m].mean():.2f} (n {m.sum()})"]
         for label, lo, hi in BENDS:
             k = m & (bend >= lo) & (bend < hi)

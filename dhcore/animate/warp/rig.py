@@ -299,7 +299,32 @@ def _label_parts(
     lookup = np.zeros(int(nearest.max()) + 1, np.int32)
     lookup[nearest[ys, xs]] = markers[ys, xs]
     labels = np.where(part, markers, lookup[nearest])
+    for k, name in enumerate(body.limb_parts(), start=2):
+        if body.segments[name][0][0].endswith("thigh"):
+            behind, seat = _pelvis(body, name, radius[name], xx, yy, pad)
+            labels[(labels == k) & behind] = 1
+            labels[(labels == k) & seat] = 0  # -1 once shifted: in no layer, the background shows
     return labels - 1, radius, claims
+
+
+#: a thigh's pixels farther than this many limb radii from its bones are the pelvis's clothing
+_SEAT = 2.0
+
+
+def _pelvis(body: Body, part: str, r: float, xx: np.ndarray, yy: np.ndarray, pad: int):
+    """Where a leg's label grew over the pelvis, [H, W] bool each: (behind the hip, across it from
+    the thigh: the torso's; the shorts' seat and crotch beside the thigh, farther from its bones than
+    a thigh is wide and nearer the thigh than the shin, so not the foot). The thigh carried these
+    round the hip as flaps beside the hips when the target turned it (the footballer's leg, stretched
+    sideways in the photo). The seat gets no layer: on the torso it hung below the shorts as a tail
+    when the torso turned upright, and where the legs part the photo shows no seat to move."""
+    _, root, tip = body.segments[part][0]
+    axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
+    behind = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] < 0
+    shape = xx.shape
+    thigh = distance_to(draw_segments(body.segments[part][:1], shape, pad) > 0)
+    rest = distance_to(draw_segments(body.reach(part)[1:], shape, pad) > 0)
+    return behind, (thigh > _SEAT * r) & (thigh < rest) & ~behind
 
 
 def _held_object(body: Body, labels: np.ndarray, keeper: str, radius, pad: int):

@@ -292,3 +292,46 @@ def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_fac
     # the right hand's fingers along its stub leave with it: no loose bit of them on the ball
     arm = (puppet.rig.layers["r_arm"].texture[..., 3] >= 128).astype(np.uint8)
     assert cv2.connectedComponents(arm)[0] == 2, "the right arm's layer is in pieces"
+
+
+def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside_the_hips(tmp_path):
+    """The footballer photo: the left leg is stretched sideways, the target turns it down. The
+    leg's layer held the shorts' seat and crotch (behind the hip, and beyond the thigh's width
+    under it), and the thigh swung them out beside the hips as dark flaps: 439 px of the leg drawn
+    farther than 2.5 limb radii from the bones the target asks for."""
+    from dhcore.animate.warp.body import distance_to, draw_segments
+    from dhcore.animate.warp.raster import skin
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from dhcore.spec.dance import photo_canvas
+    from tests import realdata
+
+    realdata.path("footballer")
+    photo = realdata.write_photo("footballer", tmp_path / "photo.png")
+    ref = (
+        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
+    )
+    w, h = photo_canvas(extract.read_image(photo).shape[1::-1])
+    pose = PoseSequence.load(ref)
+    body = pose.body.copy()
+    xy = body[0, :, :2] * (w, h)
+    hip, knee, ankle = (xy[J[f"l_{n}"]].copy() for n in ("hip", "knee", "ankle"))
+    thigh, shin = float(np.hypot(*(knee - hip))), float(np.hypot(*(ankle - knee)))
+    knee, ankle = hip + (0, thigh), hip + (0, thigh + shin)  # the leg straight down
+    xy[J["l_knee"]], xy[J["l_ankle"]] = knee, ankle
+    body[0, :, :2] = xy / (w, h)
+    pose.replace(body=body).save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    assert puppet.held == []
+    transforms, _ = puppet.poser(xy, body[0, :, 2] >= WarpParams().confidence)
+    layer = puppet.rig.layers["l_leg"]
+    key = (255, 0, 255)
+    frame = np.zeros((h, w, 4), np.uint8)
+    frame[...] = (*key, 255)
+    puppet.canvas.draw(frame, layer, skin(layer, transforms))
+    drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+    bones = [("thigh", hip, knee), ("shin", knee, ankle + 0.2 * (ankle - knee))]  # the foot too
+    off = drawn & (distance_to(draw_segments(bones, (h, w), 0) > 0) > 2.5 * puppet.rig.limb_radius["l_leg"])
+    assert drawn.sum() >= 2000, "the leg was not drawn"
+    assert off.sum() <= 20, f"{off.sum()} px of the leg drawn away from its bones"
