@@ -57,7 +57,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.align"
-VERSION = "2"
+VERSION = "3"
 AUTO_PERCENTILE = 90.0
 OUTLIER_FACTOR = 3.0
 _EPS = 1e-6

@@ -3,7 +3,8 @@
 Root motion follows the driver (scaled to the reference body), so a driver who walks across a
 wide shot or away from the camera would carry a large photo figure out of the frame, head
 first. Per frame, the smallest shift that keeps the head (face points plus a head-sized margin,
-more above for hair) and the joints the photo shows inside the frame is added to every point.
+more above for hair), the feet (a foot's height below each ankle: an ankle on the frame's edge
+leaves the foot outside) and the joints the photo shows inside the frame is added to every point.
 A figure whose head, trunk and legs are taller or wider than the frame (a large photo body
 retargeted onto a driver who comes close to the camera) is first shrunk about its middle until it fits, the shrink eased over a few
 frames; where both still cannot fit, the head wins. Frames in which the driver's own head is outside its
@@ -20,6 +21,7 @@ HEAD = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
 #: joints whose reach may shrink the figure: not the arms (a raised arm leaving the frame for a
 #: moment is better than the whole figure pumping in size with it)
 SIZED = [j for j in range(N_BODY) if j not in {J[n] for n in ("r_elbow", "r_wrist", "l_elbow", "l_wrist")}]
+ANKLES = (J["r_ankle"], J["l_ankle"])
 
 
 def _shift(lo: np.ndarray, hi: np.ndarray, size: float) -> float | None:
@@ -51,6 +53,7 @@ def keep_in_frame(
     if not (ref_visible[J["neck"]] and ref_visible[J["nose"]]) or not np.isfinite(neck_nose):
         neck_nose = 0.1 * min(width, height)
     radius = 0.6 * float(neck_nose)
+    foot = radius  # the sole lies about a head radius below the ankle joint
     inside_ref = np.zeros(N_BODY, bool)
     inside_ref[:] = (
         ref_visible[:N_BODY] & (ref_px[:N_BODY] >= 0).all(1) & (ref_px[:N_BODY] <= (width, height)).all(1)
@@ -65,16 +68,15 @@ def keep_in_frame(
         axes = []
         for axis, size in ((0, width), (1, height)):
             h_lo, h_hi = _head_span(px[f, head, axis], axis, radius)
-            b = px[f, body, axis]
-            axes.append((h_lo, h_hi, b))
-            sized = px[f, [j for j in body if j in SIZED], axis]
-            lo, hi = np.concatenate([h_lo, sized]), np.concatenate([h_hi, sized])
+            axes.append((h_lo, h_hi, *_body_span(px[f, :, axis], body, axis, foot)))
+            s_lo, s_hi = _body_span(px[f, :, axis], [j for j in body if j in SIZED], axis, foot)
+            lo, hi = np.concatenate([h_lo, s_lo]), np.concatenate([h_hi, s_hi])
             if not lo.size:
                 continue
             # as large as the frame allows, or as the photo itself shows the person (a half-body
             # photo's figure fills the frame, cut at its edge: it is not shrunk to float inside)
             r_lo, r_hi = _head_span(ref_px[head_ref, axis], axis, radius)
-            r_b = ref_px[body_ref, axis]
+            r_b = ref_px[body_ref, axis]  # (no foot margin: the photo may cut its feet at the edge)
             allowed = max(
                 FILL * size, float(np.concatenate([r_hi, r_b]).max() - np.concatenate([r_lo, r_b]).min())
             )
@@ -84,12 +86,12 @@ def keep_in_frame(
     shifts = np.zeros((len(points), 2))
     centres = np.zeros((len(points), 2))
     for f, axes in enumerate(spans):
-        for axis, ((h_lo, h_hi, b), size) in enumerate(zip(axes, (width, height), strict=True)):
-            lo, hi = np.concatenate([h_lo, b]), np.concatenate([h_hi, b])
+        for axis, ((h_lo, h_hi, b_lo, b_hi), size) in enumerate(zip(axes, (width, height), strict=True)):
+            lo, hi = np.concatenate([h_lo, b_lo]), np.concatenate([h_hi, b_hi])
             c = float(lo.min() + hi.max()) / 2 if lo.size else size / 2
             centres[f, axis] = c
-            h_lo, h_hi, b = (c + scales[f] * (v - c) for v in (h_lo, h_hi, b))
-            both = _shift(np.concatenate([h_lo, b]), np.concatenate([h_hi, b]), size)
+            h_lo, h_hi, b_lo, b_hi = (c + scales[f] * (v - c) for v in (h_lo, h_hi, b_lo, b_hi))
+            both = _shift(np.concatenate([h_lo, b_lo]), np.concatenate([h_hi, b_hi]), size)
             s = both if both is not None else _shift(h_lo, h_hi, size)
             if s is None:  # a head larger than the frame: centre it
                 s = size / 2 - float((h_lo.min() + h_hi.max()) / 2)
@@ -104,6 +106,15 @@ def _head_span(head: np.ndarray, axis: int, radius: float) -> tuple[np.ndarray, 
     """The head points' reach along an axis: a head radius around them, more above for hair."""
     before = radius if axis == 0 else 1.5 * radius
     return head - before, head + radius
+
+
+def _body_span(
+    coords: np.ndarray, joints: list[int], axis: int, foot: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The joints' reach along an axis (coords: one per joint): the points, and a foot below each ankle."""
+    lo = coords[joints]
+    below = np.array([foot if axis == 1 and j in ANKLES else 0.0 for j in joints])
+    return lo, lo + below
 
 
 def _ease(raw: np.ndarray) -> np.ndarray:

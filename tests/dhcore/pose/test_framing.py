@@ -86,7 +86,7 @@ def test_a_figure_larger_than_the_frame_is_shrunk_to_fit():
     pts = kept.body[:, shown, :2][kept.visible()[:, shown]]
     # head, trunk and legs the photo shows stay inside; the head's margin shrinks with the figure
     assert (pts >= -1e-3).all() and (pts <= 1 + 1e-3).all()
-    assert (_head_top(kept, radius) >= -0.1 * radius).all()
+    assert (_head_top(kept, info.framing_scale * radius) >= -1e-3).all()
     assert info.framing_scale < 0.99 and info.framed_frames > 0
     # the shrink is gradual: the figure's size never jumps by more than a few percent per frame
     size = extent(kept)
@@ -108,3 +108,21 @@ def test_keep_in_frame_shrinks_a_figure_twice_the_frame_and_eases_it():
     assert (body >= -1e-6).all() and (body <= 1 + 1e-6).all()
     assert scales[0] == 1.0 and scales[-1] < 0.7
     assert np.abs(np.diff(scales)).max() < 0.1  # eased in over several frames, not one jump
+
+
+def test_feet_stay_in_the_frame_when_there_is_room_above():
+    """An upright driver retargeted onto a crouching photo reaches lower than the photo did: its ankles
+    must not sit on the frame's bottom edge (the foot below them cut off) while the head has room."""
+    dance = make_dance(seconds=1.0)
+    pts = T.flatten(dance)
+    vis = T.visible(pts, 0.3)
+    ref = pts[0].copy()
+    ankles = [J["r_ankle"], J["l_ankle"]]
+    low = pts.copy()
+    low[..., 1] += 1.0 - np.nanmax(pts[:, ankles, 1], axis=1)[:, None]  # ankles on the bottom edge
+    assert np.nanmin(low[:, HEAD, 1]) > 0.2  # room above
+    out, shifts, _ = framing.keep_in_frame(low, vis, ref, vis[0], np.ones(len(pts), bool), 512, 512)
+    neck_nose = np.hypot(*((ref[J["neck"], :2] - ref[J["nose"], :2]) * 512))
+    foot = 0.6 * neck_nose
+    assert (np.nanmax(out[:, ankles, 1], axis=1) * 512 <= 512 - foot + 1e-3).all()
+    assert (shifts[:, 1] < 0).all() and (np.abs(shifts[:, 0]) < 1e-6).all()  # moved up, not sideways
