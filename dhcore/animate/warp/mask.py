@@ -87,8 +87,8 @@ def refine(
     prob: np.ndarray,
     sure: np.ndarray,
     near: np.ndarray,
+    inside: np.ndarray,
     grabcut: bool,
-    inside: np.ndarray | None = None,
 ) -> np.ndarray:
     """Hard person mask (bool [H, W]) from segmentation, skeleton prior and (optionally) GrabCut.
 
@@ -121,9 +121,8 @@ def refine(
             cv2.grabCut(small, trimap, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
             fg = ((trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)).astype(np.float32)
             hard = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
-            if inside is not None:
-                edge = max(1, round(_EDGE * max(h, w)))
-                hard &= inside | (cv2.dilate((prob >= 0.5).astype(np.uint8), _square(edge)) > 0)
+            edge = max(1, round(_EDGE * max(h, w)))
+            hard &= inside | (cv2.dilate((prob >= 0.5).astype(np.uint8), _square(edge)) > 0)
             hard |= sure
     return _clean(hard, sure)
 
@@ -169,7 +168,7 @@ def soft_alpha(photo: np.ndarray, hard: np.ndarray, radius: int) -> np.ndarray:
 def person_alpha(photo: np.ndarray, body: Body, grabcut: bool, edge_radius: int) -> np.ndarray:
     sure, near, inside = skeleton_prior(body, photo.shape[:2])
     prob = person_probability(photo, body, sure)
-    return soft_alpha(photo, refine(photo, prob, sure, near, grabcut, inside), edge_radius)
+    return soft_alpha(photo, refine(photo, prob, sure, near, inside, grabcut), edge_radius)
 
 
 def _square(r: int) -> np.ndarray:
