@@ -19,6 +19,11 @@ from dhcore.animate.warp.body import Body, distance_to, draw_core, draw_segments
 
 #: GrabCut runs at this many pixels along the longer side (its cost grows with the pixel count).
 _GRABCUT_SIDE = 512
+#: segmentation probability under which a pixel is surely background for the segmenters
+_DOUBT = 0.3
+#: a limb's widest half-width (loose sleeve, shoe) as a share of the body scale, and how far (share of
+#: the longer side) GrabCut may move the segmentation's edge
+_LIMB_WIDTH, _EDGE = 0.22, 0.01
 
 
 def selfie_segmentation(photo: np.ndarray) -> np.ndarray:
@@ -58,9 +63,10 @@ def person_probability(photo: np.ndarray, body: Body, sure: np.ndarray) -> np.nd
     return np.maximum(pose, np.where(close, selfie, 0.0))
 
 
-def skeleton_prior(body: Body, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(sure, near): thin bone lines and a shrunken core that are surely the person; the band
-    around the skeleton where the person may be."""
+def skeleton_prior(body: Body, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sure, near, inside): thin bone lines and a shrunken core that are surely the person; the band
+    around the skeleton where the person may be; the body's own shape (torso, head, limbs as wide
+    as a limb gets), where GrabCut may add what the segmentation doubted."""
     segments = [s for part in body.limb_parts() for s in body.segments[part]]
     thin = max(2, round(0.03 * body.scale))
     sure = draw_segments(segments, shape, 0, thin) > 0
@@ -70,14 +76,25 @@ def skeleton_prior(body: Body, shape: tuple[int, int]) -> tuple[np.ndarray, np.n
     )
     sure |= inner > 0
     reach = [s for part in body.limb_parts() for s in body.reach(part)]
-    near = (distance_to(draw_segments(reach, shape, 0)) < 0.3 * body.scale) | (draw_core(body, shape, 0) > 0)
-    return sure, near
+    bones = distance_to(draw_segments(reach, shape, 0))
+    near = (bones < 0.3 * body.scale) | (draw_core(body, shape, 0) > 0)
+    inside = (bones < _LIMB_WIDTH * body.scale) | (draw_core(body, shape, 0) > 0)
+    return sure, near, inside
 
 
 def refine(
-    photo: np.ndarray, prob: np.ndarray, sure: np.ndarray, near: np.ndarray, grabcut: bool
+    photo: np.ndarray,
+    prob: np.ndarray,
+    sure: np.ndarray,
+    near: np.ndarray,
+    inside: np.ndarray,
+    grabcut: bool,
 ) -> np.ndarray:
-    """Hard person mask (bool [H, W]) from segmentation, skeleton prior and (optionally) GrabCut."""
+    """Hard person mask (bool [H, W]) from segmentation, skeleton prior and (optionally) GrabCut.
+
+    GrabCut adds what the segmentation doubted only within `inside` (the body's shape) or along the
+    segmentation's own edge: judged by colour alone it took the red and white flag stripes beside a
+    portrait's shoulder for the person (her shirt is white, her ribbons red), and they moved with her."""
     h, w = prob.shape
     hard = (prob >= 0.5) | sure
     if grabcut:
@@ -91,7 +108,10 @@ def refine(
         p, s, n = down(prob), down(sure) > 0.01, down(near) > 0.5
         far = distance_to((p >= 0.3) | n) > 0.02 * max(size)
         trimap = np.full(p.shape, cv2.GC_PR_BGD, np.uint8)
-        trimap[(p >= 0.5) | n] = cv2.GC_PR_FGD
+        # the skeleton's band seeds the person only where the segmentation has any doubt: where it is
+        # sure of background (the flag beside a portrait's shoulder, under a guessed elbow's band),
+        # seeded as person it taught GrabCut the flag's colours as the person's, and it stayed
+        trimap[(p >= 0.5) | (n & (p >= _DOUBT))] = cv2.GC_PR_FGD
         trimap[far] = cv2.GC_BGD
         trimap[s | (cv2.erode((p >= 0.95).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)] = cv2.GC_FGD
         has_bg = (trimap == cv2.GC_BGD).any() | (trimap == cv2.GC_PR_BGD).any()
@@ -100,7 +120,10 @@ def refine(
             bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
             cv2.grabCut(small, trimap, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
             fg = ((trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)).astype(np.float32)
-            hard = (cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5) | sure
+            hard = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+            edge = max(1, round(_EDGE * max(h, w)))
+            hard &= inside | (cv2.dilate((prob >= 0.5).astype(np.uint8), _square(edge)) > 0)
+            hard |= sure
     return _clean(hard, sure)
 
 
@@ -143,6 +166,10 @@ def soft_alpha(photo: np.ndarray, hard: np.ndarray, radius: int) -> np.ndarray:
 
 
 def person_alpha(photo: np.ndarray, body: Body, grabcut: bool, edge_radius: int) -> np.ndarray:
-    sure, near = skeleton_prior(body, photo.shape[:2])
+    sure, near, inside = skeleton_prior(body, photo.shape[:2])
     prob = person_probability(photo, body, sure)
-    return soft_alpha(photo, refine(photo, prob, sure, near, grabcut), edge_radius)
+    return soft_alpha(photo, refine(photo, prob, sure, near, inside, grabcut), edge_radius)
+
+
+def _square(r: int) -> np.ndarray:
+    return np.ones((2 * r + 1, 2 * r + 1), np.uint8)

@@ -58,6 +58,13 @@ _FIT_SCALE = {"torso": (0.5, 2.0), "head": (0.8, 1.25)}
 #: from the side (its eyes and ears bunched ahead of the neck) fits the head 30-45 degrees off a
 #: frontal photo's: dance_real's walkers, whose faces the face detector then missed.
 _MAX_TURN = {"torso": 60.0, "head": 30.0}
+#: How far (degrees) the head's place may swing about the neck from where the photo has it (turned
+#: with the torso), on a head-and-shoulders photo (no hips shown). A driver seen from the side has
+#: its face well ahead of its neck; on a frontal portrait that set the head beside the neck, over one
+#: shoulder, the other shoulder a flat shelf beside it (dance_real's walker_half_body: 50-60 degrees;
+#: 30 left the shelf). A full-body photo is not limited: its head is a small part of the picture, and
+#: limited it missed the target's face points (walker_full_body pose_pck 0.66 -> 0.52).
+_NECK_BEND = 15.0
 _BONE_STRETCH = (0.25, 2.5)
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -197,6 +204,7 @@ class Poser:
         self._relative = [IDENTITY.copy() for _ in HANDLES]  # last valid: inv(parent) o self
         self._root = IDENTITY.copy()  # last valid torso transform
         self.rigged = np.array([is_rigged(h, ref_ok) for h in HANDLES])
+        self._portrait = not (ref_ok[J["r_hip"]] or ref_ok[J["l_hip"]])
         #: where each fitted handle turns about: the mean of its joints in the photo
         self._centre = [
             np.nan_to_num(ref[[j for j in h.joints if ref_ok[j]] or [J["neck"]]].mean(axis=0))
@@ -227,7 +235,30 @@ class Poser:
             else:
                 out[i] = fit
                 self._relative[i] = compose(invert(parent), fit)
+        self._on_neck(out)
         return out, fallbacks
+
+    def _on_neck(self, out: np.ndarray) -> None:
+        """Moves a portrait's head (in place) so that it swings at most _NECK_BEND about the neck."""
+        head, torso, neck = HANDLE_INDEX["head"], HANDLE_INDEX["torso"], J["neck"]
+        if not (self._portrait and self.rigged[head] and self.ref_ok[neck]):
+            return
+        up = out[torso][:, :2] @ (self._centre[head] - self.ref[neck])  # the photo's, turned with the torso
+        seen = (
+            out[head][:, :2] @ self._centre[head]
+            + out[head][:, 2]
+            - (out[torso][:, :2] @ self.ref[neck] + out[torso][:, 2])
+        )
+        length = float(np.hypot(*seen))
+        if length < 1e-6 or float(np.hypot(*up)) < 1e-6:
+            return
+        base = float(np.arctan2(up[1], up[0]))
+        delta = (float(np.arctan2(seen[1], seen[0])) - base + np.pi) % (2 * np.pi) - np.pi
+        limit = np.deg2rad(_NECK_BEND)
+        if abs(delta) <= limit:
+            return
+        angle = base + float(np.clip(delta, -limit, limit))
+        out[head][:, 2] += length * np.array([np.cos(angle), np.sin(angle)]) - seen
 
     def _head(self, fit: np.ndarray, torso: np.ndarray, tgt: np.ndarray, tgt_ok: np.ndarray) -> np.ndarray:
         """The head's fit with its turn kept as the torso's as far as the face points do not bear

@@ -8,7 +8,7 @@ import numpy as np
 from dhcore.animate.warp.body import distance_to, draw_segments, measure_body
 from dhcore.animate.warp.fill import inpaint, pyramid_fill
 from dhcore.animate.warp.mask import person_alpha
-from dhcore.pose.keypoints import J
+from dhcore.pose.keypoints import J, PoseSequence
 
 
 def test_figure_mask_matches_the_drawn_figure(figure, helpers):
@@ -150,3 +150,35 @@ def test_copies_from_differently_lit_places_meet_without_a_step():
     src = np.abs(cv2.Laplacian(image[..., 0].astype(np.float32), cv2.CV_32F))
     assert lap[125:195, 155:345].mean() >= 0.7 * src[20:60].mean()  # the copies' texture, not a blur
     assert (out[~hole] == image[~hole]).all()
+
+
+def test_portrait_mask_leaves_the_flag_above_her_shoulder(tmp_path):
+    """grace_hopper on the 440x512 canvas a spec without a size gives it: red and white flag stripes
+    run above her right shoulder, inside the skeleton's band around the arm guessed below the frame.
+    Seeded as person there, GrabCut took them for her white shirt and red ribbons (12 % of that
+    corner), and the stripes moved with her shoulder."""
+    from dhcore.pose import extract
+    from dhcore.spec.dance import photo_canvas
+    from tests import realdata
+
+    realdata.path("grace_hopper")  # skips where matplotlib's sample data is absent
+    source = realdata.write_photo("grace_hopper", tmp_path / "photo.png")
+    result = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=source)
+    ref = PoseSequence.load(result.outputs["pose"].path)
+    w, h = photo_canvas(realdata.rgb("grace_hopper").shape[1::-1])
+    photo = cv2.resize(realdata.rgb("grace_hopper"), (w, h), interpolation=cv2.INTER_AREA)
+    joints = ref.body[0, :, :2].astype(np.float64) * (w, h)
+    body = measure_body(joints, ref.body[0, :, 2] >= 0.3, max(w, h))
+    mask = person_alpha(photo, body, grabcut=True, edge_radius=4) >= 0.5
+    x, y = joints[J["r_shoulder"]]
+    above = np.zeros((h, w), bool)  # left of her hair, over the top of her shoulder: the flag
+    above[round(y - 0.35 * body.scale) : round(y - 0.17 * body.scale), : round(0.8 * x)] = True
+    assert mask[above].mean() < 0.02, mask[above].mean()
+    # the flag's strip between her arm and the frame's left edge (her sleeve reaches into its
+    # bottom rows): GrabCut took 91 % of it; it adds only within the body's shape now
+    beside = np.zeros((h, w), bool)
+    beside[round(y - 40) :, : round(0.15 * x)] = True
+    assert mask[beside].mean() < 0.75, mask[beside].mean()
+    chest = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(chest, np.round(body.torso).astype(np.int32), 1)
+    assert mask[chest > 0].mean() > 0.97  # her jacket stays

@@ -185,3 +185,41 @@ def test_a_profile_driving_a_frontal_face_keeps_the_head_turned_as_the_torso():
     np.testing.assert_allclose(
         apply(out[HANDLE_INDEX["head"]], centre[None])[0], tgt[face].mean(0), atol=1e-6
     )
+
+
+def test_the_head_stays_on_the_neck_when_a_profile_puts_the_face_beside_it():
+    """A driver seen from the side has its face far ahead of its neck: fitted on a frontal
+    head-and-shoulders photo, the head sat beside the neck, over one shoulder (dance_real's
+    walker_half_body: 50-60 degrees off the neck), and the other shoulder stood out as a flat
+    shelf. A portrait's head swings at most _NECK_BEND about the neck; its turn and size stay."""
+    from dhcore.animate.warp.skeleton import _NECK_BEND
+
+    ref, ok = _portrait()
+    face = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+    neck, centre = ref[J["neck"]], ref[face].mean(0)
+    for swing in (55.0, -70.0):
+        t = np.deg2rad(swing)
+        place = neck + np.hypot(*(centre - neck)) * np.array([np.sin(t), -np.cos(t)])
+        tgt = ref.copy()
+        tgt[face] = ref[face] - centre + place  # the upright face, moved beside the neck
+        out, _ = Poser(ref, ok)(tgt, ok)
+        head = out[HANDLE_INDEX["head"]]
+        moved = apply(head, centre[None])[0] - neck
+        assert abs(np.degrees(np.arctan2(moved[0], -moved[1]))) == pytest.approx(_NECK_BEND, abs=1e-6)
+        assert np.hypot(*moved) == pytest.approx(np.hypot(*(centre - neck)), rel=1e-6)
+        assert _turn_and_scale(head) == pytest.approx((0.0, 1.0), abs=1e-6)
+    # a full-body photo's head is not limited: it sits where its face points are
+    full, full_ok = ref.copy(), ok.copy()
+    full[[J["r_hip"], J["l_hip"]]] = [(70, 230), (130, 230)]
+    full_ok[[J["r_hip"], J["l_hip"]]] = True
+    tgt = full.copy()
+    tgt[face] = full[face] - centre + place
+    out, _ = Poser(full, full_ok)(tgt, full_ok)
+    np.testing.assert_allclose(apply(out[HANDLE_INDEX["head"]], centre[None])[0], place, atol=1e-6)
+    # within the bend, the head sits exactly where its face points are
+    tgt = ref.copy()
+    tgt[face] += (8.0, 0.0)
+    out, _ = Poser(ref, ok)(tgt, ok)
+    np.testing.assert_allclose(
+        apply(out[HANDLE_INDEX["head"]], centre[None])[0], centre + (8.0, 0.0), atol=1e-6
+    )
