@@ -5,6 +5,10 @@ wide shot or away from the camera would carry a large photo figure out of the fr
 first. Per frame, the smallest shift that keeps the head (face points plus a head-sized margin,
 more above for hair), the feet (a foot's height below each ankle: an ankle on the frame's edge
 leaves the foot outside) and the joints the photo shows inside the frame is added to every point.
+A photo cut below the shoulders (no hip shown: a portrait, a half-body shot) shows the body down to
+its bottom edge; its neck and shoulders keep about their distance to that edge (a head radius
+less), so a driver walking towards the camera does not sink the figure out through the bottom,
+leaving a head over a strip of collar.
 A figure whose head, trunk and legs are taller or wider than the frame (a large photo body
 retargeted onto a driver who comes close to the camera) is first shrunk about its middle until it fits, the shrink eased over a few
 frames; where both still cannot fit, the head wins. Frames in which the driver's own head is outside its
@@ -22,6 +26,9 @@ HEAD = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
 #: moment is better than the whole figure pumping in size with it)
 SIZED = [j for j in range(N_BODY) if j not in {J[n] for n in ("r_elbow", "r_wrist", "l_elbow", "l_wrist")}]
 ANKLES = (J["r_ankle"], J["l_ankle"])
+HIPS = (J["r_hip"], J["l_hip"])
+#: what of a portrait keeps its distance to the photo's bottom edge
+CUT_TOP = (J["neck"], J["r_shoulder"], J["l_shoulder"])
 
 
 def _shift(lo: np.ndarray, hi: np.ndarray, size: float) -> float | None:
@@ -53,11 +60,11 @@ def keep_in_frame(
     if not (ref_visible[J["neck"]] and ref_visible[J["nose"]]) or not np.isfinite(neck_nose):
         neck_nose = 0.1 * min(width, height)
     radius = 0.6 * float(neck_nose)
-    foot = radius  # the sole lies about a head radius below the ankle joint
     inside_ref = np.zeros(N_BODY, bool)
     inside_ref[:] = (
         ref_visible[:N_BODY] & (ref_px[:N_BODY] >= 0).all(1) & (ref_px[:N_BODY] <= (width, height)).all(1)
     )
+    below = _below(ref_px[:, 1], inside_ref, radius, height)
     body_ref = [j for j in SIZED if inside_ref[j]]
     head_ref = [j for j in HEAD if ref_visible[j]]
     spans = []  # per frame and axis: (head lo, head hi, body points)
@@ -68,15 +75,15 @@ def keep_in_frame(
         axes = []
         for axis, size in ((0, width), (1, height)):
             h_lo, h_hi = _head_span(px[f, head, axis], axis, radius)
-            axes.append((h_lo, h_hi, *_body_span(px[f, :, axis], body, axis, foot)))
-            s_lo, s_hi = _body_span(px[f, :, axis], [j for j in body if j in SIZED], axis, foot)
+            axes.append((h_lo, h_hi, *_body_span(px[f, :, axis], body, axis, below)))
+            s_lo, s_hi = _body_span(px[f, :, axis], [j for j in body if j in SIZED], axis, below)
             lo, hi = np.concatenate([h_lo, s_lo]), np.concatenate([h_hi, s_hi])
             if not lo.size:
                 continue
             # as large as the frame allows, or as the photo itself shows the person (a half-body
             # photo's figure fills the frame, cut at its edge: it is not shrunk to float inside)
             r_lo, r_hi = _head_span(ref_px[head_ref, axis], axis, radius)
-            r_b = ref_px[body_ref, axis]  # (no foot margin: the photo may cut its feet at the edge)
+            r_b = ref_px[body_ref, axis]  # (no margins below: the photo may cut the body at its edge)
             allowed = max(
                 FILL * size, float(np.concatenate([r_hi, r_b]).max() - np.concatenate([r_lo, r_b]).min())
             )
@@ -108,13 +115,24 @@ def _head_span(head: np.ndarray, axis: int, radius: float) -> tuple[np.ndarray, 
     return head - before, head + radius
 
 
+def _below(ref_y: np.ndarray, shown: np.ndarray, radius: float, height: int) -> np.ndarray:
+    """Per joint, how much body lies below it that must stay in the frame (pixels): a foot below each
+    ankle; on a photo cut below the shoulders, the torso down to the photo's edge, a head radius less."""
+    below = np.zeros(N_BODY)
+    below[list(ANKLES)] = radius  # the sole lies about a head radius below the ankle joint
+    if not shown[list(HIPS)].any():
+        for j in CUT_TOP:
+            if shown[j]:
+                below[j] = max(0.0, height - float(ref_y[j]) - radius)
+    return below
+
+
 def _body_span(
-    coords: np.ndarray, joints: list[int], axis: int, foot: float
+    coords: np.ndarray, joints: list[int], axis: int, below: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The joints' reach along an axis (coords: one per joint): the points, and a foot below each ankle."""
+    """The joints' reach along an axis (coords: one per joint): the points, and the body below them."""
     lo = coords[joints]
-    below = np.array([foot if axis == 1 and j in ANKLES else 0.0 for j in joints])
-    return lo, lo + below
+    return lo, lo + (below[joints] if axis == 1 else 0.0)
 
 
 def _ease(raw: np.ndarray) -> np.ndarray:

@@ -126,3 +126,25 @@ def test_feet_stay_in_the_frame_when_there_is_room_above():
     foot = 0.6 * neck_nose
     assert (np.nanmax(out[:, ankles, 1], axis=1) * 512 <= 512 - foot + 1e-3).all()
     assert (shifts[:, 1] < 0).all() and (np.abs(shifts[:, 0]) < 1e-6).all()  # moved up, not sideways
+
+
+def test_a_portrait_does_not_sink_out_through_its_cut_edge():
+    """A photo cut below the shoulders (no hips): a driver walking towards the camera moves the figure
+    down; its shoulders keep about their distance to the bottom edge (a head radius at most less),
+    where before only the head was kept in and the body sank out, leaving a strip of collar."""
+    dance = make_dance(seconds=1.0)
+    pts = T.flatten(dance)
+    vis = T.visible(pts, 0.3)
+    ref, ref_vis = pts[0].copy(), vis[0].copy()
+    ref_vis[[J[n] for n in ("r_hip", "l_hip", "r_knee", "l_knee", "r_ankle", "l_ankle")]] = False
+    shoulders = [J["neck"], J["r_shoulder"], J["l_shoulder"]]
+    sunk = pts.copy()
+    sunk[..., 1] += 1.0 - np.nanmax(pts[:, shoulders, 1], axis=1)[:, None]  # shoulders on the bottom edge
+    out, shifts, _ = framing.keep_in_frame(sunk, vis, ref, ref_vis, np.ones(len(pts), bool), 512, 512)
+    radius = 0.6 * np.hypot(*((ref[J["neck"], :2] - ref[J["nose"], :2]) * 512))
+    lowest = np.nanmax(out[:, shoulders, 1], axis=1) * 512
+    assert (lowest <= np.nanmax(ref[shoulders, 1]) * 512 + radius + 1e-3).all()
+    assert (shifts[:, 1] < 0).all()
+    # a photo that shows its hips is not held so: the same poses keep only what the frame needs
+    out_full, _, _ = framing.keep_in_frame(sunk, vis, ref, vis[0], np.ones(len(pts), bool), 512, 512)
+    assert (np.nanmax(out_full[:, shoulders, 1], axis=1) * 512 > lowest + 1).any()
