@@ -77,8 +77,9 @@ def skeleton_prior(body: Body, shape: tuple[int, int]) -> tuple[np.ndarray, np.n
     sure |= inner > 0
     reach = [s for part in body.limb_parts() for s in body.reach(part)]
     bones = distance_to(draw_segments(reach, shape, 0))
-    near = (bones < 0.3 * body.scale) | (draw_core(body, shape, 0) > 0)
-    inside = (bones < _LIMB_WIDTH * body.scale) | (draw_core(body, shape, 0) > 0)
+    torso_head = draw_core(body, shape, 0) > 0
+    near = (bones < 0.3 * body.scale) | torso_head
+    inside = (bones < _LIMB_WIDTH * body.scale) | torso_head
     return sure, near, inside
 
 

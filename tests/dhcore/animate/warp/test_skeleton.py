@@ -109,13 +109,7 @@ def test_poser_identity_and_missing_joints_fall_back_relative_to_the_parent():
 def test_head_and_torso_never_turn_upside_down():
     """A head-and-shoulders photo: when the target's shoulders swap order (a side view misread),
     the torso turns at most 60 degrees and the head at most 30 more, each about its own place."""
-    ref = np.full((18, 2), np.nan)
-    for name, xy in {
-        "nose": (100, 60), "r_eye": (90, 50), "l_eye": (110, 50), "r_ear": (80, 55), "l_ear": (120, 55),
-        "neck": (100, 110), "r_shoulder": (60, 115), "l_shoulder": (140, 115),
-    }.items():  # fmt: skip
-        ref[J[name]] = xy
-    ok = np.isfinite(ref).all(axis=1)
+    ref, ok = _portrait()
     tgt = ref.copy()
     tgt[[J["r_shoulder"], J["l_shoulder"]]] = ref[[J["l_shoulder"], J["r_shoulder"]]]  # swapped
     tgt[[J["nose"], J["r_eye"], J["l_eye"], J["r_ear"], J["l_ear"]]] = (
