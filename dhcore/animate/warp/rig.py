@@ -31,8 +31,12 @@ from dhcore.animate.warp.fill import pyramid_fill
 from dhcore.animate.warp.skeleton import HANDLE_INDEX, HANDLES, is_rigged
 
 #: inverse-distance skinning exponents: higher = stiffer bones, shorter blend zones at joints.
-#: Limbs are stiff (a sharply bent elbow must not smear the sleeve), the torso and neck soft.
-_POWER = {"core": 4.0, "limb": 8.0}
+#: Legs are stiff (a sharply bent knee must not smear the trouser leg), the torso and neck soft.
+#: Arms are soft too: a stiff elbow turned a lifted forearm as a rigid block whose edge drew a
+#: hard crease across the upper arm, and the pose re-detector did not take it for an arm bent
+#: there (the demo's astronaut, her forearm raised or across the chest: r_wrist PCK 0.24 at 8,
+#: 0.46 at 3); a soft one bends the sleeve round the elbow as cloth bends.
+_POWER = {"core": 4.0, "arm": 3.0, "leg": 8.0}
 #: handles drawn in a second pass, over the rest of their layer
 _FRONT = ("head", "r_forearm", "l_forearm", "r_shin", "l_shin")
 #: limb half-width bounds as shares of the body scale (shoulder width): arm, leg
@@ -442,7 +446,7 @@ def _mesh_layer(
     delta = 0.25 * limb_radius if part != "core" else 0.1 * body.scale
     delta = max(delta, 1.0)
     dist = np.stack([_handle_distance(i, body, shape, pad)[vy, vx] for i in handles], 1)
-    weights = (delta / (dist + delta)) ** _POWER["core" if part == "core" else "limb"]
+    weights = (delta / (dist + delta)) ** _POWER.get(part.split("_")[-1], _POWER["core"])
     weights /= weights.sum(1, keepdims=True)
 
     # crop the texture to what the mesh can sample (+1 px for bilinear taps)
