@@ -6,7 +6,9 @@ last half of the video, every gate passing). Re-detection cannot tell: a pose de
 joint of a body part that is not drawn. So this reads where the animator is asked to place the
 body: the target pose, each joint the photo shows with the photo's body around it (the margins
 pose.align's framing keeps: a head radius, hands, feet, half a limb's width, never more than the
-photo itself shows, `dhcore.pose.framing.margins`).
+photo itself shows, `dhcore.pose.framing.margins`). A photo cut below the shoulders lets its arms
+leave through the bottom edge, which cuts its body already; its neck and shoulders may not sink
+more than a head radius towards it.
 
 body_in_frame = the share of frames (with a joint to place) in which every joint the photo shows
 and the target places lies inside the canvas with that margin (TOLERANCE pixels of slack).
@@ -36,5 +38,8 @@ def frames_inside(
     asked = target.visible(min_confidence)[:, :N_BODY] & framing.shown_inside(ref, ref_ok)[None]
     xy = np.nan_to_num(target.body[:, :N_BODY, :2]) * (width, height)
     lo, hi = xy - reach[None, :, :, 0], xy + reach[None, :, :, 1]
-    out = ((lo < -TOLERANCE) | (hi > np.array([width, height]) + TOLERANCE)).any(-1) & asked
+    beyond = hi > np.array([width, height]) + TOLERANCE
+    if framing.cut_below_shoulders(ref, ref_ok):  # what the photo cuts may leave through its cut
+        beyond[:, [j for j in framing.TRUNK_LIMBS if j not in framing.CUT_TOP], 1] = False
+    out = ((lo < -TOLERANCE) | beyond).any(-1) & asked
     return [None if not a.any() else not o.any() for a, o in zip(asked, out, strict=True)]

@@ -54,6 +54,24 @@ def _shift(lo: np.ndarray, hi: np.ndarray, size: float) -> float | None:
     return min(max(0.0, need_min), need_max)
 
 
+def _place(head: tuple[np.ndarray, np.ndarray], body: tuple[np.ndarray, np.ndarray], size: float) -> float:
+    """The shift keeping head and body inside; where both cannot fit, the head inside and as much of
+    the body as that allows (the body overshooting both edges alike when it is larger than the frame)."""
+    both = _shift(np.concatenate([head[0], body[0]]), np.concatenate([head[1], body[1]]), size)
+    if both is not None:
+        return both
+    h = _shift(*head, size)
+    if h is None:  # a head larger than the frame: centre it
+        return size / 2 - float((head[0].min() + head[1].max()) / 2)
+    b_min, b_max = -float(body[0].min()), size - float(body[1].max())
+    want = _shift(*body, size)
+    want = (b_min + b_max) / 2 if want is None else want
+    if not head[0].size:
+        return want
+    h_min, h_max = -float(head[0].min()), size - float(head[1].max())
+    return min(max(want, h_min), h_max)
+
+
 #: frames over which a needed shrink is eased in and out (a min filter, then a mean, of this width)
 SCALE_EASE = 9
 #: share of the frame the figure may fill when it has to be shrunk
@@ -69,9 +87,10 @@ def shown_inside(reference: np.ndarray, ref_visible: np.ndarray) -> np.ndarray:
 def margins(reference: np.ndarray, ref_visible: np.ndarray, width: int, height: int) -> np.ndarray:
     """[18, 2, 2] pixels of the photo's body that lie around each joint and must stay in the frame:
     per axis (x, y), before (left, above) and after it. The head: a head radius, more above for
-    hair. Below it: LIMB, HAND and FOOT head radii, never more than the photo itself shows (a body the photo
-    cuts at its edge is drawn cut there anyway); on a photo cut below the shoulders (no hip shown),
-    the torso below the shoulders down to the photo's edge, a head radius less."""
+    hair. Below it: LIMB, HAND and FOOT head radii, never more than the photo itself shows (a body
+    the photo cuts at its edge is drawn cut there anyway). A photo cut below the shoulders (no hip
+    shown: a portrait, its body reaching the frame's edges) keeps only its joints in, and its neck
+    and shoulders the torso below them down to the photo's edge, a head radius less."""
     px = reference[:N_BODY, :2] * (width, height)
     neck_nose = np.linalg.norm(px[J["neck"]] - px[J["nose"]])
     if not (ref_visible[J["neck"]] and ref_visible[J["nose"]]) or not np.isfinite(neck_nose):
@@ -85,12 +104,18 @@ def margins(reference: np.ndarray, ref_visible: np.ndarray, width: int, height: 
     out[list(ANKLES)] = FOOT * radius
     room = np.stack([px, (width, height) - px], axis=-1)  # [18, axis, before/after]
     out = np.where(shown[:, None, None], np.minimum(out, np.nan_to_num(room, nan=0.0)), out)
-    out[HEAD] = ((radius, radius), (1.5 * radius, radius))
-    if not shown[list(HIPS)].any():
+    if cut_below_shoulders(reference, ref_visible):
+        out[:] = 0.0
         for j in CUT_TOP:
             if shown[j]:
-                out[j, 1, 1] = max(out[j, 1, 1], height - float(px[j, 1]) - radius)
+                out[j, 1, 1] = height - float(px[j, 1]) - radius
+    out[HEAD] = ((radius, radius), (1.5 * radius, radius))
     return np.maximum(out, 0.0)
+
+
+def cut_below_shoulders(reference: np.ndarray, ref_visible: np.ndarray) -> bool:
+    """A photo that shows no hip: the frame's bottom edge cuts its body."""
+    return not shown_inside(reference, ref_visible)[list(HIPS)].any()
 
 
 def keep_in_frame(
@@ -134,11 +159,7 @@ def keep_in_frame(
             c = float(lo.min() + hi.max()) / 2 if lo.size else size / 2
             centres[f, axis] = c
             h_lo, h_hi, b_lo, b_hi = (c + scales[f] * (v - c) for v in (h_lo, h_hi, b_lo, b_hi))
-            both = _shift(np.concatenate([h_lo, b_lo]), np.concatenate([h_hi, b_hi]), size)
-            s = both if both is not None else _shift(h_lo, h_hi, size)
-            if s is None:  # a head larger than the frame: centre it
-                s = size / 2 - float((h_lo.min() + h_hi.max()) / 2)
-            shifts[f, axis] = s
+            shifts[f, axis] = _place((h_lo, h_hi), (b_lo, b_hi), size)
     framed = centres[:, None, :] + scales[:, None, None] * (px - centres[:, None, :]) + shifts[:, None, :]
     out = points.copy()
     out[..., :2] = np.where(visible[..., None], framed / (width, height), points[..., :2])

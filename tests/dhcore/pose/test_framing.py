@@ -194,3 +194,19 @@ def test_a_portrait_does_not_sink_out_through_its_cut_edge():
     # a photo that shows its hips is not held so: the same poses keep only what the frame needs
     out_full, _, _ = framing.keep_in_frame(sunk, vis, ref, vis[0], 512, 512)
     assert (np.nanmax(out_full[:, shoulders, 1], axis=1) * 512 > lowest + 1).any()
+
+
+def test_where_head_and_body_cannot_both_fit_the_body_is_kept_in_as_far_as_the_head_allows():
+    """Arms hanging far below the frame (they are not shrunk for) while the head has some room above:
+    the figure rises until its head touches the top, rather than staying where it was."""
+    dance = make_dance(seconds=1.0)
+    pts = T.flatten(dance)
+    vis = T.visible(pts, 0.3)
+    ref = pts[0].copy()
+    low = pts.copy()
+    low[:, [J["r_wrist"], J["l_wrist"]], 1] = 1.3  # far below the bottom edge
+    out, shifts, _ = framing.keep_in_frame(low, vis, ref, vis[0], 512, 512)
+    reach = framing.margins(ref, vis[0], 512, 512)
+    head_top = np.nanmin(np.where(vis[:, HEAD], out[:, HEAD, 1] * 512, np.nan) - reach[HEAD, 1, 0], axis=1)
+    assert (shifts[:, 1] < -1).all()  # it rose: the head had room above
+    np.testing.assert_allclose(head_top, 0.0, atol=1e-3)  # up to the top edge, and no further
