@@ -63,7 +63,7 @@ PAIRS = {
 #: (metric, target, where) printed per pair; where: "all" or "demo" (the demo's own target)
 TARGETS = (
     ("pose_pck", 0.80), ("pose_pck_limbs", 0.70), ("motion_follow", 0.6), ("body_integrity", 0.9),
-    ("head_in_frame", 0.95), ("face_match_rate", 0.9),
+    ("head_in_frame", 0.95), ("body_in_frame", 0.95), ("face_match_rate", 0.9),
 )  # fmt: skip
 
 

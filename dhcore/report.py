@@ -16,6 +16,7 @@ EXPLAINED = {
     "motion_follow": "share of the target's limb motion the output makes (1 follows, 0 still)",
     "body_integrity": "frames showing one whole person of plausible size, nothing torn off beside them",
     "head_in_frame": "frames whose head stays in the frame when the target's does",
+    "body_in_frame": "frames placing the body the photo shows (joints and the body around them) inside the frame",
     "face_match_rate_raw": "frames whose face matches the reference, before refinement",
     "face_match_rate": "frames that should show a face showing the reference's, delivered",
     "face_detect_rate": "frames with a detected face",

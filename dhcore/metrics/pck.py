@@ -15,7 +15,8 @@ and PCK@alpha compares it with the target (aligned) pose, both in output-frame p
   wrists, knees and ankles; pose_pck_upper over the upper body (face points, shoulders, elbows,
   wrists); pose_pck_<joint> per joint (the per-joint table of the report).
 - head_in_frame: share of frames whose target shows the nose in the frame where the output's nose
-  is found in the frame too.
+  is found in the frame too; with the reference, body_in_frame: share of frames whose target places
+  every joint the photo shows, and the photo's body around it, inside the canvas (in_frame.py).
 - motion_follow and held joints: motion.py; body_integrity: integrity.py; with a face stage's
   report, face_detection_rate and face_match_rate over the frames whose target shows a face: faces.py.
 """
@@ -28,13 +29,13 @@ import numpy as np
 from pydantic import Field
 
 from dhcore.errors import InputError
-from dhcore.metrics import faces, integrity, motion
+from dhcore.metrics import faces, in_frame, integrity, motion
 from dhcore.pose import extract
 from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequence
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
-VERSION = "4"
+VERSION = "5"
 ALL_JOINTS = tuple(range(N_BODY))
 
 
@@ -183,7 +184,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     reference_pose_path, face_report_path = inputs.get("reference"), inputs.get("face_report")
     progress, out_path = ctx.progress, Path(out_dir) / "detected.npz"
     target = PoseSequence.load(target_pose_path)
-    shown = shown_by(PoseSequence.load(reference_pose_path), params) if reference_pose_path else None
+    reference = PoseSequence.load(reference_pose_path) if reference_pose_path else None
+    shown = shown_by(reference, params) if reference is not None else None
     segmenting = integrity.SegmentingDetector()
     detected, _ = extract.detect_video(
         Path(frames_path), extract.Params(detector="mediapipe", parts="body"), progress, detector=segmenting
@@ -194,6 +196,11 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     whole = segmenting.whole(Path(frames_path))
     metrics["body_integrity"] = float(np.mean(whole)) if whole else 0.0
     series["body_whole"] = [float(v) for v in whole]
+    if reference is not None:
+        inside = in_frame.frames_inside(target, reference, params.min_confidence, params.reference_confidence)
+        if any(v is not None for v in inside):
+            metrics["body_in_frame"] = float(np.mean([v for v in inside if v is not None]))
+        series["body_in_frame"] = [None if v is None else float(v) for v in inside]
     if face_report_path is not None:
         metrics |= faces.rates(faces.load_report(Path(face_report_path)), faces.target_shows_face(target))
     detected.save(out_path)

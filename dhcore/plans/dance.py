@@ -26,6 +26,7 @@ PRODUCTION_METRICS = (
     "motion_follow",
     "body_integrity",
     "head_in_frame",
+    "body_in_frame",
     "face_match_rate",
     "face_match_rate_raw",
     "face_detection_rate",

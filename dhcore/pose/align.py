@@ -45,7 +45,7 @@ from dhcore.errors import InputError
 from dhcore.media.geometry import photo_fit
 from dhcore.pose import facing, framing
 from dhcore.pose import skeleton_tree as tree
-from dhcore.pose.keypoints import BODY_NAMES, J, PoseSequence
+from dhcore.pose.keypoints import BODY_NAMES, N_BODY, J, PoseSequence
 from dhcore.stage import (
     InputValue,
     Output,
@@ -57,7 +57,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.align"
-VERSION = "3"
+VERSION = "4"
 AUTO_PERCENTILE = 90.0
 OUTLIER_FACTOR = 3.0
 _EPS = 1e-6
@@ -112,7 +112,7 @@ class Params(StageParams):
         description="as_front: frames seen from behind get left and right swapped (no crossed limbs)",
     )
     keep_in_frame: bool = Field(
-        True, description="shift frames so the head and shown joints stay in the frame"
+        True, description="shift frames so the head and the body the photo shows stay in the frame"
     )
 
 
@@ -369,12 +369,16 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
     out[~dvis, :2] = np.nan
     if params.keep_in_frame:
-        head, head_vis = dpts[:, framing.HEAD, :2], dvis[:, framing.HEAD]
-        inside = np.where(head_vis[..., None], (head >= 0) & (head <= 1), True).all(axis=(1, 2))
-        out, shifts, scales = framing.keep_in_frame(
-            out, dvis, rpts[0], rvis[0], inside & head_vis.any(1), params.width, params.height
-        )
-        info.framed_frames = int(((np.abs(shifts) > 1.0).any(1) | (scales < 0.99)).sum())
+        out, shifts, scales = framing.keep_in_frame(out, dvis, rpts[0], rvis[0], params.width, params.height)
+        held = (np.abs(shifts) > 1.0).any(1) | (scales < 0.99)
+        info.framed_frames = int(held.sum())
+        body, body_vis = dpts[:, :N_BODY, :2], dvis[:, :N_BODY]
+        driver_out = (body_vis[..., None] & ((body < 0) | (body > 1))).any(axis=(1, 2))
+        if (driver_out & held).any():
+            info.warnings.append(
+                f"the driver leaves the frame at frames {_runs(np.flatnonzero(driver_out & held))}; "
+                "the figure is held inside"
+            )
         info.framing_scale = float(scales.min())
         if info.framing_scale < 0.95:
             info.warnings.append(
@@ -383,6 +387,13 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
                 f"{info.framing_scale:.0%} at most) to stay inside"
             )
     return _with_depth(tree.unflatten(out, params.width, params.height, driving.fps), driving, info), info
+
+
+def _runs(frames: np.ndarray) -> str:
+    """Frame numbers as runs: "3-7, 12-15"."""
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    starts, ends = np.r_[frames[0], frames[breaks + 1]], np.r_[frames[breaks], frames[-1]]
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts, ends, strict=True))
 
 
 def _with_depth(target: PoseSequence, driving: PoseSequence, info: Alignment) -> PoseSequence:

@@ -30,6 +30,9 @@ class QualitySpec(SpecModel):
     head_in_frame: float | None = _min(
         0.95, "share of frames whose head stays in the frame when the target's does"
     )
+    body_in_frame: float | None = _min(
+        0.95, "share of frames whose target places the body the photo shows inside the frame"
+    )
     face_match_rate: float | None = _min(0.9, "share of frames that should show a face showing the subject's")
 
     def thresholds(self) -> dict[str, float]:

@@ -46,7 +46,7 @@ motion: {type: keypoints, path: motion/dance.pose.npz}
 animate: {backend: warp, width: 128, height: 128}
 face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}
 quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, body_integrity: null,
-          head_in_frame: null, face_match_rate: null}
+          head_in_frame: null, body_in_frame: null, face_match_rate: null}
 """
 
 

@@ -22,7 +22,7 @@ animate: {{backend: warp, width: 192, height: 192}}
 face: {{identity: {{enabled: false}}, restore: {{backend: none}}, refine: {{backend: none}}}}
 # the line is under test here, not the animator's quality: no gates
 quality: {{pose_pck: null, pose_pck_limbs: null, motion_follow: null, body_integrity: null,
-          head_in_frame: null, face_match_rate: null}}
+          head_in_frame: null, body_in_frame: null, face_match_rate: null}}
 """
 
 

@@ -91,7 +91,15 @@ def _assert_judged(info: dict) -> None:
     verdict = judge(info["metrics"], DEFAULT_QUALITY)
     assert info["status"] == verdict.status and verdict.status in ("succeeded", "needs_review")
     assert info["error"] == ("quality gates: " + "; ".join(verdict.reasons) if verdict.reasons else None)
-    for name in ("pose_pck", "pose_pck_limbs", "motion_follow", "body_integrity", "head_in_frame"):
+    gated = (
+        "pose_pck",
+        "pose_pck_limbs",
+        "motion_follow",
+        "body_integrity",
+        "head_in_frame",
+        "body_in_frame",
+    )
+    for name in gated:
         assert 0.0 <= info["metrics"][name] <= 1.0, name
 
 
@@ -122,7 +130,7 @@ def test_rerun_hits_cache_and_crf_change_reruns_only_assembly(
     assert failed["status"] == ("failed" if below else "succeeded")
     assert all(f"{n} " in (failed["error"] or "") for n in below)
     lenient = {"output:": "quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, "
-               "body_integrity: null, head_in_frame: null, face_match_rate: null}\noutput:"}  # fmt: skip
+               "body_integrity: null, head_in_frame: null, body_in_frame: null, face_match_rate: null}\noutput:"}  # fmt: skip
     passed = catalog.show_production(
         run(write_spec(demo_assets, "lenient", **lenient))["result"]["production_id"]
     )

@@ -30,7 +30,7 @@ animate:
   height: 64
   params: {steps: 2, segment_frames: 9, prompt: a person dancing, device: cpu}
 face: {identity: {enabled: false}, restore: {backend: none}, refine: {backend: none}}
-quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, body_integrity: null, head_in_frame: null}
+quality: {pose_pck: null, pose_pck_limbs: null, motion_follow: null, body_integrity: null, head_in_frame: null, body_in_frame: null}
 """
 
 

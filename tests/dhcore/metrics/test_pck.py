@@ -97,6 +97,23 @@ def test_stage_scores_a_video_that_shows_its_target(drawn_dance: tuple[Path, Pat
     )
 
 
+def test_stage_reports_body_in_frame_against_the_reference(
+    drawn_dance: tuple[Path, Path], tmp_path: Path
+) -> None:
+    video, truth_path = drawn_dance
+    truth = PoseSequence.load(truth_path)
+    truth.slice(0, 1).save(tmp_path / "photo.npz")
+    pushed = truth.replace(body=truth.body.copy())
+    pushed.body[12:, :, 0] += 0.4  # the second half of the dance pushed past the right edge
+    pushed.save(tmp_path / "pushed.npz")
+    result = P.STAGE.call(
+        tmp_path / "d", frames=video, target=tmp_path / "pushed.npz", reference=tmp_path / "photo.npz"
+    )
+    assert result.series["body_in_frame"] == [1.0] * 12 + [0.0] * 12
+    assert result.metrics["body_in_frame"] == pytest.approx(0.5)
+    assert "body_in_frame" not in P.STAGE.call(tmp_path / "e", frames=video, target=truth_path).metrics
+
+
 def test_stage_scores_low_when_the_video_shows_another_pose(
     drawn_dance: tuple[Path, Path], tmp_path: Path
 ) -> None:
