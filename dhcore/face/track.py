@@ -2,10 +2,10 @@
 
 Per frame the tracker searches a window around the last box (scaled so the face has the
 detector's preferred size: cheap and scale-independent), keeps candidates that overlap the
-last box, and falls back to the whole frame when the face is lost, or, given the target pose, to
-the place the pose puts the face (head_boxes): the animator drew it there, and searching that window
-at the detector's size costs a small crop where the whole frame of a full-body dancer needs 4x
-upsampling (about 0.5 s a frame with dlib). A new track picks, among
+last box, and falls back to the whole frame when the face is lost; given the target pose, a face lost
+within the last half second is looked for where the pose puts it (head_boxes) instead: the animator
+drew it there, and that window at the detector's size is a small crop where the whole frame of a
+full-body dancer needs 4x upsampling (about 0.5 s a frame with dlib). A new track picks, among
 all faces, the one closest to the reference embedding among those within the same-person
 threshold (FaceFusion's "reference" selection), else the most confident detection; when
 several candidates overlap the last box the embedding decides too. Boxes, key points and
@@ -174,7 +174,7 @@ class FaceTracker:
             chosen = self._pick(frame, near, last)
         new_track = False
         if chosen is None:
-            head = self._head(index)
+            head = self._head(index) if last is not None else None  # a new track: every face, anywhere
             everyone = self._search_window(frame, head) if head is not None else self.analyzer.detect(frame)
             if last is not None:
                 near = [f for f in everyone if box_iou(f.box, last.box) >= self.iou_min]
