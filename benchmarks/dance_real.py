@@ -117,11 +117,11 @@ def produce(
     frames = work / "warp.nut"
     restored = timed("face.restore", lambda: restore.STAGE.call(
         work / "restore", RestoreStageParams(restore=face.restore, identity=face.identity),
-        frames=frames, reference=photo,
+        frames=frames, reference=photo, pose=work / "target.npz",
     ))  # fmt: skip
     refined = timed("face.refine", lambda: refine.STAGE.call(
         work / "refine", RefineStageParams(refine=face.refine, identity=face.identity, restore=face.restore),
-        frames=restored.outputs["frames"].path, reference=photo,
+        frames=restored.outputs["frames"].path, reference=photo, pose=work / "target.npz",
     ))  # fmt: skip
     delivered, report = refined.outputs["frames"].path, refined.outputs["report"].path
     result = timed("evaluate.pose_pck", lambda: pck.STAGE.call(

@@ -9,7 +9,8 @@ every refined frame (dhcore.face.realism; face_realism_median / face_realism_min
 To avoid flicker where the distance hovers at the threshold, refinement switches on at once
 for a frame above the threshold, stays on while the distance is within 10 % below it, and
 fades out over 0.3 s once the face is clearly itself again. Frames without the face, and all
-other faces, pass through untouched.
+other faces, pass through untouched. Given the target pose (optional), a lost face is searched
+where the pose puts it (track.py).
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ from dhcore.face.reference import ReferenceFace, reference_face
 from dhcore.face.report import FrameIdentity, frames_meta, series, summarize, write_report
 from dhcore.face.restorers import Restorer, load_restorer
 from dhcore.face.swap import LandmarkSwapper, SwapResult
-from dhcore.face.track import FaceTracker, TrackedFace
+from dhcore.face.track import FaceTracker, TrackedFace, load_heads
 from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.models import ids
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.refine"
-VERSION = "1"
+VERSION = "2"
 REPORT_NAME = "face_refine.json"
 HOLD_MARGIN = 0.1  # keep refining while distance > threshold * (1 - HOLD_MARGIN)
 RELEASE_SECONDS = 0.3
@@ -102,7 +103,7 @@ STAGE = StageDef(
     NAME,
     VERSION,
     RefineStageParams,
-    inputs=(port("frames", "frames"), port("reference", "image")),
+    inputs=(port("frames", "frames"), port("reference", "image"), port("pose", "pose", optional=True)),
     outputs=(port("frames", "frames"), port("report", "json")),
     impl="dhcore.face.refine:run",
     weights=lambda p, root: stage_weights_sha256(
@@ -130,6 +131,7 @@ def run(
     tracker = FaceTracker(
         analyzer, ref.embedding, fps, identity.tracking, landmarks=needs_landmarks,
         match_threshold=identity.distance_threshold(),
+        heads=load_heads(inputs.get("pose"), info.width, info.height),
     )  # fmt: skip
     release = 1.0 / max(1.0, RELEASE_SECONDS * fps)
     out_dir.mkdir(parents=True, exist_ok=True)

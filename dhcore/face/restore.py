@@ -2,6 +2,7 @@
 
 The face is tracked (smoothed key points and landmarks) and restored by the configured
 backend (restorers.py); frames without it, and every other face, pass through untouched.
+Given the target pose (optional), a lost face is searched where the pose puts it (track.py).
 Every `identity.stride`-th restored frame is measured before and after, so the report shows
 that restoration did not cost identity.
 """
@@ -17,13 +18,13 @@ from dhcore.face.params import RestoreStageParams
 from dhcore.face.reference import reference_face
 from dhcore.face.report import FrameIdentity, frames_meta, write_report
 from dhcore.face.restorers import load_restorer
-from dhcore.face.track import FaceTracker, TrackedFace
+from dhcore.face.track import FaceTracker, TrackedFace, load_heads
 from dhcore.face.weights import stage_weights_sha256
 from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.restore"
-VERSION = "2"
+VERSION = "3"
 REPORT_NAME = "face_restore.json"
 
 
@@ -31,7 +32,7 @@ STAGE = StageDef(
     NAME,
     VERSION,
     RestoreStageParams,
-    inputs=(port("frames", "frames"), port("reference", "image")),
+    inputs=(port("frames", "frames"), port("reference", "image"), port("pose", "pose", optional=True)),
     outputs=(port("frames", "frames"), port("report", "json")),
     impl="dhcore.face.restore:run",
     weights=lambda p, root: stage_weights_sha256(NAME, p.identity, restore=p.restore, models_root=root),
@@ -51,6 +52,7 @@ def run(
     tracker = FaceTracker(
         analyzer, ref.embedding, float(info.fps), identity.tracking, landmarks=True,
         match_threshold=identity.distance_threshold(),
+        heads=load_heads(inputs.get("pose"), info.width, info.height),
     )  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path = out_dir / f"frames{FRAMES_SUFFIX}"

@@ -2,7 +2,10 @@
 
 Per frame the tracker searches a window around the last box (scaled so the face has the
 detector's preferred size: cheap and scale-independent), keeps candidates that overlap the
-last box, and falls back to the whole frame when the face is lost. A new track picks, among
+last box, and falls back to the whole frame when the face is lost; given the target pose, a face lost
+within the last half second is looked for where the pose puts it (head_boxes) instead: the animator
+drew it there, and that window at the detector's size is a small crop where the whole frame of a
+full-body dancer needs 4x upsampling (about 0.5 s a frame with dlib). A new track picks, among
 all faces, the one closest to the reference embedding among those within the same-person
 threshold (FaceFusion's "reference" selection), else the most confident detection; when
 several candidates overlap the last box the embedding decides too. Boxes, key points and
@@ -14,12 +17,37 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from dhcore.face.faces import Face, FaceAnalyzer, box_iou
 from dhcore.face.params import TrackingParams
+from dhcore.pose.keypoints import J, PoseSequence
+
+#: the face's size in nose-to-neck lengths, taken generously: a dlib face box measured 0.6-2.1 of them
+#: (median about 1) on the dance benchmark's five pairs; its search window (0.8 of it each side of the
+#: nose) then leaves HOG a margin around the face (1.5 missed faces on the edge of the window)
+HEAD_SIZE = 2.0
+
+
+def head_boxes(pose: PoseSequence, width: int, height: int, min_confidence: float = 0.3) -> np.ndarray:
+    """[F, 4] where each frame's pose puts the face, in pixels of a width x height frame: a square on
+    the nose, HEAD_SIZE nose-to-neck lengths wide (the eyes and ears of a turned head are unreliable);
+    NaN where the pose shows no nose or neck."""
+    xy = pose.body[..., :2] * (width, height)
+    nose, neck = xy[:, J["nose"]], xy[:, J["neck"]]
+    half = HEAD_SIZE / 2 * np.linalg.norm(nose - neck, axis=-1, keepdims=True)
+    boxes = np.concatenate([nose - half, nose + half], axis=1).astype(np.float32)
+    vis = pose.visible(min_confidence)
+    boxes[~(vis[:, J["nose"]] & vis[:, J["neck"]])] = np.nan
+    return boxes
+
+
+def load_heads(pose: Path | str | None, width: int, height: int) -> np.ndarray | None:
+    """head_boxes of a face stage's optional target pose (the animator's input)."""
+    return head_boxes(PoseSequence.load(Path(pose)), width, height) if pose is not None else None
 
 
 class OneEuro:
@@ -75,7 +103,9 @@ class FaceTracker:
         landmarks: bool = False,
         match_threshold: float = 0.6,
         iou_min: float = 0.25,
+        heads: np.ndarray | None = None,
     ) -> None:
+        """`heads`: head_boxes of the target pose, where a lost face is searched instead of the whole frame."""
         self.analyzer = analyzer
         self.reference = reference
         self.fps = float(fps) if fps and fps > 0 else 25.0
@@ -83,21 +113,23 @@ class FaceTracker:
         self.want_landmarks = landmarks
         self.iou_min = iou_min
         self.match_threshold = match_threshold
+        self.heads = heads
         self.track_id = 0
         self._last: Face | None = None
         self._last_index = -(10**9)
         self._filters: dict[str, OneEuro] = {}
 
     # -- detection -------------------------------------------------------------------------
-    def _search_window(self, frame: np.ndarray, last: Face) -> list[Face]:
+    def _search_window(self, frame: np.ndarray, box: np.ndarray) -> list[Face]:
         h, w = frame.shape[:2]
-        cx, cy = (last.box[0] + last.box[2]) / 2, (last.box[1] + last.box[3]) / 2
-        half = last.size * 0.8  # +-30 % of the face size of motion between frames
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        size = float(np.sqrt(max(1.0, (box[2] - box[0]) * (box[3] - box[1]))))
+        half = size * 0.8  # +-30 % of the face size of motion between frames
         x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
         x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
         if x1 - x0 < 16 or y1 - y0 < 16:
             return []
-        scale = float(np.clip(self.analyzer.preferred_face_px / last.size, 0.4, 3.0))
+        scale = float(np.clip(self.analyzer.preferred_face_px / size, 0.4, 3.0))
         crop = frame[y0:y1, x0:x1]
         if abs(scale - 1.0) > 0.05:
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
@@ -136,11 +168,14 @@ class FaceTracker:
         every = self.params.redetect_every
         chosen: Face | None = None
         if last is not None and not (every and index % every == 0):
-            near = [f for f in self._search_window(frame, last) if box_iou(f.box, last.box) >= self.iou_min]
+            near = [
+                f for f in self._search_window(frame, last.box) if box_iou(f.box, last.box) >= self.iou_min
+            ]
             chosen = self._pick(frame, near, last)
         new_track = False
         if chosen is None:
-            everyone = self.analyzer.detect(frame)
+            head = self._head(index) if last is not None else None  # a new track: every face, anywhere
+            everyone = self._search_window(frame, head) if head is not None else self.analyzer.detect(frame)
             if last is not None:
                 near = [f for f in everyone if box_iou(f.box, last.box) >= self.iou_min]
                 chosen = self._pick(frame, near, last)
@@ -165,6 +200,12 @@ class FaceTracker:
             tracked.distance = self.analyzer.distance(tracked.embedding, self.reference)
         return tracked
 
+    def _head(self, index: int) -> np.ndarray | None:
+        """Where the target pose puts this frame's face, if it shows one."""
+        if self.heads is None or index >= len(self.heads) or not np.isfinite(self.heads[index]).all():
+            return None
+        return self.heads[index]
+
     def _smooth(self, key: str, value: np.ndarray, t: float, scale: float) -> np.ndarray:
         if key not in self._filters:
             self._filters[key] = OneEuro(self.params.smooth_min_cutoff, self.params.smooth_beta)
@@ -172,7 +213,7 @@ class FaceTracker:
 
     def redetect(self, frame: np.ndarray, face: Face) -> Face | None:
         """The face overlapping `face` in another version of the frame (e.g. after an edit)."""
-        near = [f for f in self._search_window(frame, face) if box_iou(f.box, face.box) >= self.iou_min]
+        near = [f for f in self._search_window(frame, face.box) if box_iou(f.box, face.box) >= self.iou_min]
         return max(near, key=lambda f: box_iou(f.box, face.box)) if near else None
 
     def measure(self, frame: np.ndarray, tracked: TrackedFace) -> float:

@@ -161,8 +161,9 @@ class Background:
 
 def changed(small: np.ndarray, background: np.ndarray) -> np.ndarray:
     """bool [h, w]: pixels that differ from the background."""
-    diff = np.abs(cv2.GaussianBlur(small, (3, 3), 0).astype(np.int32) - background.astype(np.int32))
-    return diff.max(axis=2) > CHANGE
+    diff = cv2.absdiff(cv2.GaussianBlur(small, (3, 3), 0), background)
+    # the channels' maximum; numpy's max(axis=2) takes 9 times as long
+    return cv2.max(cv2.max(diff[..., 0], diff[..., 1]), diff[..., 2]) > CHANGE
 
 
 def small_size(shape: tuple[int, ...]) -> tuple[int, int]:

@@ -80,17 +80,20 @@ def _pose_calls(spec: DanceSpec, w: int, h: int) -> tuple[list[Call], Ref]:
     return calls, Ref("align", "pose")
 
 
-def _face_calls(spec: DanceSpec, frames: Ref) -> tuple[list[Call], Ref]:
-    """restore -> refine (measures identity before and after), or identity alone; returns the frames."""
+def _face_calls(spec: DanceSpec, frames: Ref, target: Ref) -> tuple[list[Call], Ref]:
+    """restore -> refine (measures identity before and after), or identity alone; returns the frames.
+    The target pose tells restore and refine where to look for a lost face."""
     face, calls = spec.face, []
     reference = spec_input("reference")
     if face.restore.backend != "none":
         params = RestoreStageParams(restore=face.restore, identity=face.identity)
-        calls.append(Call("face_restore", "face.restore", params, {"frames": frames, "reference": reference}))
+        inputs = {"frames": frames, "reference": reference, "pose": target}
+        calls.append(Call("face_restore", "face.restore", params, inputs))
         frames = Ref("face_restore", "frames")
     if face.refine.backend != "none":
         params = RefineStageParams(refine=face.refine, identity=face.identity, restore=face.restore)
-        calls.append(Call("face_refine", "face.refine", params, {"frames": frames, "reference": reference}))
+        inputs = {"frames": frames, "reference": reference, "pose": target}
+        calls.append(Call("face_refine", "face.refine", params, inputs))
         frames = Ref("face_refine", "frames")
     elif face.identity.enabled:
         calls.append(
@@ -131,7 +134,7 @@ def plan_dance(loaded: Any) -> Plan:
         "reference_image": spec_input("reference"), "reference_pose": Ref("reference_pose", "pose"),
         "target_pose": target, "skeleton": Ref("render", "skeleton"), **guidance,
     }))  # fmt: skip
-    face_calls, frames = _face_calls(spec, Ref("animate", "frames"))
+    face_calls, frames = _face_calls(spec, Ref("animate", "frames"), target)
     calls += face_calls
     # the face stage's per-frame report gives the face rates over frames whose target shows a face
     face_report = next((Ref(c.id, "report") for c in reversed(face_calls) if c.id != "face_restore"), None)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dhcore import stages
-from dhcore.plan import Plan, changed_calls
+from dhcore.plan import Plan, Ref, changed_calls
 from dhcore.plans.dance import plan_dance, production_metrics
 from dhcore.spec.dance import DanceSpec
 from dhcore.spec.loader import LoadedSpec
@@ -62,6 +62,9 @@ def test_plan_binds_every_call_to_its_declaration() -> None:
     ]  # fmt: skip
     assert plan.call("align").params.method == "musepose"  # align method auto -> musepose
     assert plan.call("extras").params.crf == 23 and not plan.call("pck").wait
+    # the face stages look for a lost face where the animator's target pose puts it
+    for face in ("face_restore", "face_refine"):
+        assert plan.call(face).inputs["pose"] == Ref("align", "pose")
     assert set(plan.outputs) == {"video", "side_by_side"}
 
 

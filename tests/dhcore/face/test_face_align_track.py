@@ -16,7 +16,8 @@ from dhcore.face.align import (
 )
 from dhcore.face.faces import read_image
 from dhcore.face.params import TrackingParams
-from dhcore.face.track import FaceTracker, OneEuro
+from dhcore.face.track import FaceTracker, OneEuro, head_boxes
+from dhcore.pose.keypoints import J, PoseSequence
 from tests.dhcore.face.face_helpers import moving
 
 
@@ -112,3 +113,46 @@ def test_tracker_reports_frames_without_a_face(dlib_faces, astronaut) -> None:
     assert t is not None and t.track_id == 1  # a short gap continues the track
     assert tracker.update(blank, 30) is None
     assert tracker.update(astronaut, 31).track_id == 2
+
+
+def _small_walker(astronaut: np.ndarray, dlib_faces) -> tuple[np.ndarray, PoseSequence]:
+    """The astronaut at a quarter size (a ~25 px face, a full-body dancer's) jumping 40 px a frame
+    across a 512x320 frame, and a pose with her nose and neck where they are."""
+    box = dlib_faces.detect(astronaut)[0].box / 4
+    small = cv2.resize(astronaut, (128, 128), interpolation=cv2.INTER_AREA)
+    nose = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    frames = np.full((6, 320, 512, 3), 120, np.uint8)
+    pose = PoseSequence.empty(6, 512, 320, 10.0)
+    for i in range(6):
+        x, y = 20 + 70 * i, 100
+        frames[i, y : y + 128, x : x + 128] = small
+        at = nose + (x, y)
+        pose.body[i, J["nose"]] = (*(at / (512, 320)), 1.0)
+        pose.body[i, J["neck"]] = (*((at + (0, box[3] - box[1])) / (512, 320)), 1.0)
+    return frames, pose
+
+
+def test_head_boxes_sit_on_the_nose_two_nose_to_neck_lengths_wide() -> None:
+    pose = PoseSequence.empty(2, 400, 200, 10.0)
+    pose.body[:, J["nose"]] = (0.5, 0.25, 1.0)  # (200, 50) px
+    pose.body[:, J["neck"]] = (0.5, 0.5, 1.0)  # 50 px below
+    pose.body[1, J["nose"], 2] = 0.1  # not shown
+    boxes = head_boxes(pose, 400, 200)
+    assert np.allclose(boxes[0], [150, 0, 250, 100])
+    assert np.isnan(boxes[1]).all()
+    assert np.allclose(head_boxes(pose, 800, 400)[0], [300, 0, 500, 200])  # in the frame's pixels
+
+
+def test_tracker_looks_for_a_lost_face_where_the_pose_puts_it(dlib_faces, astronaut) -> None:
+    frames, pose = _small_walker(astronaut, dlib_faces)
+    heads = head_boxes(pose, 512, 320)
+    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
+    for i, frame in enumerate(frames):  # each jump leaves the last face's window
+        t = tracker.update(frame, i)
+        assert t is not None
+        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
+        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+    # the pose puts the face lower: a new track is found in the whole frame, a lost one only there
+    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads + np.float32([0, 150, 0, 150]))
+    assert tracker.update(frames[0], 0) is not None
+    assert tracker.update(frames[1], 1) is None and tracker.update(frames[2], 2) is None
