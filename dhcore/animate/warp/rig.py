@@ -75,6 +75,9 @@ def build_rig(
     alpha_p = cv2.copyMakeBorder(alpha, *border)
     shape = alpha_p.shape
     person = alpha_p >= 0.5
+    # the mask's soft edge holds the background's colours mixed in: moved over another part or the
+    # filled background, they drew a light fringe (the door beside the player's face)
+    edge = (alpha_p > 0.004) & (alpha_p < _SOLID)
     core_shape = draw_core(body, shape, pad) > 0
     keeper = holder if _hands_joined(body) else None
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
@@ -82,14 +85,16 @@ def build_rig(
     face = _face_mask(body, shape, pad) & (labels == 0)
 
     parts = ["core", *body.limb_parts()]
+    # the torso's outline runs a little outside the shoulder and hip joints
+    body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+    rims = _limb_rims(body, photo_p, labels, person, pad)
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
         if part == "core":
             # limb pixels over the torso/head hide core texture that must show when the limb moves
             # and a seam band under each limb's feathered edge, so no background peeks through
-            # (the torso's outline runs a little outside the shoulder and hip joints)
-            body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+            own &= ~np.any([np.zeros(shape, bool), *rims.values()], axis=0)
             hidden = (labels > 0) & body_shape
             if held is not None:
                 # a held object beside the head hides no face: filled there, the core carried a
@@ -98,9 +103,10 @@ def build_rig(
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
             # the face layer is drawn over the core: under it, neck and collar colours, so a chin
             # lifted off the collar uncovers no second chin
-            rgb = _fill_hidden(photo_p, own & person & ~face, (cover & ~own) | face)
+            rgb = _fill_hidden(photo_p, own & person & ~face & ~edge, (cover & ~own) | face | edge)
             cover = cover.astype(np.float32)
         else:
+            own |= rims.get(k, False)
             # where another limb lay over this one's bones in the photo, this limb's own colours
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
@@ -123,10 +129,39 @@ def build_rig(
         if layer is not None:
             layers[part] = layer
     if face.any():
-        layer = _face_layer(photo_p, alpha_p, face, body, pad, step, feather)
+        layer = _face_layer(photo_p, alpha_p, face & ~edge, body, pad, step, feather)
         if layer is not None:
             layers["face"] = layer
     return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
+
+
+def _limb_rims(body: Body, photo_p: np.ndarray, labels: np.ndarray, person: np.ndarray, pad: int):
+    """Per limb label, [H, W] bool: the torso's pixels along the limb's edge that lack the torso's
+    colour: the limb's lit edge, which the watershed leaves to the torso by a pixel or two. On the
+    torso it outlined a forearm moved off the chest (the basketball player's), and the pose
+    re-detector read the outline as the arm. Not on the head: a hand beside the face keeps no cheek."""
+    if body.torso is None:
+        return {}
+    polygon = np.zeros(labels.shape, np.uint8)
+    cv2.fillConvexPoly(polygon, np.round((body.torso + pad) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    polygon = cv2.dilate(polygon, _disk(max(1, round(0.1 * body.scale))))
+    if body.head_center is not None:
+        centre = np.round(body.head_center + pad).astype(int)
+        cv2.circle(polygon, (int(centre[0]), int(centre[1])), max(1, round(body.head_radius)), 0, -1)
+    torso = (labels == 0) & person & (polygon > 0)
+    if not torso.any():
+        return {}
+    image = photo_p.astype(np.float32)
+    colour = np.median(image[torso], axis=0)
+    reach = _disk(max(1, round(0.04 * body.scale)))
+    rims = {}
+    for k in range(1, int(labels.max()) + 1):
+        near = torso & (cv2.dilate((labels == k).astype(np.uint8), reach) > 0)
+        ys, xs = np.nonzero(near)
+        unlike = np.linalg.norm(image[ys, xs] - colour, axis=1) > _ALIKE
+        rims[k] = np.zeros(labels.shape, bool)
+        rims[k][ys[unlike], xs[unlike]] = True
+    return rims
 
 
 def _face_mask(body: Body, shape: tuple[int, int], pad: int) -> np.ndarray:
@@ -151,8 +186,9 @@ def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feath
     layer_alpha = alpha_p * cover
     if not (layer_alpha > 0.02).any():
         return None
+    rgb = _fill_hidden(photo_p, face, layer_alpha > 0)
     head = [HANDLE_INDEX["head"]] if is_rigged(HANDLES[HANDLE_INDEX["head"]], body.ok) else []
-    return _mesh_layer("face", photo_p, layer_alpha, body, pad, step, 0.0, head)
+    return _mesh_layer("face", rgb, layer_alpha, body, pad, step, 0.0, head)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -194,6 +230,8 @@ def _reaches(body: Body, holder: str | None) -> dict[str, list]:
     return reaches
 
 
+#: the person mask's alpha from which a pixel shows the person's own colour, not the background's
+_SOLID = 0.9
 #: colour distance (RGB) within which a pixel has a forearm's colour
 _ALIKE = 30.0
 #: wrists closer than this share of the body scale hold something together; the held object's
