@@ -337,7 +337,7 @@ def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside
     assert off.sum() <= 20, f"{off.sum()} px of the leg drawn away from its bones"
 
 
-def _basketball(tmp_path, move) -> tuple[Puppet, np.ndarray, np.ndarray, np.ndarray]:
+def _basketball(tmp_path, move, parts: str = "body") -> tuple[Puppet, np.ndarray, np.ndarray, np.ndarray]:
     """The basketball photo's puppet on 288x512 (as dance_real frames it) for one target: the photo's
     pose moved by `move` ([18, 2] pixels -> ([18, 2] pixels, [18] bool seen)). Returns (puppet, the
     photo's joints, the target's joints, their `seen`)."""
@@ -347,9 +347,7 @@ def _basketball(tmp_path, move) -> tuple[Puppet, np.ndarray, np.ndarray, np.ndar
 
     realdata.path("basketball")
     photo = realdata.write_photo("arms_in_front", tmp_path / "photo.png")
-    ref = (
-        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
-    )
+    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts=parts), source=photo).outputs["pose"].path
     w, h = 288, 512
     pose = PoseSequence.load(ref)
     inputs = AnimateInputs(photo, ref, ref, None, w, h, Fraction(10))
@@ -428,3 +426,19 @@ def test_a_forearm_moved_off_the_chest_leaves_no_outline_of_it_on_the_shirt(tmp_
     assert zone.sum() >= 1000, "the right forearm does not lie over the torso"
     bright = int((grey[zone] > shirt + 30).sum())
     assert bright <= 30, f"{bright} px of the forearm's outline left on the shirt"
+
+
+def test_the_face_layers_soft_outline_carries_no_background(tmp_path):
+    """The basketball photo: dark hair against a light door. The person mask's soft edge mixes the
+    door in; the face layer (from the 68 face landmarks, drawn over the torso and moved with the
+    head) carried that mix as a light fringe wherever it went (12 of its 378 soft-edge px lighter
+    than every face pixel near them). Its soft outline holds the face's own colours."""
+    puppet, _, _, _ = _basketball(tmp_path, lambda xy: (xy, np.isfinite(xy).all(axis=1)), parts="all")
+    texture = puppet.rig.layers["face"].texture
+    alpha, grey = texture[..., 3], texture[..., :3].astype(np.float32).mean(axis=-1)
+    solid = alpha >= 250
+    brightest = cv2.dilate(np.where(solid, grey, 0).astype(np.float32), np.ones((9, 9), np.uint8))
+    soft = (alpha > 25) & ~solid & (brightest > 0)
+    assert soft.sum() >= 100, "the face layer has no soft outline"
+    fringe = int((soft & (grey > brightest + 25)).sum())
+    assert fringe <= 2, f"{fringe} of {soft.sum()} soft-edge px of the face lighter than the face"
