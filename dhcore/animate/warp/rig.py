@@ -75,9 +75,6 @@ def build_rig(
     alpha_p = cv2.copyMakeBorder(alpha, *border)
     shape = alpha_p.shape
     person = alpha_p >= 0.5
-    # the mask's soft edge holds the background's colours mixed in: moved over another part or the
-    # filled background, they drew a light fringe (the door beside the player's face)
-    edge = (alpha_p > 0.004) & (alpha_p < _SOLID)
     core_shape = draw_core(body, shape, pad) > 0
     keeper = holder if _hands_joined(body) else None
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
@@ -87,7 +84,7 @@ def build_rig(
     parts = ["core", *body.limb_parts()]
     # the torso's outline runs a little outside the shoulder and hip joints
     body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
-    rims = _limb_rims(body, photo_p, labels, person, pad)
+    rims = _limb_rims(body, photo_p, labels, person, radius, pad)
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -103,7 +100,7 @@ def build_rig(
             cover = cv2.dilate((own | hidden).astype(np.uint8), _disk(max(1, round(feather)) + 1)) > 0
             # the face layer is drawn over the core: under it, neck and collar colours, so a chin
             # lifted off the collar uncovers no second chin
-            rgb = _fill_hidden(photo_p, own & person & ~face & ~edge, (cover & ~own) | face | edge)
+            rgb = _fill_hidden(photo_p, own & person & ~face, (cover & ~own) | face)
             cover = cover.astype(np.float32)
         else:
             own |= rims.get(k, False)
@@ -129,17 +126,26 @@ def build_rig(
         if layer is not None:
             layers[part] = layer
     if face.any():
-        layer = _face_layer(photo_p, alpha_p, face & ~edge, body, pad, step, feather)
+        layer = _face_layer(photo_p, alpha_p, face, body, pad, step, feather)
         if layer is not None:
             layers["face"] = layer
     return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
 
 
-def _limb_rims(body: Body, photo_p: np.ndarray, labels: np.ndarray, person: np.ndarray, pad: int):
-    """Per limb label, [H, W] bool: the torso's pixels along the limb's edge that lack the torso's
-    colour: the limb's lit edge, which the watershed leaves to the torso by a pixel or two. On the
-    torso it outlined a forearm moved off the chest (the basketball player's), and the pose
-    re-detector read the outline as the arm. Not on the head: a hand beside the face keeps no cheek."""
+def _limb_rims(
+    body: Body,
+    photo_p: np.ndarray,
+    labels: np.ndarray,
+    person: np.ndarray,
+    radius: dict[str, float],
+    pad: int,
+) -> dict[int, np.ndarray]:
+    """Per limb label, [H, W] bool: the torso's pixels along the edge of the limb's far bone (forearm,
+    shin) that lack the torso's colour: its lit edge, which the watershed leaves to the torso by a
+    pixel or two. Left on the torso, it outlined the forearm on the shirt after the arm moved off the
+    chest (the basketball player's, a bright V). Not on the head (a hand beside the face keeps no
+    cheek) and not at the limb's root: the neck's skin beside a shoulder going with the arm cost the
+    footballer's small face its detections (dance_real's street_full_body face_match_rate 0.71 -> 0.58)."""
     if body.torso is None:
         return {}
     polygon = np.zeros(labels.shape, np.uint8)
@@ -155,8 +161,12 @@ def _limb_rims(body: Body, photo_p: np.ndarray, labels: np.ndarray, person: np.n
     colour = np.median(image[torso], axis=0)
     reach = _disk(max(1, round(0.04 * body.scale)))
     rims = {}
-    for k in range(1, int(labels.max()) + 1):
-        near = torso & (cv2.dilate((labels == k).astype(np.uint8), reach) > 0)
+    for k, part in enumerate(body.limb_parts(), start=1):
+        bones = body.segments[part]
+        if len(bones) < 2:
+            continue
+        along = draw_segments(bones[-1:], labels.shape, pad, thickness=max(1, round(4 * radius[part]))) > 0
+        near = torso & along & (cv2.dilate((labels == k).astype(np.uint8), reach) > 0)
         ys, xs = np.nonzero(near)
         unlike = np.linalg.norm(image[ys, xs] - colour, axis=1) > _ALIKE
         rims[k] = np.zeros(labels.shape, bool)
@@ -180,6 +190,11 @@ def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feath
     collar was drawn over the mouth. Drawn over the core, this layer keeps the face whole; its
     lower edge is the jaw line, an edge the photo already shows, so no seam appears there. Its
     outline is the texture's alpha, not the mesh: moved rigidly, any grid draws it as sharp."""
+    # the mask's soft edge mixes in the background (the door beside the basketball player's face):
+    # moved with the head over the torso, it drew a light fringe. The layer ends where the person
+    # is solid, its feather in the face's own colours; the torso's layer keeps the soft outline.
+    solid = face & (alpha_p >= _SOLID)
+    face = solid if solid.any() else face
     cover = face.astype(np.float32)
     if feather > 0:
         cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
