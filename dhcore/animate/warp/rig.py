@@ -86,14 +86,16 @@ def build_rig(
     face = _face_mask(body, shape, pad) & (labels == 0)
 
     parts = ["core", *body.limb_parts()]
+    # the torso's outline runs a little outside the shoulder and hip joints
+    body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+    rims = _limb_rims(body, photo_p, labels, person, radius, pad)
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
         if part == "core":
             # limb pixels over the torso/head hide core texture that must show when the limb moves
             # and a seam band under each limb's feathered edge, so no background peeks through
-            # (the torso's outline runs a little outside the shoulder and hip joints)
-            body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+            own &= ~np.any([np.zeros(shape, bool), *rims.values()], axis=0)
             hidden = (labels > 0) & body_shape
             if held is not None:
                 # a held object beside the head hides no face: filled there, the core carried a
@@ -105,6 +107,7 @@ def build_rig(
             rgb = _fill_hidden(photo_p, own & person & ~face, (cover & ~own) | face)
             cover = cover.astype(np.float32)
         else:
+            own |= rims.get(k, False)
             # where another limb lay over this one's bones in the photo, this limb's own colours
             # are diffused in, so a forearm that was under the other one is whole when they part
             hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
@@ -133,6 +136,48 @@ def build_rig(
     return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
 
 
+def _limb_rims(
+    body: Body,
+    photo_p: np.ndarray,
+    labels: np.ndarray,
+    person: np.ndarray,
+    radius: dict[str, float],
+    pad: int,
+) -> dict[int, np.ndarray]:
+    """Per limb label, [H, W] bool: the torso's pixels along the edge of the limb's far bone (forearm,
+    shin) that lack the torso's colour: its lit edge, which the watershed leaves to the torso by a
+    pixel or two. Left on the torso, it outlined the forearm on the shirt after the arm moved off the
+    chest (the basketball player's, a bright V). Not on the head (a hand beside the face keeps no
+    cheek) and not at the limb's root: the neck's skin beside a shoulder going with the arm cost the
+    footballer's small face its detections (dance_real's street_full_body face_match_rate 0.71 -> 0.58)."""
+    if body.torso is None:
+        return {}
+    polygon = np.zeros(labels.shape, np.uint8)
+    cv2.fillConvexPoly(polygon, np.round((body.torso + pad) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    polygon = cv2.dilate(polygon, _disk(max(1, round(0.1 * body.scale))))
+    if body.head_center is not None:
+        centre = np.round(body.head_center + pad).astype(int)
+        cv2.circle(polygon, (int(centre[0]), int(centre[1])), max(1, round(body.head_radius)), 0, -1)
+    torso = (labels == 0) & person & (polygon > 0)
+    if not torso.any():
+        return {}
+    image = photo_p.astype(np.float32)
+    colour = np.median(image[torso], axis=0)
+    reach = _disk(max(1, round(0.04 * body.scale)))
+    rims = {}
+    for k, part in enumerate(body.limb_parts(), start=1):
+        bones = body.segments[part]
+        if len(bones) < 2:
+            continue
+        along = draw_segments(bones[-1:], labels.shape, pad, thickness=max(1, round(4 * radius[part]))) > 0
+        near = torso & along & (cv2.dilate((labels == k).astype(np.uint8), reach) > 0)
+        ys, xs = np.nonzero(near)
+        unlike = np.linalg.norm(image[ys, xs] - colour, axis=1) > _ALIKE
+        rims[k] = np.zeros(labels.shape, bool)
+        rims[k][ys[unlike], xs[unlike]] = True
+    return rims
+
+
 def _face_mask(body: Body, shape: tuple[int, int], pad: int) -> np.ndarray:
     """The face outline on the padded canvas (False everywhere without face landmarks)."""
     mask = np.zeros(shape, np.uint8)
@@ -149,14 +194,20 @@ def _face_layer(photo_p, alpha_p, face, body: Body, pad: int, step: float, feath
     collar was drawn over the mouth. Drawn over the core, this layer keeps the face whole; its
     lower edge is the jaw line, an edge the photo already shows, so no seam appears there. Its
     outline is the texture's alpha, not the mesh: moved rigidly, any grid draws it as sharp."""
+    # the mask's soft edge mixes in the background (the door beside the basketball player's face):
+    # moved with the head over the torso, it drew a light fringe. The layer ends where the person
+    # is solid, its feather in the face's own colours; the torso's layer keeps the soft outline.
+    solid = face & (alpha_p >= _SOLID)
+    face = solid if solid.any() else face
     cover = face.astype(np.float32)
     if feather > 0:
         cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
     layer_alpha = alpha_p * cover
     if not (layer_alpha > 0.02).any():
         return None
+    rgb = _fill_hidden(photo_p, face, layer_alpha > 0)
     head = [HANDLE_INDEX["head"]] if is_rigged(HANDLES[HANDLE_INDEX["head"]], body.ok) else []
-    return _mesh_layer("face", photo_p, layer_alpha, body, pad, step, 0.0, head)
+    return _mesh_layer("face", rgb, layer_alpha, body, pad, step, 0.0, head)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -198,6 +249,8 @@ def _reaches(body: Body, holder: str | None) -> dict[str, list]:
     return reaches
 
 
+#: the person mask's alpha from which a pixel shows the person's own colour, not the background's
+_SOLID = 0.9
 #: colour distance (RGB) within which a pixel has a forearm's colour
 _ALIKE = 30.0
 #: wrists closer than this share of the body scale hold something together; the held object's

@@ -229,14 +229,26 @@ class Poser:
                 fit = self._root if fit is None else fit
                 self._root = out[i] = fit
                 continue
-            parent = out[HANDLE_INDEX[h.parent]]
+            carrier = self._carrier(h, out)
             if fit is None:
-                out[i] = compose(parent, self._relative[i])
+                out[i] = compose(carrier, self._relative[i])
             else:
                 out[i] = fit
-                self._relative[i] = compose(invert(parent), fit)
+                self._relative[i] = compose(invert(carrier), fit)
         self._on_neck(out)
         return out, fallbacks
+
+    def _carrier(self, h: Handle, out: np.ndarray) -> np.ndarray:
+        """What a handle follows where the target lacks it: its parent, but for an upper arm the
+        torso's turn, its shoulder kept where the clavicle puts it. A clavicle is short, and a driver
+        seen from the side tilts its shoulder line 30-45 degrees: turned with it, an arm the target
+        never shows swung the basketball player's ball over his head (dance_real's walker_arms_front)."""
+        parent = out[HANDLE_INDEX[h.parent]]
+        if not h.parent.endswith("clavicle"):
+            return parent
+        shoulder, torso = self.ref[h.joints[0]], out[HANDLE_INDEX["torso"]]
+        placed = parent[:, :2] @ shoulder + parent[:, 2]
+        return np.concatenate([torso[:, :2], (placed - torso[:, :2] @ shoulder)[:, None]], axis=1)
 
     def _on_neck(self, out: np.ndarray) -> None:
         """Moves a portrait's head (in place) so that it swings at most _NECK_BEND about the neck."""

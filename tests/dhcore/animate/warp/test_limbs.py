@@ -335,3 +335,110 @@ def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside
     off = drawn & (distance_to(draw_segments(bones, (h, w), 0) > 0) > 2.5 * puppet.rig.limb_radius["l_leg"])
     assert drawn.sum() >= 2000, "the leg was not drawn"
     assert off.sum() <= 20, f"{off.sum()} px of the leg drawn away from its bones"
+
+
+def _basketball(tmp_path, move, parts: str = "body") -> tuple[Puppet, np.ndarray, np.ndarray, np.ndarray]:
+    """The basketball photo's puppet on 288x512 (as dance_real frames it) for one target: the photo's
+    pose moved by `move` ([18, 2] pixels -> ([18, 2] pixels, [18] bool seen)). Returns (puppet, the
+    photo's joints, the target's joints, their `seen`)."""
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from tests import realdata
+
+    realdata.path("basketball")
+    photo = realdata.write_photo("arms_in_front", tmp_path / "photo.png")
+    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts=parts), source=photo).outputs["pose"].path
+    w, h = 288, 512
+    pose = PoseSequence.load(ref)
+    inputs = AnimateInputs(photo, ref, ref, None, w, h, Fraction(10))
+    photo_xy = Puppet.setup(inputs, WarpParams()).poser.ref
+    xy, seen = move(photo_xy.copy())
+    body = pose.body.copy()
+    body[0, :, :2], body[0, :, 2] = xy / (w, h), np.where(seen, 1.0, 0.0)
+    pose.replace(body=body).save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    return puppet, photo_xy, xy, seen
+
+
+def test_an_arm_the_target_never_shows_keeps_the_ball_in_front_of_the_chest(tmp_path):
+    """dance_real's walker_arms_front: a walker seen from the side shows one arm, its shoulder line
+    tilted ~40 degrees. The ball arm, never shown, turned with its clavicle (neck to shoulder): the
+    ball and the left forearm went over the head (here the left wrist 19 px above its shoulder,
+    12 px below it in the photo)."""
+    from dhcore.animate.warp.skeleton import HANDLE_INDEX
+
+    def walker(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen = np.isfinite(xy).all(axis=1)
+        seen[[J["l_elbow"], J["l_wrist"]]] = False
+        neck = xy[J["neck"]]
+        t = np.deg2rad(-40.0)  # the far shoulder up, the near one down: the shoulder line tilted
+        rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        for name in ("r_shoulder", "l_shoulder"):
+            xy[J[name]] = neck + 0.6 * rot @ (xy[J[name]] - neck)  # narrower, as seen from the side
+        shoulder = xy[J["r_shoulder"]]
+        xy[J["r_elbow"]], xy[J["r_wrist"]] = shoulder + (0, 60), shoulder + (0, 120)  # the seen arm hangs
+        return xy, seen
+
+    puppet, photo_xy, xy, seen = _basketball(tmp_path, walker)
+    transforms, _ = puppet.poser(np.nan_to_num(xy), seen)
+    forearm = transforms[HANDLE_INDEX["l_forearm"]]
+    wrist = forearm[:, :2] @ photo_xy[J["l_wrist"]] + forearm[:, 2]
+    # below its shoulder as far as in the photo, give or take the torso's turn
+    below = wrist[1] - xy[J["l_shoulder"], 1]
+    photo_below = photo_xy[J["l_wrist"], 1] - photo_xy[J["l_shoulder"], 1]
+    assert below >= photo_below - 10, f"the ball hand rose {photo_below - below:.0f} px above its shoulder"
+    # the arm keeps its place on the body: its shoulder goes where the clavicle puts it
+    upper = transforms[HANDLE_INDEX["l_upper_arm"]]
+    clavicle = transforms[HANDLE_INDEX["l_clavicle"]]
+    shoulder = photo_xy[J["l_shoulder"]]
+    np.testing.assert_allclose(
+        upper[:, :2] @ shoulder + upper[:, 2], clavicle[:, :2] @ shoulder + clavicle[:, 2]
+    )
+
+
+def test_a_forearm_moved_off_the_chest_leaves_no_outline_of_it_on_the_shirt(tmp_path):
+    """The basketball photo: the right forearm lies across the dark shirt. Its lit lower edge fell to
+    the torso's layer by a pixel or two and stayed on the shirt as a bright V (69 px brighter than
+    the shirt by 30 grey levels; 71 px) when the arm moved away; the pose re-detector read it as the arm."""
+    puppet, photo_xy, _, _ = _basketball(tmp_path, lambda xy: (xy, np.isfinite(xy).all(axis=1)))
+
+    def placed(layer) -> np.ndarray:
+        canvas = np.zeros((512, 288, 4), np.uint8)
+        x0, y0 = np.round(layer.origin).astype(int)
+        t = layer.texture
+        ys, xs = slice(max(0, y0), min(512, y0 + t.shape[0])), slice(max(0, x0), min(288, x0 + t.shape[1]))
+        canvas[ys, xs] = t[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+        return canvas
+
+    core, arm = placed(puppet.rig.layers["core"]), placed(puppet.rig.layers["r_arm"])
+    torso = np.zeros((512, 288), np.uint8)
+    corners = photo_xy[[J["r_shoulder"], J["l_shoulder"], J["l_hip"], J["r_hip"]]]
+    cv2.fillConvexPoly(torso, np.round(corners).astype(np.int32), 1)
+    grey = core[..., :3].mean(axis=-1)
+    shirt = float(np.median(grey[(torso > 0) & (core[..., 3] >= 250) & (arm[..., 3] == 0)]))
+    # the forearm's own pixels and 3 px around them (not the upper arm: the sleeve's shoulder is lit)
+    forearm = np.zeros((512, 288), np.uint8)
+    elbow, wrist = (tuple(int(v) for v in np.round(photo_xy[J[n]])) for n in ("r_elbow", "r_wrist"))
+    cv2.line(forearm, elbow, wrist, 1, max(1, round(3 * puppet.rig.limb_radius["r_arm"])))
+    under = cv2.dilate(((arm[..., 3] >= 128) & (forearm > 0)).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    zone = under & (torso > 0) & (core[..., 3] >= 250)
+    assert zone.sum() >= 1000, "the right forearm does not lie over the torso"
+    bright = int((grey[zone] > shirt + 30).sum())
+    assert bright <= 30, f"{bright} px of the forearm's outline left on the shirt"
+
+
+def test_the_face_layers_soft_outline_carries_no_background(tmp_path):
+    """The basketball photo: dark hair against a light door. The person mask's soft edge mixes the
+    door in; the face layer (from the 68 face landmarks, drawn over the torso and moved with the
+    head) carried that mix as a light fringe wherever it went (12 of its 378 soft-edge px lighter
+    than every face pixel near them). Its soft outline holds the face's own colours."""
+    puppet, _, _, _ = _basketball(tmp_path, lambda xy: (xy, np.isfinite(xy).all(axis=1)), parts="all")
+    texture = puppet.rig.layers["face"].texture
+    alpha, grey = texture[..., 3], texture[..., :3].astype(np.float32).mean(axis=-1)
+    solid = alpha >= 250
+    brightest = cv2.dilate(np.where(solid, grey, 0).astype(np.float32), np.ones((9, 9), np.uint8))
+    soft = (alpha > 25) & ~solid & (brightest > 0)
+    assert soft.sum() >= 100, "the face layer has no soft outline"
+    fringe = int((soft & (grey > brightest + 25)).sum())
+    assert fringe <= 2, f"{fringe} of {soft.sum()} soft-edge px of the face lighter than the face"
