@@ -37,7 +37,7 @@ EM_ROUNDS, SEARCH_ROUNDS = 4, 3
 #: propagation takes a neighbour's offset from this far away (jumps spread good offsets fast)
 JUMPS = (1, 2, 4, 8)
 #: a step at the rim larger than this (0-255) is an edge the copy cut, not a change of light
-RIM_STEP = 40.0
+RIM_STEP = 80.0
 #: share of the image's longer side over which a step at the rim fades out into the hole
 RIM_REACH = 0.06
 
