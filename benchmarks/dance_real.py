@@ -36,13 +36,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dhcore.animate.base import AnimateInputs  # noqa: E402
-from dhcore.animate.warp.backend import WarpBackend, WarpParams  # noqa: E402
+from dhcore.animate.warp.backend import Puppet, WarpBackend, WarpParams  # noqa: E402
 from dhcore.demo.dance import make_dance  # noqa: E402
 from dhcore.face import refine, restore  # noqa: E402
 from dhcore.face.params import FaceParams, RefineStageParams, RestoreStageParams  # noqa: E402
 from dhcore.media.frames import FrameWriter, iter_frames  # noqa: E402
 from dhcore.media.geometry import cover_fit  # noqa: E402
 from dhcore.metrics import pck  # noqa: E402
+from dhcore.metrics.fill import patch_distances  # noqa: E402
 from dhcore.pose import align, extract, smooth  # noqa: E402
 from dhcore.pose.keypoints import PoseSequence  # noqa: E402
 from dhcore.pose.render import draw_skeleton, render_frame  # noqa: E402
@@ -113,6 +114,9 @@ def produce(
         skeleton=None, width=width, height=height, fps=fps,
     )  # fmt: skip
     warp = timed("animate.warp", lambda: WarpBackend().run(inputs, WarpParams(), work / "warp.nut", _quiet))
+    # the background fill as a person judges it (dhcore/metrics/fill.py), set up again: no stage's cost
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(work / "target.npz"))
+    fill = patch_distances(puppet.background[..., :3], puppet.filled)
     face = FaceParams()
     frames = work / "warp.nut"
     restored = timed("face.restore", lambda: restore.STAGE.call(
@@ -130,7 +134,7 @@ def produce(
     ))  # fmt: skip
     shutil.copyfile(result.outputs["detected"].path, work / "detected.npz")
     return {"frames": delivered, "metrics": result.metrics, "warnings": result.warnings,
-            "seconds": seconds, "warp_fps": warp.metrics["render_fps"]}  # fmt: skip
+            "seconds": seconds, "warp_fps": warp.metrics["render_fps"], "fill": fill}  # fmt: skip
 
 
 def still_copy(photo: Path, n: int, fps: float, out: Path, canvas: tuple[int, int]) -> Path:
@@ -220,6 +224,8 @@ def main() -> None:
             )
             print(f"  faces: {metrics.get('face_frames_expected', 0):.0f} frames should show one; found in "
                   f"{metrics.get('face_detection_rate', 0):.2f} of them")  # fmt: skip
+            print(f"  background fill: its patches lie {made['fill'][0]:.1f} (RMS, 0-255) from the photo's "
+                  f"background, whose own lie {made['fill'][1]:.1f} from each other (streaks, blobs: well above)")  # fmt: skip
             for w in made["warnings"]:
                 print(f"  warning: {w}")
             verdict = judge(metrics, DEFAULT_QUALITY)

@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "10"
+VERSION = "11"
 
 
 class WarpParams(StageParams):
@@ -122,6 +122,8 @@ class Puppet:
     def __init__(self, background: np.ndarray, rig: Rig, poser: Poser, confidence: float) -> None:
         height, width = background.shape[:2]
         self.background = cv2.cvtColor(background, cv2.COLOR_RGB2RGBA)  # RGBA: see raster.Canvas
+        #: where the background is fill (the person's place, padding), not the photo: what metrics.fill judges
+        self.filled = np.zeros((height, width), bool)
         self.rig, self.poser, self.confidence = rig, poser, confidence
         self._frame = np.empty((height, width, 4), np.uint8)
         self.width, self.height = width, height
@@ -167,10 +169,12 @@ class Puppet:
         hole = cv2.dilate(
             (alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=max(1, round(scale))
         )
-        background = inpaint(photo, (hole > 0) | fit.padding(), p.inpaint)
+        filled = (hole > 0) | fit.padding()
+        background = inpaint(photo, filled, p.inpaint)
         holder = _steadier_arm(joints, ok, target, p.confidence, (w, h))
         rig = build_rig(photo, alpha, body, max(2.0, p.mesh_step * max(w, h)), p.feather * scale, holder)
         puppet = cls(background, rig, Poser(joints, ok), p.confidence)
+        puppet.filled = filled
         if fit.padded:
             puppet.warnings.append(
                 f"{inputs.reference_image}: the photo ({fit.src_w}x{fit.src_h}) has another aspect than the "

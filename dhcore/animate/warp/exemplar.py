@@ -1,32 +1,138 @@
 """Exemplar-based background fill: the hole gets real texture copied from the photo, not a blur.
 
 A diffusion fill (Telea, push-pull) of a person-sized hole is a smooth blob that reads as a
-ghost of the person. Here, as in Criminisi et al.'s exemplar inpainting, the hole is filled
-patch by patch from its rim inwards, each patch copied from the best matching fully known patch
-nearby. Two terms choose the source: its blurred colours against a smooth guide fill at that
-place (so the copied structure continues what surrounds the hole: the table edge, the flag's
-stripes, rather than whatever matches best somewhere), and its pixels against what is already
-filled (so neighbouring patches join up). The search runs on a small copy (cost grows with the
-pixel count); at full resolution every hole pixel then copies the photo pixel at the same
-(scaled) offset, so the texture stays sharp; the seams between copied blocks cross-fade.
-Blocks copied from differently lit places still met in steps of brightness (squares on a shaded
-door): a last seamless solve (`_seamless`) keeps the copies' pixel steps and removes those.
+ghost of the person. Copying patches greedily from the rim inwards (Criminisi et al.: each patch
+from the best matching known patch nearby, judged against a smooth guide fill there and against
+what is already filled; `_offsets`) continues what surrounds the hole (the boards behind a
+footballer, a table edge), but it only ever has to agree with the guide's smear and its own
+neighbours: beside a portrait it laid the flag's colours out in horizontal streaks. So that fill
+is only the start. The fill is then optimised as a whole, as in Wexler et al.'s space-time
+completion with Barnes et al.'s PatchMatch: on a pyramid of the small copy, coarsest first (the
+greedy fill gives its layout), every patch over the hole finds its nearest fully known patch of
+the photo (propagation from neighbours and random search, vectorised), then every hole pixel
+becomes the mean of what the patches over it copy there; repeated. A streak that exists nowhere
+in the photo matches no patch and does not stay; stripes and edges continue, because a continued
+stripe is what matches. The search runs on a small copy (cost grows with the pixel count); at
+full resolution every hole pixel copies the photo pixel at the same (scaled) offset, so the
+texture stays sharp and the seams between copies cross-fade. Copies from a differently lit place
+met the rim in a step that outlined the person: the steps along the rim are spread into the
+hole and fade out over RIM_REACH (`_rim_steps`).
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import scipy.sparse
-import scipy.sparse.linalg
+from numpy.lib.stride_tricks import sliding_window_view
 
 #: the search runs at this many pixels along the longer side
 WORK_SIDE = 96
 PATCH = 7
-#: sources are searched within this share of the work image around the target patch
+#: the greedy fill's sources are searched within this share of the work image around its patch
 WINDOW = 0.35
-#: how far (share of the image's longer side) a step between two copies melts into them
-SCREEN = 0.03
+#: the pyramid's coarsest level has about this many pixels along its longer side
+COARSEST = 24
+#: per level, rounds of (search, vote); per search, rounds of propagation and random search
+EM_ROUNDS, SEARCH_ROUNDS = 4, 3
+#: propagation takes a neighbour's offset from this far away (jumps spread good offsets fast)
+JUMPS = (1, 2, 4, 8)
+#: a step at the rim larger than this (0-255) is an edge the copy cut, not a change of light
+RIM_STEP = 80.0
+#: share of the image's longer side over which a step at the rim fades out into the hole
+RIM_REACH = 0.06
+
+
+def _patches(img: np.ndarray) -> np.ndarray:
+    """[H, W, PATCH * PATCH * C] float32: the patch around every pixel (edges replicated)."""
+    r = PATCH // 2
+    pad = cv2.copyMakeBorder(img, r, r, r, r, cv2.BORDER_REPLICATE).reshape(
+        img.shape[0] + 2 * r, img.shape[1] + 2 * r, -1
+    )
+    win = sliding_window_view(pad, (PATCH, PATCH), axis=(0, 1))  # H, W, C, P, P
+    return np.ascontiguousarray(win.transpose(0, 1, 3, 4, 2)).reshape(img.shape[0], img.shape[1], -1)
+
+
+def _sources(hole: np.ndarray) -> np.ndarray:
+    """Centres of the patches that lie wholly on known pixels inside the image."""
+    known = (~hole).astype(np.uint8)
+    square = np.ones((PATCH, PATCH), np.uint8)
+    return cv2.erode(known, square, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+class _Search:
+    """One pyramid level: for every patch over the hole, the offset to its nearest fully known patch."""
+
+    def __init__(self, img: np.ndarray, hole: np.ndarray, offsets: np.ndarray, rng) -> None:
+        self.img, self.hole, self.rng = img, hole, rng
+        self.h, self.w = hole.shape
+        self.source = _sources(hole)
+        self.library = _patches(img)
+        around = cv2.dilate(hole.astype(np.uint8), np.ones((PATCH, PATCH), np.uint8)) > 0
+        self.ty, self.tx = np.nonzero(around)
+        self.slot = np.full(hole.shape, -1, np.int64)
+        self.slot[self.ty, self.tx] = np.arange(len(self.ty))
+        self.offsets = offsets[self.ty, self.tx].copy()
+        bad = ~self._valid(self.offsets)  # a source the coarser level had is not always whole here
+        sy, sx = np.nonzero(self.source)
+        pick = rng.integers(0, len(sy), int(bad.sum()))
+        self.offsets[bad] = np.stack([sy[pick] - self.ty[bad], sx[pick] - self.tx[bad]], 1)
+
+    def _valid(self, offsets: np.ndarray) -> np.ndarray:
+        qy, qx = self.ty + offsets[:, 0], self.tx + offsets[:, 1]
+        inside = (qy >= 0) & (qy < self.h) & (qx >= 0) & (qx < self.w)
+        return inside & self.source[np.clip(qy, 0, self.h - 1), np.clip(qx, 0, self.w - 1)]
+
+    def _try(self, candidates: np.ndarray, wanted: np.ndarray, cost: np.ndarray) -> None:
+        idx = np.nonzero(self._valid(candidates))[0]
+        if not len(idx):
+            return
+        found = self.library[self.ty[idx] + candidates[idx, 0], self.tx[idx] + candidates[idx, 1]]
+        new = ((wanted[idx] - found) ** 2).sum(1)
+        better = new < cost[idx]
+        self.offsets[idx[better]] = candidates[idx[better]]
+        cost[idx[better]] = new[better]
+
+    def search(self, estimate: np.ndarray) -> None:
+        """PatchMatch: each patch over the hole (as `estimate` fills it) keeps the best of its own
+        source, its neighbours' (shifted along) and random ones in shrinking windows."""
+        wanted = _patches(estimate)[self.ty, self.tx]
+        cost = np.full(len(self.ty), np.inf, np.float32)
+        self._try(self.offsets, wanted, cost)
+        for _ in range(SEARCH_ROUNDS):
+            for jump in JUMPS:
+                for dy, dx in ((0, jump), (0, -jump), (jump, 0), (-jump, 0)):
+                    ny, nx = np.clip(self.ty + dy, 0, self.h - 1), np.clip(self.tx + dx, 0, self.w - 1)
+                    neighbour = self.slot[ny, nx]
+                    candidates = self.offsets.copy()
+                    candidates[neighbour >= 0] = self.offsets[neighbour[neighbour >= 0]]
+                    self._try(candidates, wanted, cost)
+            radius = max(self.h, self.w)
+            while radius >= 1:
+                jitter = self.rng.integers(-radius, radius + 1, self.offsets.shape)
+                self._try(self.offsets + jitter, wanted, cost)
+                radius //= 2
+
+    def vote(self, estimate: np.ndarray) -> np.ndarray:
+        """Every hole pixel: the mean of what the patches over it copy there."""
+        hy, hx = np.nonzero(self.hole)
+        total = np.zeros((len(hy), self.img.shape[2]), np.float32)
+        count = np.zeros((len(hy), 1), np.float32)
+        r = PATCH // 2
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                py, px = hy - dy, hx - dx
+                inside = (py >= 0) & (py < self.h) & (px >= 0) & (px < self.w)
+                offset = self.offsets[self.slot[np.clip(py, 0, self.h - 1), np.clip(px, 0, self.w - 1)]]
+                total[inside] += self.img[(hy + offset[:, 0])[inside], (hx + offset[:, 1])[inside]]
+                count[inside] += 1
+        out = estimate.copy()
+        out[hy, hx] = total / np.maximum(count, 1)
+        return out
+
+    def field(self) -> np.ndarray:
+        out = np.zeros((self.h, self.w, 2), np.int64)
+        out[self.ty, self.tx] = self.offsets
+        return out
 
 
 def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
@@ -92,6 +198,51 @@ def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarr
     return offsets
 
 
+def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Finest first, halving down to COARSEST while some known patches remain to copy from."""
+    levels = [(img, hole)]
+    while max(levels[-1][1].shape) > 1.5 * COARSEST:
+        im, ho = levels[-1]
+        size = (max(PATCH + 1, im.shape[1] // 2), max(PATCH + 1, im.shape[0] // 2))
+        smaller = cv2.resize(ho.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+        if _sources(smaller).sum() < 4 * PATCH * PATCH:
+            break
+        levels.append((cv2.resize(im, size, interpolation=cv2.INTER_AREA).reshape(*size[::-1], -1), smaller))
+    return levels
+
+
+def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """Per pixel over the hole of the small image, the (dy, dx) of the centre of the known patch
+    it copies ([h, w, 2])."""
+    rng = np.random.default_rng(0)  # the same photo gets the same fill
+    start = _offsets(small, hole, guide)
+    ys, xs = np.nonzero(hole)
+    layout = small.astype(np.float32)
+    layout[ys, xs] = layout[ys + start[ys, xs, 0], xs + start[ys, xs, 1]]
+    levels = _pyramid(small.astype(np.float32), hole)
+    img, ho = levels[-1]
+    estimate = img.copy()
+    estimate[ho] = cv2.resize(layout, ho.shape[::-1], interpolation=cv2.INTER_AREA).reshape(img.shape)[ho]
+    offsets = np.zeros((*ho.shape, 2), np.int64)
+    for level in range(len(levels) - 1, -1, -1):
+        img, ho = levels[level]
+        search = _Search(img, ho, offsets, rng)
+        for _ in range(EM_ROUNDS):
+            search.search(estimate)
+            estimate = search.vote(estimate)
+        offsets = search.field()
+        if level:
+            finer, finer_hole = levels[level - 1]
+            h, w = finer_hole.shape
+            ys = np.minimum(np.arange(h) * ho.shape[0] // h, ho.shape[0] - 1)
+            xs = np.minimum(np.arange(w) * ho.shape[1] // w, ho.shape[1] - 1)
+            offsets = np.round(offsets[ys][:, xs] * (h / ho.shape[0], w / ho.shape[1])).astype(np.int64)
+            upsampled = cv2.resize(estimate, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+            estimate = finer.copy()
+            estimate[finer_hole] = upsampled[finer_hole]
+    return offsets
+
+
 def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
     """image: uint8 [H, W, 3]; hole: bool [H, W]; guide: a smooth fill of the same image (it
     says what colours belong where). The image with the hole filled by copied photo texture."""
@@ -100,20 +251,28 @@ def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.
         return image.copy()
     factor = min(1.0, WORK_SIDE / max(h, w))
     size = (max(PATCH + 1, round(w * factor)), max(PATCH + 1, round(h * factor)))
-    fx, fy = w / size[0], h / size[1]
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     small_hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
     small_hole = (
         cv2.dilate(small_hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     )  # no hole pixel as source
-    offsets = _offsets(small, small_hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
-    near = np.clip(
-        np.floor((np.argwhere(hole) + 0.5) / (fy, fx)).astype(np.int64), 0, (size[1] - 1, size[0] - 1)
-    )
-    # every hole pixel blends the copies that its four nearest work cells' offsets give (bilinear
-    # weights): inside a copied patch the four agree and the copy is exact and sharp, between
-    # patches copied from different places the seam becomes a short cross-fade, not a block edge
+    offsets = _complete(small, small_hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
     ys, xs = np.nonzero(hole)
+    copied, weight = _copies(image, hole, offsets, ys, xs)
+    out = image.astype(np.float32)
+    out[ys, xs] = np.where(weight > 1e-6, copied, guide[ys, xs].astype(np.float32))
+    out[ys, xs] += _rim_steps(image, hole, offsets)[ys, xs]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _copies(image, hole, offsets, ys, xs) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel (ys, xs): the blend of the copies its four nearest work cells' offsets give
+    (bilinear weights), [n, 3] float32, and the weight of the usable ones, [n, 1]. Inside a copied
+    patch the four agree and the copy is exact and sharp; between patches copied from different
+    places the seam becomes a short cross-fade, not a block edge."""
+    h, w = hole.shape
+    size = offsets.shape[1::-1]
+    fx, fy = w / size[0], h / size[1]
     gy = np.clip((ys + 0.5) / fy - 0.5, 0, size[1] - 1)
     gx = np.clip((xs + 0.5) / fx - 0.5, 0, size[0] - 1)
     y0, x0 = np.floor(gy).astype(np.int64), np.floor(gx).astype(np.int64)
@@ -135,91 +294,27 @@ def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.
         cw = cw * usable[:, None]
         acc += cw * image[sy, sx].astype(np.float32)
         weight += cw
-    guide_px = guide[ys, xs].astype(np.float32)
-    blended = np.where(weight > 1e-6, acc / np.maximum(weight, 1e-6), guide_px)
-    # the copies meet in steps of brightness (blocks copied from differently lit places: the
-    # squares of a shaded door): the colours are solved again from the copies' own pixel steps
-    cell_offset = offsets[near[:, 0], near[:, 1]] * (fy, fx)
-    return _seamless(image, hole, ys, xs, np.round(cell_offset).astype(np.int64), blended, guide)
+    return acc / np.maximum(weight, 1e-6), weight
 
 
-def _seamless(image, hole, ys, xs, offset, blended, guide) -> np.ndarray:
-    """The hole's pixels solved (screened Poisson, as in Perez et al.'s seamless cloning) so that
-    each step to a neighbour is the step its copy shows there (the nearest work cell's offset;
-    of two copies that meet, the gentler step: one of them may cut an edge off, which would
-    otherwise spread into a cloud; the smooth guide's where no copy shows it), the known rim
-    fixed, and each pixel held loosely (over about SCREEN of the image) to the blended copies:
-    the texture stays exact and sharp, the steps between copies melt, nothing drifts."""
+def _rim_steps(image, hole, offsets) -> np.ndarray:
+    """[H, W, 3] float32: what to add inside the hole so that the copies meet the rim without a
+    step. Along the rim (the known pixels within 2 of the hole) the step is the photo minus what
+    the copies would put there; it is spread into the hole (push-pull) and fades out over
+    RIM_REACH. Steps larger than RIM_STEP are an edge the copy cut, not a change of light, and are
+    left alone (spread, they tinted a backdrop with the flag's red)."""
+    from dhcore.animate.warp.fill import pyramid_fill  # here: fill.py imports this module
+
     h, w = hole.shape
-    n = len(ys)
-    img, smooth = image.astype(np.float32), guide.astype(np.float32)
-    index = np.full((h, w), -1, np.int64)
-    index[ys, xs] = np.arange(n)
-    offset_of = np.zeros((h, w, 2), np.int64)
-    offset_of[ys, xs] = offset
-
-    def step(py, px, dy: int, dx: int) -> np.ndarray:
-        """[n, 3] photo steps (py, px) -> (py + dy, px + dx); NaN where either is not known."""
-        qy, qx = py + dy, px + dx
-        ok = (py >= 0) & (py < h) & (px >= 0) & (px < w) & (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
-        py, px, qy, qx = (
-            np.clip(py, 0, h - 1),
-            np.clip(px, 0, w - 1),
-            np.clip(qy, 0, h - 1),
-            np.clip(qx, 0, w - 1),
-        )
-        ok &= ~hole[py, px] & ~hole[qy, qx]
-        return np.where(ok[:, None], img[py, px] - img[qy, qx], np.nan)
-
-    rows, cols = [np.arange(n)], [np.arange(n)]
-    diagonal = np.zeros(n)
-    rhs = np.zeros((n, 3), np.float32)
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        ny, nx = ys + dy, xs + dx
-        inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
-        ny, nx = np.clip(ny, 0, h - 1), np.clip(nx, 0, w - 1)
-        mine = step(ys + offset[:, 0], xs + offset[:, 1], dy, dx)
-        theirs = step(ys + offset_of[ny, nx, 0], xs + offset_of[ny, nx, 1], dy, dx)
-        theirs[~hole[ny, nx]] = np.nan  # a known neighbour is no copy
-        gentler = np.where(np.isnan(theirs) | (np.abs(mine) <= np.abs(theirs)), mine, theirs)
-        gentler = np.where(np.isnan(gentler), theirs, gentler)
-        target = np.where(np.isnan(gentler), smooth[ys, xs] - smooth[ny, nx], gentler)
-        diagonal += inside
-        rhs += np.where(inside[:, None], target, 0.0)
-        fixed = inside & ~hole[ny, nx]
-        rhs[fixed] += img[ny[fixed], nx[fixed]]
-        free = inside & hole[ny, nx]
-        rows.append(np.nonzero(free)[0])
-        cols.append(index[ny[free], nx[free]])
-    screen = 1.0 / max(2.0, SCREEN * max(h, w)) ** 2
-    diagonal += screen
-    rhs += screen * blended
-    values = np.concatenate([diagonal, -np.ones(sum(len(r) for r in rows[1:]))]).astype(np.float32)
-    matrix = scipy.sparse.csr_matrix((values, (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
-    # conjugate gradients from the blended copies: the screening bounds the condition number by
-    # about 4 reach^2, so it converges in tens of cheap steps (a direct solve of a
-    # person-sized hole takes seconds and hundreds of MB)
-    solved = _conjugate_gradients(matrix, rhs, blended.astype(np.float32))
-    out = image.copy()
-    out[ys, xs] = np.clip(solved + 0.5, 0, 255).astype(np.uint8)
-    return out
-
-
-def _conjugate_gradients(matrix, rhs: np.ndarray, x: np.ndarray, tolerance: float = 0.05) -> np.ndarray:
-    """Solve matrix @ X = rhs (symmetric positive definite, one column per colour channel) from X =
-    x, all columns in one sparse product per step, until no residual exceeds `tolerance` levels
-    per pixel on average."""
-    residual = rhs - matrix @ x
-    direction = residual.copy()
-    power = (residual * residual).sum(0)
-    for _ in range(1000):
-        if np.sqrt(power.max() / len(x)) < tolerance:
-            break
-        pushed = matrix @ direction
-        step = power / np.maximum((direction * pushed).sum(0), 1e-30)
-        x = x + step * direction
-        residual = residual - step * pushed
-        new_power = (residual * residual).sum(0)
-        direction = residual + (new_power / np.maximum(power, 1e-30)) * direction
-        power = new_power
-    return x
+    ry, rx = np.nonzero((cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~hole)
+    copied, weight = _copies(image, hole, offsets, ry, rx)
+    step = image[ry, rx].astype(np.float32) - copied
+    seen = (weight[:, 0] > 0.5) & (np.abs(step).max(1) < RIM_STEP)
+    steps = np.zeros((h, w, 3), np.float32)
+    known = np.zeros((h, w), np.float32)
+    steps[ry[seen], rx[seen]] = step[seen]
+    known[ry[seen], rx[seen]] = 1.0
+    if not seen.any():
+        return steps
+    fade = np.exp(-cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5) / (RIM_REACH * max(h, w)))
+    return pyramid_fill(steps, known) * fade[..., None]
