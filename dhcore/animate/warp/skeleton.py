@@ -4,9 +4,9 @@ A handle is either a bone (parent joint -> child joint: rotation about the paren
 stretch along the bone, the width kept, so foreshortened limbs get shorter, not thinner) or a
 rigid fit over several joints (torso, head: a similarity, so the face is never sheared and
 stays recognisable), or a foot: moved onto the target's ankle but turned as the photo has it (the
-ground's direction does not turn with the shin). A handle whose target joints are missing in a frame keeps its last
-transform *relative to its parent*, so a lost forearm still follows the upper arm instead of
-hanging in mid-air; one never seen follows its parent rigidly.
+ground's direction does not turn with the shin). A handle whose target joints are missing in a
+frame keeps its last transform *relative to its parent*, so a lost forearm still follows the upper
+arm instead of hanging in mid-air; one never seen follows its parent rigidly.
 """
 
 from __future__ import annotations
