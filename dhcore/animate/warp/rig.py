@@ -446,11 +446,33 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     elif h.name == "head":
         c = body.head_center + pad
         cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
+    elif h.kind == "foot":
+        canvas = _foot(body, h.joints, shape, pad)
+    elif h.name.endswith("shin"):
+        # the bone alone: past the ankle lies the foot, moved by a handle of its own
+        canvas = draw_segments([(h.name, body.joints[h.joints[0]], body.joints[h.joints[1]])], shape, pad)
     else:
         segs = [s for s in body.reach(h.part) if s[0] == h.name]
         segs = segs or [(h.name, body.joints[h.joints[0]], body.joints[h.joints[1]])]
         canvas = draw_segments(segs, shape, pad)
     return distance_to(canvas)
+
+
+#: how far from the ankle the foot reaches, as a share of the shin's length
+_FOOT_REACH = 0.6
+
+
+def _foot(body: Body, joints: tuple[int, ...], shape, pad: int) -> np.ndarray:
+    """[H, W] bool: past the ankle across the shin's axis and near it, where the foot lies whichever
+    way it points (OpenPose-18 has no toe). Skinned to the shin, a foot set on the ground beside a
+    slanted shin turned with the shin when the target stood it upright: the footballer's shoe
+    pointed at the ground or up in the air, and the re-detector put his ankle 12 px low."""
+    knee, ankle = body.joints[joints[0]], body.joints[joints[1]]
+    length = float(np.hypot(*(ankle - knee)))
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    x, y = xx - pad - ankle[0], yy - pad - ankle[1]
+    axis = (ankle - knee) / max(1e-6, length)
+    return (x * axis[0] + y * axis[1] >= 0) & (np.hypot(x, y) <= _FOOT_REACH * length)
 
 
 def _mesh_layer(

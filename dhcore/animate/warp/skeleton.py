@@ -3,9 +3,10 @@
 A handle is either a bone (parent joint -> child joint: rotation about the parent plus a
 stretch along the bone, the width kept, so foreshortened limbs get shorter, not thinner) or a
 rigid fit over several joints (torso, head: a similarity, so the face is never sheared and
-stays recognisable). A handle whose target joints are missing in a frame keeps its last
-transform *relative to its parent*, so a lost forearm still follows the upper arm instead of
-hanging in mid-air; one never seen follows its parent rigidly.
+stays recognisable), or a foot: moved onto the target's ankle but turned as the photo has it (the
+ground's direction does not turn with the shin). A handle whose target joints are missing in a
+frame keeps its last transform *relative to its parent*, so a lost forearm still follows the upper
+arm instead of hanging in mid-air; one never seen follows its parent rigidly.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dhcore.pose.keypoints import J
 @dataclass(frozen=True)
 class Handle:
     name: str
-    kind: str  # "fit" | "bone"
-    joints: tuple[int, ...]  # fit: joints fitted; bone: (parent joint, child joint)
+    kind: str  # "fit" | "bone" | "foot"
+    joints: tuple[int, ...]  # fit: joints fitted; bone, foot: (parent joint, child joint) of the bone
     parent: str | None
     part: str  # the layer whose mesh it deforms: core | r_arm | l_arm | r_leg | l_leg
 
@@ -47,6 +48,8 @@ HANDLES: tuple[Handle, ...] = (
     _bone("r_shin", "r_knee", "r_ankle", "r_thigh", "r_leg"),
     _bone("l_thigh", "l_hip", "l_knee", "torso", "l_leg"),
     _bone("l_shin", "l_knee", "l_ankle", "l_thigh", "l_leg"),
+    Handle("r_foot", "foot", (J["r_knee"], J["r_ankle"]), "r_shin", "r_leg"),
+    Handle("l_foot", "foot", (J["l_knee"], J["l_ankle"]), "l_shin", "l_leg"),
 )
 HANDLE_INDEX = {h.name: i for i, h in enumerate(HANDLES)}
 LIMB_PARTS = ("r_leg", "l_leg", "r_arm", "l_arm")
@@ -66,6 +69,8 @@ _MAX_TURN = {"torso": 60.0, "head": 30.0}
 #: limited it missed the target's face points (walker_full_body pose_pck 0.66 -> 0.52).
 _NECK_BEND = 15.0
 _BONE_STRETCH = (0.25, 2.5)
+#: How far (degrees) the shin may turn from the photo's before the foot turns with it
+_ANKLE_TURN = 45.0
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
@@ -117,6 +122,23 @@ def bone_transform(p: np.ndarray, c: np.ndarray, p2: np.ndarray, c2: np.ndarray)
     return np.concatenate([lin, (p2 - lin @ p)[:, None]], axis=1)
 
 
+def foot_transform(joints, ref: np.ndarray, ref_ok: np.ndarray, tgt: np.ndarray, tgt_ok: np.ndarray):
+    """The foot onto the target's ankle, turned as the photo has it against the ground, as far as
+    the shin's turn allows: a foot that kept its angle to the ground whatever the shin did bent the
+    ankle past what an ankle bends (the footballer's planted foot under a shin turned 70 degrees)."""
+    knee, ankle = joints
+    if not (ref_ok[ankle] and tgt_ok[ankle]):
+        return None
+    turn = 0.0
+    if ref_ok[knee] and tgt_ok[knee]:
+        v, v2 = ref[ankle] - ref[knee], tgt[ankle] - tgt[knee]
+        shin = (float(np.arctan2(v2[1], v2[0]) - np.arctan2(v[1], v[0])) + np.pi) % (2 * np.pi) - np.pi
+        limit = np.deg2rad(_ANKLE_TURN)
+        turn = shin - float(np.clip(shin, -limit, limit))
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    return np.concatenate([rot, (tgt[ankle] - rot @ ref[ankle])[:, None]], axis=1)
+
+
 def turn_of(a: np.ndarray) -> float:
     """The rotation angle (radians) of a similarity's linear part."""
     return float(np.arctan2(a[1, 0], a[0, 0]))
@@ -135,7 +157,7 @@ def limit_turn(fit: np.ndarray, centre: np.ndarray, base: float, max_deg: float)
 
 def is_rigged(handle: Handle, ref_ok: np.ndarray) -> bool:
     """Whether the reference photo shows what this handle moves (legs of a portrait do not)."""
-    if handle.kind == "bone":
+    if handle.kind in ("bone", "foot"):
         return bool(ref_ok[handle.joints[0]] and ref_ok[handle.joints[1]])
     return bool(any(ref_ok[j] for j in handle.joints)) or (handle.name == "head" and bool(ref_ok[J["neck"]]))
 
@@ -155,6 +177,8 @@ def handle_fit(handle: Handle, ref: np.ndarray, ref_ok: np.ndarray, tgt: np.ndar
         if not (ref_ok[a] and ref_ok[b] and tgt_ok[a] and tgt_ok[b]):
             return None
         return bone_transform(ref[a], ref[b], tgt[a], tgt[b])
+    if handle.kind == "foot":
+        return foot_transform(handle.joints, ref, ref_ok, tgt, tgt_ok)
     both = fitted_joints(handle, ref_ok, tgt_ok)
     if not both:
         return None

@@ -13,6 +13,7 @@ from dhcore.animate.warp.skeleton import (
     Poser,
     bone_transform,
     compose,
+    foot_transform,
     invert,
     similarity_fit,
 )
@@ -217,3 +218,25 @@ def test_the_head_stays_on_the_neck_when_a_profile_puts_the_face_beside_it():
     np.testing.assert_allclose(
         apply(out[HANDLE_INDEX["head"]], centre[None])[0], centre + (8.0, 0.0), atol=1e-6
     )
+
+
+def test_a_foot_lands_on_the_target_ankle_turned_as_in_the_photo_until_the_ankle_would_break():
+    """A shin stood upright keeps its foot flat on the ground; turned further than 45 degrees, the foot
+    turns by the rest, so the ankle never bends more than 45 degrees past the photo's."""
+    knee, ankle = J["r_knee"], J["r_ankle"]
+    ref, ok = np.zeros((18, 2)), np.zeros(18, bool)
+    ref[knee], ref[ankle] = (100.0, 100.0), (120.0, 140.0)  # a slanted shin (27 degrees off vertical)
+    ok[[knee, ankle]] = True
+    toe = ref[ankle] + (30.0, 0.0)  # the foot flat on the ground, pointing right
+    tgt = ref.copy()
+    tgt[knee], tgt[ankle] = (200.0, 100.0), (200.0, 150.0)  # upright
+    fit = foot_transform((knee, ankle), ref, ok, tgt, ok)
+    np.testing.assert_allclose(apply(fit, ref[[ankle]])[0], tgt[ankle], atol=1e-9)
+    np.testing.assert_allclose(apply(fit, toe[None])[0], tgt[ankle] + (30.0, 0.0), atol=1e-9)
+    tgt[ankle] = (160.0, 120.0)  # the shin turned 90 degrees from the photo's
+    fit = foot_transform((knee, ankle), ref, ok, tgt, ok)
+    along = apply(fit, toe[None])[0] - tgt[ankle]
+    assert np.degrees(np.arctan2(along[1], along[0])) == pytest.approx(90 - 45, abs=1e-6)
+    missing = ok.copy()
+    missing[ankle] = False
+    assert foot_transform((knee, ankle), ref, ok, tgt, missing) is None
