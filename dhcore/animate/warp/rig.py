@@ -361,7 +361,12 @@ def _label_parts(
             behind, seat = _pelvis(body, name, radius[name], xx, yy, pad)
             labels[(labels == k) & behind] = 1
             labels[(labels == k) & seat] = 0  # -1 once shifted: in no layer, the background shows
-        elif body.segments[name][0][0].endswith("upper_arm") and len(body.segments[name]) > 1:
+        elif (
+            name != holder
+            and body.segments[name][0][0].endswith("upper_arm")
+            and len(body.segments[name]) > 1
+        ):
+            # the arm keeping what both hands hold keeps all of it (the ball beside the chin)
             labels[(labels == k) & _behind_shoulder(body, name, radius[name], xx, yy, pad)] = 1
     return labels - 1, radius, claims
 
