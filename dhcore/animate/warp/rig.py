@@ -361,7 +361,29 @@ def _label_parts(
             behind, seat = _pelvis(body, name, radius[name], xx, yy, pad)
             labels[(labels == k) & behind] = 1
             labels[(labels == k) & seat] = 0  # -1 once shifted: in no layer, the background shows
+        elif (
+            name != holder
+            and body.segments[name][0][0].endswith("upper_arm")
+            and len(body.segments[name]) > 1
+        ):
+            # the arm keeping what both hands hold keeps all of it (the ball beside the chin)
+            labels[(labels == k) & _behind_shoulder(body, name, radius[name], xx, yy, pad)] = 1
     return labels - 1, radius, claims
+
+
+def _behind_shoulder(body: Body, part: str, r: float, xx: np.ndarray, yy: np.ndarray, pad: int) -> np.ndarray:
+    """[H, W] bool: where an arm's label grew behind the shoulder, across it from the upper arm by more
+    than the arm's radius (the shoulder's round cap stays with the arm), and nearer the upper arm than
+    the forearm and hand (a hand brought up to the face stays the arm's).
+    The watershed followed a shirt stripe's edge from the raised sleeve down the torso's side: the
+    footballer's arm carried that strip of shirt over his face when it hung down (dance_real's
+    street_full_body, where dlib then found no face)."""
+    _, root, tip = body.segments[part][0]
+    axis = (tip - root) / max(1e-6, float(np.hypot(*(tip - root))))
+    behind = (xx - pad - root[0]) * axis[0] + (yy - pad - root[1]) * axis[1] < -r
+    upper = distance_to(draw_segments(body.segments[part][:1], xx.shape, pad) > 0)
+    rest = distance_to(draw_segments(body.reach(part)[1:], xx.shape, pad) > 0)
+    return behind & (upper < rest)
 
 
 #: a thigh's pixels farther than this many limb radii from its bones are the pelvis's clothing

@@ -337,6 +337,50 @@ def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside
     assert off.sum() <= 20, f"{off.sum()} px of the leg drawn away from its bones"
 
 
+def test_arms_lowered_from_the_spread_arms_draw_no_piece_of_shirt_over_the_face(tmp_path):
+    """The footballer photo, arms spread: the target lowers both arms to hang by his sides. The
+    raised arm's label followed a shirt stripe from the sleeve down the torso's side, and that strip
+    swung up with the arm over his face (dance_real's street_full_body: over chin and mouth, dlib
+    found no face in 6 of 24 frames): here 218 px of the arm's layer drawn between the ears."""
+    from dhcore.animate.warp.raster import skin
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import PoseSequence
+    from dhcore.spec.dance import photo_canvas
+    from tests import realdata
+
+    realdata.path("footballer")
+    photo = realdata.write_photo("footballer", tmp_path / "photo.png")
+    ref = (
+        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
+    )
+    w, h = photo_canvas(extract.read_image(photo).shape[1::-1])
+    pose = PoseSequence.load(ref)
+    body = pose.body.copy()
+    xy = body[0, :, :2] * (w, h)
+    for side in ("r", "l"):
+        shoulder, elbow, wrist = (xy[J[f"{side}_{n}"]].copy() for n in ("shoulder", "elbow", "wrist"))
+        upper, fore = float(np.hypot(*(elbow - shoulder))), float(np.hypot(*(wrist - elbow)))
+        xy[J[f"{side}_elbow"]], xy[J[f"{side}_wrist"]] = shoulder + (0, upper), shoulder + (0, upper + fore)
+    body[0, :, :2] = xy / (w, h)
+    pose.replace(body=body).save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    transforms, _ = puppet.poser(xy, body[0, :, 2] >= WarpParams().confidence)
+    face = xy[[J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]]
+    (x0, y0), (x1, y1) = np.round(face.min(0)).astype(int), np.round(face.max(0)).astype(int)
+    grow = max(x1 - x0, y1 - y0) // 2
+    box = (slice(y0 - grow, y1 + grow), slice(x0, x1 + 1))  # between the ears, from the brow to the mouth
+    key = (255, 0, 255)
+    for part in ("r_arm", "l_arm"):
+        frame = np.zeros((h, w, 4), np.uint8)
+        frame[...] = (*key, 255)
+        layer = puppet.rig.layers[part]
+        puppet.canvas.draw(frame, layer, skin(layer, transforms))
+        drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+        assert drawn.sum() >= 500, f"{part} was not drawn"
+        assert drawn[box].sum() <= 20, f"{drawn[box].sum()} px of {part} drawn over the face"
+
+
 def _basketball(tmp_path, move, parts: str = "body") -> tuple[Puppet, np.ndarray, np.ndarray, np.ndarray]:
     """The basketball photo's puppet on 288x512 (as dance_real frames it) for one target: the photo's
     pose moved by `move` ([18, 2] pixels -> ([18, 2] pixels, [18] bool seen)). Returns (puppet, the
