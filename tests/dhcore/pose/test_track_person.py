@@ -69,3 +69,5 @@ def test_a_street_video_follows_one_person_and_says_so(street: Path, tmp_path: P
     # missing frames are missing (NaN, confidence 0), not another person
     lost = ~np.array([extract.shows_body(b) for b in pose.body])
     assert np.isnan(pose.body[lost, :, :2]).all() and (pose.body[lost, :, 2] == 0).all()
+    # and the warning of lost frames comes only where some were lost
+    assert ("was not found in" in warnings) == bool(lost.any()), warnings
