@@ -23,7 +23,7 @@ from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.restore"
-VERSION = "2"
+VERSION = "3"
 REPORT_NAME = "face_restore.json"
 
 
