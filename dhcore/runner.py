@@ -145,6 +145,8 @@ def _run_step(
     try:
         result = stage.implementation()(_paths(inputs), params, scratch, ctx)
         check_outputs(stage, result)
+        # "5 people in …/assets/47/47f6….jpg" means nothing to whoever wrote `image: group.jpg`
+        result.warnings = [catalog.name_user_files_in(w, flat) for w in result.warnings]
         stored = {
             role: (catalog.store.ingest(out.path), out.kind, out.meta) for role, out in result.outputs.items()
         }

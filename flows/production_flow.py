@@ -8,6 +8,7 @@ encoder cannot do, and nothing else in `dh run` imports FastAPI.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,23 @@ from prefect.futures import PrefectFuture
 from prefect.states import State
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
+from dhcore.errors import DhError
 from flows.naming import production_name
+
+
+class WithoutUserErrorTracebacks(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback. A DhError (a bad input, a missing
+    model) already says which file and what is wrong, and the production's error repeats it: its
+    traceback only buries that line under Prefect's frames, in the terminal and in the UI."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], DhError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+for _name in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_name).addFilter(WithoutUserErrorTracebacks())
 
 
 class ProductionFlow(Flow):

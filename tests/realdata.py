@@ -163,3 +163,28 @@ def street_clip(out: Path, frames: int = 30) -> Path:
     finally:
         cap.release()
     return out
+
+
+#: the part of vtest.avi's view nobody crosses in its first 30 frames (a building, a path and a lawn):
+#: x0, y0, x1, y1 in source pixels
+EMPTY_VIEW = (0, 0, 250, 150)
+
+
+def empty_scene_clip(out: Path, frames: int = 20) -> Path:
+    """A real scene with nobody in it (EMPTY_VIEW of vtest.avi, 2x), as a raw-video clip."""
+    from dhcore.media.frames import FrameWriter
+
+    x0, y0, x1, y1 = EMPTY_VIEW
+    cap = cv2.VideoCapture(str(locate("pedestrians")))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FrameWriter(out, Fraction(10), 2 * (x1 - x0), 2 * (y1 - y0)) as writer:
+            for _ in range(frames):
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                crop = cv2.cvtColor(bgr[y0:y1, x0:x1], cv2.COLOR_BGR2RGB)
+                writer.write(cv2.resize(crop, (2 * (x1 - x0), 2 * (y1 - y0)), interpolation=cv2.INTER_CUBIC))
+    finally:
+        cap.release()
+    return out

@@ -250,21 +250,27 @@ class Catalog:
         """
         if not isinstance(exc, DhError) or not inputs:
             return exc
-        with session_scope(self.url) as s:
-            rows = s.execute(
-                select(Asset.uri, Asset.source_path).where(
-                    Asset.id.in_([r.id for r in inputs.values()]), Asset.source_path.is_not(None)
-                )
-            ).all()
-        message = str(exc)
-        for uri, source in rows:
-            message = message.replace(uri, source)
+        message = self.name_user_files_in(str(exc), inputs)
         if message == str(exc):
             return exc
         try:
             return type(exc)(message)
         except TypeError:  # a subclass with another signature: keep it
             return exc
+
+    def name_user_files_in(self, text: str, inputs: dict[str, AssetRef]) -> str:
+        """`text` (an error, a stage's warning) with the store copies of input files named by the user's paths."""
+        if not inputs:
+            return text
+        with session_scope(self.url) as s:
+            rows = s.execute(
+                select(Asset.uri, Asset.source_path).where(
+                    Asset.id.in_([r.id for r in inputs.values()]), Asset.source_path.is_not(None)
+                )
+            ).all()
+        for uri, source in rows:  # the whole path, else its content-hash name alone (a stage's "name: ...")
+            text = text.replace(uri, source).replace(Path(uri).name, source)
+        return text
 
     def find_cached(self, stage: str, cache_key: str) -> CachedStep | None:
         """The newest succeeded run with this key whose output files are all still intact."""

@@ -57,12 +57,32 @@ def reference_face(path: Path, analyzer: FaceAnalyzer, index: int | None = None)
     faces = detect_faces(analyzer, image)
     if not faces:
         raise InputError(f"{path}: no face found in the reference photo (face backend {analyzer.backend})")
-    face = pick_face(faces, index)
+    face = (
+        _animated_face(Path(path), image, faces)
+        if index is None and len(faces) > 1
+        else pick_face(faces, index)
+    )
     if face is None:
         raise InputError(f"{path}: no face {index} (it shows {len(faces)}, counted left to right from 0)")
     landmarks = analyzer.landmarks68(image, face)
     embedding = analyzer.embed(image, face)
     return ReferenceFace(Path(path), image, face, landmarks, embedding, analyzer.backend)
+
+
+def _animated_face(path: Path, image: np.ndarray, faces: list[Face]) -> Face:
+    """Of a group photo's faces, the person pose.extract animates (its largest, most central face):
+    the largest face may be someone else's, whose face would be measured and pasted on the dancer."""
+    from dhcore.pose.extract_people import choose_person, find_faces
+
+    people = find_faces(read_image(path))
+    index = choose_person(people, None, str(path)).index
+    if index is None:
+        return max(faces, key=lambda f: f.size)
+    chosen = people[index]
+    x, y = chosen.centre_x * image.shape[1], (chosen.y + chosen.h / 2) * image.shape[0]
+    return min(
+        faces, key=lambda f: float(np.hypot((f.box[0] + f.box[2]) / 2 - x, (f.box[1] + f.box[3]) / 2 - y))
+    )
 
 
 def reference_face_problem(path: Path, backend: str = "dlib", models_root: Path | None = None) -> str | None:

@@ -23,7 +23,7 @@ from dhcore.media.frames import iter_frames, probe
 from dhcore.pose import track_person
 from dhcore.pose.detectors import DETECTORS
 from dhcore.pose.extract_people import choose_person, detect_person, find_faces
-from dhcore.pose.keypoints import PoseSequence
+from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import (
     InputValue,
     Output,
@@ -147,18 +147,38 @@ def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tupl
     if not shows_body(body):
         who = "no person" if choice.index is None else f"no body for person {choice.index}"
         raise InputError(f"{path}: {who} found in the reference photo (detector {params.detector})")
+    if _cut_at_neck(body):
+        raise InputError(
+            f"{path}: the person is cut off at the neck (their shoulders are below the photo's bottom edge); "
+            "use a photo that shows at least the head and shoulders"
+        )
     h, w = rgb.shape[:2]
     warning = choice.warning(str(path))
     return PoseSequence(body[None], hands[None], face[None], w, h, 1.0), [warning] if warning else []
 
 
-def reference_problem(path: Path, params: Params) -> str | None:
+def _cut_at_neck(body: np.ndarray) -> bool:
+    """A face whose neck and shoulders are not in the photo: MediaPipe guesses them below the bottom
+    edge (confidently), and an animator given only a head drags the edge's pixels along as a neck."""
+    if body[J["nose"], 2] < VISIBLE or not np.isfinite(body[J["nose"], 0]):
+        return False
+    neck = body[J["neck"]]
+    if neck[2] < VISIBLE or not np.isfinite(neck[1]):
+        return True
+    base = body[[J["neck"], J["r_shoulder"], J["l_shoulder"]]]
+    return bool(((base[:, 2] >= VISIBLE) & (base[:, 1] > 1.0)).any())  # NaN compares False
+
+
+def reference_problem(path: Path, params: Params, warnings: list[str] | None = None) -> str | None:
     """What `run` would say about this reference photo, or None: `dh validate` runs the same
-    person choice and detector as the production will."""
+    person choice and detector as the production will, and gives its warnings (which person of
+    a group photo is animated) to `warnings`."""
     try:
-        _extract_photo(Path(path), params, None)
+        _, found = _extract_photo(Path(path), params, None)
     except InputError as exc:
         return str(exc).removeprefix(f"{path}: ")
+    if warnings is not None:
+        warnings.extend(w.removeprefix(f"{path}: ") for w in found)
     return None
 
 
@@ -205,8 +225,8 @@ def detect_video(
     pose = PoseSequence(
         np.stack(bodies), np.stack(hands), np.stack(faces), info.width, info.height, fps, depth
     )
-    if tracker is not None and warnings is not None:
-        lost = int(len(detected) - sum(detected))
+    lost = int(len(detected) - sum(detected))
+    if tracker is not None and warnings is not None and lost:
         warnings.append(f"{path.name}: the followed person was not found in {lost} of {len(detected)} frames; "
                         "those frames are marked missing")  # fmt: skip
     return pose, detected

@@ -47,6 +47,9 @@ def find_people(rgb: np.ndarray) -> list[Box]:
     scale = min(1.0, HOG_SIDE / max(h, w))
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
     hog = cv2.HOGDescriptor()
+    win_w, win_h = hog.winSize
+    if small.shape[0] < win_h or small.shape[1] < win_w:
+        return []  # nobody HOG could see fits, and OpenCV 4.11 crashes (SIGSEGV) on a frame this small
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
     rects, scores = hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
     boxes = [

@@ -184,9 +184,11 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
             from dhcore.pose import extract
 
             params = extract.Params(detector=spec.pose.detector, person=spec.subject.person)
-            if problem := _reference_pose_problem(photo, params):
+            found: list[str] = []
+            if problem := _reference_pose_problem(photo, params, found):
                 where = ("subject", "person") if "subject.person" in problem else ("subject", "image")
                 problems.append((where, f"{photo}: {problem}"))
+            loaded.warnings.extend(f"subject.image: {photo}: {w}" for w in found)
         if photo is not None and spec.face_stages_requested():
             from dhcore.face.reference import reference_face_problem
 
@@ -230,13 +232,13 @@ def _licence_problems(spec: Any) -> list[tuple[tuple[str | int, ...], str]]:
         return []
 
 
-def _reference_pose_problem(photo: Path, params: Any) -> str | None:
+def _reference_pose_problem(photo: Path, params: Any, warnings: list[str]) -> str | None:
     """The run's own person choice and pose detector on the photo (a detector whose weights are
     missing is reported by the model checks instead)."""
     from dhcore.pose import extract
 
     try:
-        return extract.reference_problem(photo, params)
+        return extract.reference_problem(photo, params, warnings)
     except DhError:
         return None
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from dh.cli import main
@@ -43,6 +44,59 @@ def test_validate_ok_and_errors(spec_dir: Path, capsys: pytest.CaptureFixture[st
     assert err[0].startswith(f"{bad}:4:33: motion.path: ") and "file does not exist" in err[0]
     assert err[1].startswith(f"{bad}:5:1: colour: unknown field 'colour'")
     assert err[2] == "dh: 2 error(s) in 1 spec(s)"
+
+
+def _bad_photos(folder: Path) -> dict[str, tuple[str, str]]:
+    """Reference photos issue 8 names, made from real media: name -> (photo, what validate says)."""
+    from dhcore.media.frames import iter_frames
+    from tests import realdata
+
+    def save(name: str, rgb: np.ndarray) -> str:
+        cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        return name
+
+    empty = next(iter_frames(realdata.empty_scene_clip(folder / "empty.nut", frames=1), chunk=1))[0]
+    strip = cv2.resize(realdata.rgb("footballer")[150:230], (2000, 100), interpolation=cv2.INTER_AREA)
+    return {
+        "nobody": (save("lawn.png", empty), "no person found in the reference photo (detector mediapipe)"),
+        "neck": (save("chin.png", realdata.rgb("grace_hopper")[:330]), "the person is cut off at the neck"),
+        "face": (save("face.png", realdata.rgb("face_crop")), "the person is cut off at the neck"),
+        "strip": (save("strip.png", strip), "the photo is 2000x100, an aspect ratio over 4:1"),
+    }
+
+
+def test_validate_locates_each_unusable_reference_photo(
+    spec_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, (photo, says) in _bad_photos(spec_dir).items():
+        spec = spec_dir / f"{name}.yaml"
+        spec.write_text(SPEC.replace("person.png", photo))
+        assert main(["validate", str(spec)]) == 2, name
+        err = capsys.readouterr().err
+        first = err.splitlines()[0]
+        assert first.startswith(f"{spec}:3:18: subject.image: {spec_dir / photo}: {says}"), first
+        assert "Traceback" not in err
+
+
+def test_validate_warns_which_person_of_a_group_photo_is_animated(
+    spec_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests import realdata
+
+    group = realdata.path("six_people")
+    (spec_dir / "group.jpg").write_bytes(group.read_bytes())
+    spec = spec_dir / "group.yaml"
+    spec.write_text(SPEC.replace("person.png", "group.jpg"))
+    assert main(["validate", str(spec)]) == 0
+    warning = (
+        f"{spec}: warning: subject.image: {spec_dir / 'group.jpg'}: 5 people in the photo; animating person 2"
+    )
+    assert capsys.readouterr().err.startswith(warning)
+    spec.write_text(
+        SPEC.replace("person.png", "group.jpg").replace("{image: group.jpg}", "{image: group.jpg, person: 0}")
+    )
+    assert main(["validate", str(spec)]) == 0
+    assert "5 people in the photo; animating person 0" in capsys.readouterr().err
 
 
 def test_run_refuses_invalid_specs_before_any_work(

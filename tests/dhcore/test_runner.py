@@ -84,3 +84,18 @@ def test_undeclared_output_fails_the_step(catalog, tmp_path: Path) -> None:
         run_step(cat, prod, wrong, smooth.Params(), {"pose": pose}, StageContext())
     step = cat.show_production(prod)["stages"][0]
     assert step["status"] == "failed" and "undeclared output" in step["error"]
+
+
+def test_a_stage_warning_names_the_users_file_not_its_store_copy(catalog, tmp_path: Path) -> None:
+    from dhcore.pose import extract
+    from tests import realdata
+
+    cat, prod = catalog
+    group = realdata.path("six_people")
+    photo = cat.register_input(group, "image", "subject")
+    run_step(cat, prod, get("pose.extract"), extract.Params(parts="body"), {"source": photo}, StageContext())
+    warnings = cat.show_production(prod)["warnings"]
+    assert any(
+        w.startswith(f"pose.extract: {group}: 5 people in the photo; animating person 2") for w in warnings
+    )
+    assert not any(photo.path in w or str(tmp_path / "store") in w for w in warnings), warnings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import av
@@ -172,3 +173,25 @@ def test_production_on_a_postgresql_catalog(
         info["status"] in ("succeeded", "needs_review") and Path(info["outputs"]["video"]["path"]).is_file()
     )
     assert not (home / "catalog.db").exists()  # nothing went to the default SQLite file
+
+
+def test_a_driver_with_no_body_fails_saying_so_without_a_traceback(
+    prefect_api: None, demo_assets: Path, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real scene nobody crosses: the production fails naming the user's video, and Prefect's log
+    of the failed run gives that line without a traceback (a stage's own bug keeps its traceback)."""
+    from tests import realdata
+
+    lawn = realdata.empty_scene_clip(demo_assets / "assets" / "lawn.nut", frames=8)
+    motion = {"{type: keypoints, path: assets/dance.pose.npz}": "{type: video, path: assets/lawn.nut}"}
+    with caplog.at_level(logging.INFO):
+        out = run(write_spec(demo_assets, "nobody-dances", **motion))
+    failing = [r for r in caplog.records if "no visible body" in r.getMessage()]
+    assert out["state"].is_failed()
+    (made,) = [p for p in Catalog().list_productions() if p["name"] == "nobody-dances"]
+    info = Catalog().show_production(made["production_id"])
+    assert info["status"] == "failed" and f"{lawn}: no visible body in any of its 8 frames" in info["error"]
+    assert not info["outputs"]
+    assert [s["name"] for s in info["stages"] if s["status"] == "failed"] == ["pose.extract"]
+    assert failing and not [r for r in failing if r.exc_info], caplog.text
+    assert "Traceback" not in caplog.text, caplog.text

@@ -138,3 +138,15 @@ def test_resolve_production_id_prefix(catalog: Catalog) -> None:
     assert catalog.resolve_production_id(prod[:8]) == prod
     with pytest.raises(KeyError):
         catalog.resolve_production_id("zz")
+
+
+def test_messages_name_the_users_files_not_their_store_copies(catalog: Catalog, tmp_path: Path) -> None:
+    user = _write(tmp_path / "mine", "street.mp4", b"a driving video")
+    ref = catalog.register_input(user, "video", "motion")
+    copy = Path(ref.path)
+    assert copy != user and copy.is_file()
+    inputs = {"source": ref}
+    assert catalog.name_user_files_in(f"{copy}: no visible body", inputs) == f"{user}: no visible body"
+    said = f"{copy.name}: the driving video shows 2 people"  # a stage that names the file alone
+    assert catalog.name_user_files_in(said, inputs) == f"{user}: the driving video shows 2 people"
+    assert catalog.name_user_files_in("nothing to name", inputs) == "nothing to name"

@@ -13,8 +13,8 @@ import pytest
 from dhcore.errors import InputError, ModelError
 from dhcore.face.dlib_backend import MODEL_FILES, model_folder
 from dhcore.face.dlib_onnx import DlibEncoder, parse_dlib_resnet
-from dhcore.face.faces import Face, box_iou, kps_from_68, load_analyzer, read_image
-from dhcore.face.reference import reference_face, reference_face_problem
+from dhcore.face.faces import Face, FaceAnalyzer, box_iou, kps_from_68, load_analyzer, read_image
+from dhcore.face.reference import detect_faces, reference_face, reference_face_problem
 from dhcore.models import registry
 from tests.dhcore.face.face_helpers import (
     TINY_BOX_HALF,
@@ -118,6 +118,25 @@ def test_reference_checks(tmp_path: Path, hopper_path: Path) -> None:
     assert "not a readable image" in reference_face_problem(tmp_path / "missing.png")
     with pytest.raises(InputError, match="wall.png: no face found"):
         reference_face(blank, load_analyzer("dlib"))
+
+
+def test_a_group_photos_reference_face_is_the_animated_persons(dlib_faces: FaceAnalyzer) -> None:
+    """The face stages measure and restore the person pose.extract animates (the largest, most
+    central), not the largest face, which in t1.jpg is someone else's."""
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import J
+    from tests import realdata
+
+    group = realdata.path("six_people")
+    ref = reference_face(group, dlib_faces)
+    pose, warnings = extract._extract_photo(group, extract.Params(parts="body"), None)
+    assert "animating person 2" in warnings[0]
+    h, w = ref.image.shape[:2]
+    x0, y0, x1, y1 = ref.face.box
+    nose = pose.body[0, J["nose"], :2] * (w, h)
+    assert x0 <= nose[0] <= x1 and y0 <= nose[1] <= y1, (ref.face.box, nose)
+    largest = max(detect_faces(dlib_faces, ref.image), key=lambda f: f.size)
+    assert not np.array_equal(largest.box, ref.face.box)  # the old choice: another person
 
 
 # -- insightface from a local pack folder ------------------------------------------------------

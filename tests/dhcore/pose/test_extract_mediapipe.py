@@ -15,6 +15,7 @@ from dhcore.metrics.pck import mean_pck, pck
 from dhcore.pose import extract
 from dhcore.pose import extract_mediapipe as mp_extract
 from dhcore.pose.keypoints import UPPER_BODY, J, PoseSequence
+from tests import realdata
 
 
 def test_photo_gives_one_frame_in_the_dh_layout(astronaut_png: Path, tmp_path: Path) -> None:
@@ -114,6 +115,27 @@ def test_blank_photo_is_no_person(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"wall\.png: no person found in the reference photo"):
         extract.STAGE.call(tmp_path / "out", source=path)
     assert not (tmp_path / "out" / "pose.npz").exists()
+
+
+@pytest.mark.parametrize("name, rows", [("grace_hopper", 330), ("grace_hopper", 400), ("face_crop", None)])
+def test_a_photo_cut_off_at_the_neck_is_refused(name: str, rows: int | None, tmp_path: Path) -> None:
+    """MediaPipe guesses the shoulders below the edge of a photo that ends at the chin or the neck
+    (confidently): a dance of it would drag the bottom edge along as a neck."""
+    rgb = realdata.rgb(name)[:rows]
+    path = tmp_path / f"{name}.png"
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    problem = extract.reference_problem(path, extract.Params())
+    assert problem is not None and problem.startswith("the person is cut off at the neck"), problem
+    with pytest.raises(InputError, match=rf"{name}\.png: the person is cut off at the neck"):
+        extract.STAGE.call(tmp_path / "out", source=path)
+
+
+def test_a_photo_that_shows_the_shoulders_is_not_cut_off(tmp_path: Path) -> None:
+    path = realdata.write_photo("grace_hopper", tmp_path / "gh.png")  # cut at the chest
+    assert extract.reference_problem(path, extract.Params()) is None
+    cut = tmp_path / "shoulders.png"  # cut just under the shoulder line
+    cv2.imwrite(str(cut), cv2.imread(str(path))[:440])
+    assert extract.reference_problem(cut, extract.Params()) is None
 
 
 def test_unreadable_photo(tmp_path: Path) -> None:
