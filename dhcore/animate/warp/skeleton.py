@@ -2,11 +2,12 @@
 
 A handle is either a bone (parent joint -> child joint: rotation about the parent plus a
 stretch along the bone, the width kept, so foreshortened limbs get shorter, not thinner) or a
-rigid fit over several joints (torso, head: a similarity, so the face is never sheared and
-stays recognisable), or a foot: moved onto the target's ankle but turned as the photo has it (the
-ground's direction does not turn with the shin). A handle whose target joints are missing in a
-frame keeps its last transform *relative to its parent*, so a lost forearm still follows the upper
-arm instead of hanging in mid-air; one never seen follows its parent rigidly.
+fit over several joints (the head: a similarity, so the face is never sheared and stays
+recognisable; the torso: an affine limited in squash, see `torso_fit`), or a foot: moved onto the
+target's ankle but turned as the photo has it (the ground's direction does not turn with the shin).
+A handle whose target joints are missing in a frame keeps its last transform *relative to its
+parent*, so a lost forearm still follows the upper arm instead of hanging in mid-air; one never
+seen follows its parent rigidly.
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ _MAX_TURN = {"torso": 60.0, "head": 30.0}
 #: 30 left the shelf). A full-body photo is not limited: its head is a small part of the picture, and
 #: limited it missed the target's face points (walker_full_body pose_pck 0.66 -> 0.52).
 _NECK_BEND = 15.0
+#: The torso's narrower stretch at least this share of its wider one (an affine fit's singular
+#: values). A similarity left the footballer's l_hip 11 px and his shoulders 12-15 px off a walker
+#: seen from the side, whose torso is narrower than the frontal photo's; unlimited, a target seen
+#: edge-on would squash the torso flat.
+_TORSO_SQUASH = 0.6
+#: The torso's affine fit weighs the hips this much more than the neck and shoulders: the thighs
+#: turn about the target's hips, so a torso short of them shows a seam or a flap at the hip.
+_HIP_WEIGHT = 2.0
+#: The photo's torso joints span too little to fix an affine where their spread (variance) across
+#: their main direction is under 1/_FLAT of that along it
+_FLAT = 100.0
 _BONE_STRETCH = (0.25, 2.5)
 #: How far (degrees) the shin may turn from the photo's before the foot turns with it
 _ANKLE_TURN = 45.0
@@ -140,8 +152,42 @@ def foot_transform(joints, ref: np.ndarray, ref_ok: np.ndarray, tgt: np.ndarray,
 
 
 def turn_of(a: np.ndarray) -> float:
-    """The rotation angle (radians) of a similarity's linear part."""
-    return float(np.arctan2(a[1, 0], a[0, 0]))
+    """The rotation angle (radians) of a similarity's linear part; of an affine's, the rotation of
+    its polar decomposition (rotation times a symmetric stretch)."""
+    return float(np.arctan2(a[1, 0] - a[0, 1], a[0, 0] + a[1, 1]))
+
+
+def torso_fit(
+    src: np.ndarray, dst: np.ndarray, weights: np.ndarray, base: float, scale_range: tuple[float, float]
+) -> np.ndarray | None:
+    """Weighted least-squares affine from src to dst points [k, 2], as rotation times stretch with the
+    rotation held within _MAX_TURN of `base`, the stretches within `scale_range` and the narrower at
+    least _TORSO_SQUASH of the wider: the target's torso proportions, as far as a torso can take
+    them unsheared. None where the points do not fix an affine (fewer than 3, or nearly in a line:
+    a portrait's neck and shoulders, whose few pixels of neck height would set the torso's whole
+    vertical stretch) or it would mirror the torso."""
+    if len(src) < 3:
+        return None
+    w = weights / weights.sum()
+    mu_s, mu_d = w @ src, w @ dst
+    s, d = (src - mu_s) * np.sqrt(w)[:, None], (dst - mu_d) * np.sqrt(w)[:, None]
+    gram = s.T @ s
+    if np.linalg.cond(gram) > _FLAT:
+        return None
+    lin = np.linalg.solve(gram, s.T @ d).T
+    u, sv, vt = np.linalg.svd(lin)
+    if np.linalg.det(lin) <= 0:
+        return None
+    rot = u @ vt  # the polar decomposition lin = rot @ (vt.T diag(sv) vt)
+    angle = float(np.arctan2(rot[1, 0], rot[0, 0]))
+    delta = (angle - base + np.pi) % (2 * np.pi) - np.pi
+    limit = np.deg2rad(_MAX_TURN["torso"])
+    angle = base + float(np.clip(delta, -limit, limit))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    sv = np.clip(sv, *scale_range)
+    sv = np.maximum(sv, _TORSO_SQUASH * sv.max())
+    lin = rot @ (vt.T @ np.diag(sv) @ vt)
+    return np.concatenate([lin, (mu_d - lin @ mu_s)[:, None]], axis=1)
 
 
 def limit_turn(fit: np.ndarray, centre: np.ndarray, base: float, max_deg: float) -> np.ndarray:
@@ -150,7 +196,7 @@ def limit_turn(fit: np.ndarray, centre: np.ndarray, base: float, max_deg: float)
     angle = turn_of(fit)
     delta = (angle - base + np.pi) % (2 * np.pi) - np.pi
     limit = np.deg2rad(max_deg)
-    if abs(delta) <= limit:
+    if abs(delta) <= limit + 1e-9:  # the torso's affine, already limited, stays one
         return fit
     return _with_turn(fit, centre, base + float(np.clip(delta, -limit, limit)), _scale_of(fit))
 
@@ -182,6 +228,12 @@ def handle_fit(handle: Handle, ref: np.ndarray, ref_ok: np.ndarray, tgt: np.ndar
     both = fitted_joints(handle, ref_ok, tgt_ok)
     if not both:
         return None
+    if handle.name == "torso" and {J["r_hip"], J["l_hip"]} <= set(both):
+        # without the hips (a portrait), the neck and shoulders lie nearly in a line
+        weights = np.array([_HIP_WEIGHT if j in (J["r_hip"], J["l_hip"]) else 1.0 for j in both])
+        fit = torso_fit(ref[both], tgt[both], weights, 0.0, _FIT_SCALE["torso"])
+        if fit is not None:
+            return fit
     return similarity_fit(ref[both], tgt[both], _FIT_SCALE[handle.name])
 
 
