@@ -46,10 +46,13 @@ class PrefectServer:
         )
         return done.stdout
 
-    def start_worker(self, pool: str, name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start_worker(
+        self, pool: str, name: str, extra_env: dict[str, str] | None = None, limit: int | None = None
+    ) -> subprocess.Popen:
         log = open(self.logs / f"worker-{name}.log", "w")  # noqa: SIM115 - closed with the process
+        cap = ["--limit", str(limit)] if limit else []
         proc = subprocess.Popen(  # noqa: S603 - argv list
-            [*PREFECT, "worker", "start", "--pool", pool, "--name", name, "--type", "process"],
+            [*PREFECT, "worker", "start", "--pool", pool, "--name", name, "--type", "process", *cap],
             cwd=REPO, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.procs.append(proc)
