@@ -49,6 +49,25 @@ ASTRONAUT_POSE = {
 }  # fmt: skip
 
 
+def real_photo_at_canvas(name: str, tmp_path: Path):
+    """A real photo (tests/realdata.py) resized to the canvas a spec without a size gives it, its
+    pose.extract joints there ([18, 2] pixels) and the warp animator's measured body. Skips where the
+    package shipping the photo is absent."""
+    from dhcore.animate.warp.body import measure_body
+    from dhcore.pose import extract
+    from dhcore.spec.dance import photo_canvas
+    from tests import realdata
+
+    realdata.path(name)
+    source = realdata.write_photo(name, tmp_path / "photo.png")
+    result = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=source)
+    ref = PoseSequence.load(result.outputs["pose"].path)
+    w, h = photo_canvas(realdata.rgb(name).shape[1::-1])
+    photo = cv2.resize(realdata.rgb(name), (w, h), interpolation=cv2.INTER_AREA)
+    joints = ref.body[0, :, :2].astype(np.float64) * (w, h)
+    return photo, joints, measure_body(joints, ref.body[0, :, 2] >= 0.3, max(w, h))
+
+
 def joints_array(named: dict[str, tuple[float, float]]) -> np.ndarray:
     """[18, 2] float64 with NaN for joints not named."""
     out = np.full((18, 2), np.nan)
@@ -151,6 +170,7 @@ def helpers() -> type:
         pose_sequence = staticmethod(pose_sequence)
         rotate = staticmethod(rotate)
         joints_array = staticmethod(joints_array)
+        real_photo_at_canvas = staticmethod(real_photo_at_canvas)
         LIMB_COLOURS = LIMB_COLOURS
         BACKGROUND = BACKGROUND
         TORSO = TORSO

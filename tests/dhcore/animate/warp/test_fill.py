@@ -10,7 +10,6 @@ from dhcore.animate.warp.body import measure_body
 from dhcore.animate.warp.fill import inpaint
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.metrics.fill import patch_distances
-from dhcore.pose.keypoints import PoseSequence
 
 
 def _hole(photo: np.ndarray, body) -> np.ndarray:
@@ -20,18 +19,8 @@ def _hole(photo: np.ndarray, body) -> np.ndarray:
     return cv2.dilate((alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=grow) > 0
 
 
-def _grace_hopper(tmp_path) -> tuple[np.ndarray, np.ndarray]:
-    from dhcore.pose import extract
-    from dhcore.spec.dance import photo_canvas
-    from tests import realdata
-
-    realdata.path("grace_hopper")  # skips where matplotlib's sample data is absent
-    source = realdata.write_photo("grace_hopper", tmp_path / "photo.png")
-    result = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=source)
-    ref = PoseSequence.load(result.outputs["pose"].path)
-    w, h = photo_canvas(realdata.rgb("grace_hopper").shape[1::-1])
-    photo = cv2.resize(realdata.rgb("grace_hopper"), (w, h), interpolation=cv2.INTER_AREA)
-    body = measure_body(ref.body[0, :, :2].astype(np.float64) * (w, h), ref.body[0, :, 2] >= 0.3, max(w, h))
+def _grace_hopper(tmp_path, helpers) -> tuple[np.ndarray, np.ndarray]:
+    photo, _, body = helpers.real_photo_at_canvas("grace_hopper", tmp_path)
     return photo, _hole(photo, body)
 
 
@@ -40,7 +29,7 @@ def _edges(img: np.ndarray) -> np.ndarray:
     return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
 
 
-def test_portrait_fill_is_the_photos_own_background_not_streaks(tmp_path, astronaut):
+def test_portrait_fill_is_the_photos_own_background_not_streaks(tmp_path, astronaut, helpers):
     """grace_hopper (440x512, head and shoulders before a flag and a blue backdrop; the hole is 61 %
     of the photo and reaches three edges) and the astronaut. The greedy fill laid the flag out in
     horizontal red, white and blue streaks behind Grace Hopper: its patches lay 14.5 levels (RMS)
@@ -49,7 +38,7 @@ def test_portrait_fill_is_the_photos_own_background_not_streaks(tmp_path, astron
     too (11.5 behind Grace Hopper)."""
     photo, joints = astronaut
     cases = {"astronaut": (photo, _hole(photo, measure_body(joints, np.isfinite(joints).all(1), 512)))}
-    cases["grace_hopper"] = _grace_hopper(tmp_path)
+    cases["grace_hopper"] = _grace_hopper(tmp_path, helpers)
     for name, (photo, hole) in cases.items():
         filled = inpaint(photo, hole, "exemplar")
         assert (filled[~hole] == photo[~hole]).all(), name

@@ -294,13 +294,9 @@ def test_the_ball_both_hands_hold_has_no_hole_and_leaves_no_patch_beside_the_fac
     assert cv2.connectedComponents(arm)[0] == 2, "the right arm's layer is in pieces"
 
 
-def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside_the_hips(tmp_path):
-    """The footballer photo: the left leg is stretched sideways, the target turns it down. The
-    leg's layer held the shorts' seat and crotch (behind the hip, and beyond the thigh's width
-    under it), and the thigh swung them out beside the hips as dark flaps: 439 px of the leg drawn
-    farther than 2.5 limb radii from the bones the target asks for."""
-    from dhcore.animate.warp.body import distance_to, draw_segments
-    from dhcore.animate.warp.raster import skin
+def _footballer(tmp_path):
+    """The footballer photo (full body, a sliding tackle, arms spread), its pose file and pose, and the
+    canvas a spec without a size gives it."""
     from dhcore.pose import extract
     from dhcore.pose.keypoints import PoseSequence
     from dhcore.spec.dance import photo_canvas
@@ -311,8 +307,41 @@ def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside
     ref = (
         extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
     )
-    w, h = photo_canvas(extract.read_image(photo).shape[1::-1])
-    pose = PoseSequence.load(ref)
+    return photo, ref, PoseSequence.load(ref), photo_canvas(extract.read_image(photo).shape[1::-1])
+
+
+def _posed(tmp_path, photo, ref, target, w: int, h: int) -> tuple[Puppet, np.ndarray]:
+    """The photo's puppet on a w x h canvas for a one-frame target pose, and its handle transforms
+    in that frame."""
+    target.save(tmp_path / "target.npz")
+    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
+    puppet = Puppet.setup(inputs, WarpParams(), target)
+    transforms, _ = puppet.poser(
+        target.body[0, :, :2] * (w, h), target.body[0, :, 2] >= WarpParams().confidence
+    )
+    return puppet, transforms
+
+
+def _drawn_alone(puppet: Puppet, part: str, transforms: np.ndarray, w: int, h: int) -> np.ndarray:
+    """[h, w] bool: the pixels one layer draws, on its own, posed by `transforms`."""
+    from dhcore.animate.warp.raster import skin
+
+    key = (255, 0, 255)
+    frame = np.zeros((h, w, 4), np.uint8)
+    frame[...] = (*key, 255)
+    layer = puppet.rig.layers[part]
+    puppet.canvas.draw(frame, layer, skin(layer, transforms))
+    return np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+
+
+def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside_the_hips(tmp_path):
+    """The footballer photo: the left leg is stretched sideways, the target turns it down. The
+    leg's layer held the shorts' seat and crotch (behind the hip, and beyond the thigh's width
+    under it), and the thigh swung them out beside the hips as dark flaps: 439 px of the leg drawn
+    farther than 2.5 limb radii from the bones the target asks for."""
+    from dhcore.animate.warp.body import distance_to, draw_segments
+
+    photo, ref, pose, (w, h) = _footballer(tmp_path)
     body = pose.body.copy()
     xy = body[0, :, :2] * (w, h)
     hip, knee, ankle = (xy[J[f"l_{n}"]].copy() for n in ("hip", "knee", "ankle"))
@@ -320,17 +349,9 @@ def test_a_leg_turned_down_from_a_sliding_tackle_leaves_no_flap_of_shorts_beside
     knee, ankle = hip + (0, thigh), hip + (0, thigh + shin)  # the leg straight down
     xy[J["l_knee"]], xy[J["l_ankle"]] = knee, ankle
     body[0, :, :2] = xy / (w, h)
-    pose.replace(body=body).save(tmp_path / "target.npz")
-    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
-    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
+    puppet, transforms = _posed(tmp_path, photo, ref, pose.replace(body=body), w, h)
     assert puppet.held == []
-    transforms, _ = puppet.poser(xy, body[0, :, 2] >= WarpParams().confidence)
-    layer = puppet.rig.layers["l_leg"]
-    key = (255, 0, 255)
-    frame = np.zeros((h, w, 4), np.uint8)
-    frame[...] = (*key, 255)
-    puppet.canvas.draw(frame, layer, skin(layer, transforms))
-    drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+    drawn = _drawn_alone(puppet, "l_leg", transforms, w, h)
     bones = [("thigh", hip, knee), ("shin", knee, ankle + 0.2 * (ankle - knee))]  # the foot too
     off = drawn & (distance_to(draw_segments(bones, (h, w), 0) > 0) > 2.5 * puppet.rig.limb_radius["l_leg"])
     assert drawn.sum() >= 2000, "the leg was not drawn"
@@ -342,19 +363,7 @@ def test_arms_lowered_from_the_spread_arms_draw_no_piece_of_shirt_over_the_face(
     raised arm's label followed a shirt stripe from the sleeve down the torso's side, and that strip
     swung up with the arm over his face (dance_real's street_full_body: over chin and mouth, dlib
     found no face in 6 of 24 frames): here 218 px of the arm's layer drawn between the ears."""
-    from dhcore.animate.warp.raster import skin
-    from dhcore.pose import extract
-    from dhcore.pose.keypoints import PoseSequence
-    from dhcore.spec.dance import photo_canvas
-    from tests import realdata
-
-    realdata.path("footballer")
-    photo = realdata.write_photo("footballer", tmp_path / "photo.png")
-    ref = (
-        extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=photo).outputs["pose"].path
-    )
-    w, h = photo_canvas(extract.read_image(photo).shape[1::-1])
-    pose = PoseSequence.load(ref)
+    photo, ref, pose, (w, h) = _footballer(tmp_path)
     body = pose.body.copy()
     xy = body[0, :, :2] * (w, h)
     for side in ("r", "l"):
@@ -362,21 +371,13 @@ def test_arms_lowered_from_the_spread_arms_draw_no_piece_of_shirt_over_the_face(
         upper, fore = float(np.hypot(*(elbow - shoulder))), float(np.hypot(*(wrist - elbow)))
         xy[J[f"{side}_elbow"]], xy[J[f"{side}_wrist"]] = shoulder + (0, upper), shoulder + (0, upper + fore)
     body[0, :, :2] = xy / (w, h)
-    pose.replace(body=body).save(tmp_path / "target.npz")
-    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
-    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
-    transforms, _ = puppet.poser(xy, body[0, :, 2] >= WarpParams().confidence)
+    puppet, transforms = _posed(tmp_path, photo, ref, pose.replace(body=body), w, h)
     face = xy[[J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]]
     (x0, y0), (x1, y1) = np.round(face.min(0)).astype(int), np.round(face.max(0)).astype(int)
     grow = max(x1 - x0, y1 - y0) // 2
     box = (slice(y0 - grow, y1 + grow), slice(x0, x1 + 1))  # between the ears, from the brow to the mouth
-    key = (255, 0, 255)
     for part in ("r_arm", "l_arm"):
-        frame = np.zeros((h, w, 4), np.uint8)
-        frame[...] = (*key, 255)
-        layer = puppet.rig.layers[part]
-        puppet.canvas.draw(frame, layer, skin(layer, transforms))
-        drawn = np.abs(frame[..., :3].astype(int) - key).max(axis=-1) > 60
+        drawn = _drawn_alone(puppet, part, transforms, w, h)
         assert drawn.sum() >= 500, f"{part} was not drawn"
         assert drawn[box].sum() <= 20, f"{drawn[box].sum()} px of {part} drawn over the face"
 

@@ -8,7 +8,7 @@ import numpy as np
 from dhcore.animate.warp.body import distance_to, draw_segments, measure_body
 from dhcore.animate.warp.fill import inpaint, pyramid_fill
 from dhcore.animate.warp.mask import person_alpha
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import J
 
 
 def test_figure_mask_matches_the_drawn_figure(figure, helpers):
@@ -161,23 +161,13 @@ def test_copies_from_a_differently_lit_place_meet_the_rim_without_a_step():
     assert out[120:122, 160:340].mean() > 120  # the copies' level, not pulled down to the rim's
 
 
-def test_portrait_mask_leaves_the_flag_above_her_shoulder(tmp_path):
+def test_portrait_mask_leaves_the_flag_above_her_shoulder(tmp_path, helpers):
     """grace_hopper on the 440x512 canvas a spec without a size gives it: red and white flag stripes
     run above her right shoulder, inside the skeleton's band around the arm guessed below the frame.
     Seeded as person there, GrabCut took them for her white shirt and red ribbons (12 % of that
     corner), and the stripes moved with her shoulder."""
-    from dhcore.pose import extract
-    from dhcore.spec.dance import photo_canvas
-    from tests import realdata
-
-    realdata.path("grace_hopper")  # skips where matplotlib's sample data is absent
-    source = realdata.write_photo("grace_hopper", tmp_path / "photo.png")
-    result = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="body"), source=source)
-    ref = PoseSequence.load(result.outputs["pose"].path)
-    w, h = photo_canvas(realdata.rgb("grace_hopper").shape[1::-1])
-    photo = cv2.resize(realdata.rgb("grace_hopper"), (w, h), interpolation=cv2.INTER_AREA)
-    joints = ref.body[0, :, :2].astype(np.float64) * (w, h)
-    body = measure_body(joints, ref.body[0, :, 2] >= 0.3, max(w, h))
+    photo, joints, body = helpers.real_photo_at_canvas("grace_hopper", tmp_path)
+    h, w = photo.shape[:2]
     mask = person_alpha(photo, body, grabcut=True, edge_radius=4) >= 0.5
     x, y = joints[J["r_shoulder"]]
     above = np.zeros((h, w), bool)  # left of her hair, over the top of her shoulder: the flag
