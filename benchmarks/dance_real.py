@@ -4,6 +4,8 @@ Pairs (tests/realdata.py says where each file comes from):
   walker_full_body  the footballer photo (full body) driven by a real pedestrian (opencv-doc vtest.avi)
   walker_arms_front the basketball player (both arms held in front of the torso), same walker
   walker_half_body  Grace Hopper (head and shoulders), same walker
+  walker_face_only  a tight face crop (insightface's Tom Hanks: cut off at the neck, only a head to move),
+                    same walker
   street_full_body  the footballer driven by the uncropped street video (several pedestrians): pose.extract
                     follows one of them (the largest, most central in the first frames)
   demo              the astronaut and the demo's procedural dance (specs/examples/dance.yaml's inputs)
@@ -44,6 +46,7 @@ from dhcore.media.frames import FrameWriter, iter_frames  # noqa: E402
 from dhcore.media.geometry import cover_fit  # noqa: E402
 from dhcore.metrics import pck  # noqa: E402
 from dhcore.metrics.fill import patch_distances  # noqa: E402
+from dhcore.plans.dance import production_metrics  # noqa: E402
 from dhcore.pose import align, extract, smooth  # noqa: E402
 from dhcore.pose.keypoints import PoseSequence  # noqa: E402
 from dhcore.pose.render import draw_skeleton, render_frame  # noqa: E402
@@ -58,6 +61,7 @@ PAIRS = {
     "walker_full_body": "footballer",
     "walker_arms_front": "arms_in_front",
     "walker_half_body": "grace_hopper",
+    "walker_face_only": "face_crop",
     "street_full_body": "footballer",
     "demo": "astronaut",
 }
@@ -121,11 +125,12 @@ def produce(
     frames = work / "warp.nut"
     restored = timed("face.restore", lambda: restore.STAGE.call(
         work / "restore", RestoreStageParams(restore=face.restore, identity=face.identity),
-        frames=frames, reference=photo, pose=work / "target.npz",
+        frames=frames, reference=photo, pose=work / "target.npz", reference_pose=work / "ref.npz",
     ))  # fmt: skip
     refined = timed("face.refine", lambda: refine.STAGE.call(
         work / "refine", RefineStageParams(refine=face.refine, identity=face.identity, restore=face.restore),
         frames=restored.outputs["frames"].path, reference=photo, pose=work / "target.npz",
+        reference_pose=work / "ref.npz",
     ))  # fmt: skip
     delivered, report = refined.outputs["frames"].path, refined.outputs["report"].path
     result = timed("evaluate.pose_pck", lambda: pck.STAGE.call(
@@ -133,8 +138,11 @@ def produce(
         face_report=report,
     ))  # fmt: skip
     shutil.copyfile(result.outputs["detected"].path, work / "detected.npz")
-    return {"frames": delivered, "metrics": result.metrics, "warnings": result.warnings,
-            "seconds": seconds, "warp_fps": warp.metrics["render_fps"], "fill": fill}  # fmt: skip
+    # the production's figures as the flow gathers them (dhcore/plans/dance.py): pose.align's too
+    metrics = production_metrics({"align": aligned.metrics, "pck": result.metrics}) | result.metrics
+    return {"frames": delivered, "metrics": metrics, "warnings": result.warnings,
+            "seconds": seconds, "warp_fps": warp.metrics["render_fps"], "fill": fill,
+            "photo_warnings": ref.warnings + [w for w in aligned.warnings if "only a head" in w]}  # fmt: skip
 
 
 def still_copy(photo: Path, n: int, fps: float, out: Path, canvas: tuple[int, int]) -> Path:
@@ -213,6 +221,10 @@ def main() -> None:
                 "  per joint PCK: "
                 + (", ".join(f"{k} {v:.2f}" for k, v in limbs.items()) or "no limb joint scored")
             )
+            others = {k.removeprefix("pose_pck_"): v for k, v in metrics.items()
+                      if k.startswith("pose_pck_") and k.removeprefix("pose_pck_") in _OTHER_JOINTS}  # fmt: skip
+            low = [f"{k} {v:.2f}" for k, v in others.items() if v < 0.8]
+            print(f"  other joints under 0.80: {', '.join(low) or 'none'} (of {len(others)} scored)")
             follow = {
                 k.removeprefix("motion_follow_"): v
                 for k, v in metrics.items()
@@ -226,7 +238,7 @@ def main() -> None:
                   f"{metrics.get('face_detection_rate', 0):.2f} of them")  # fmt: skip
             print(f"  background fill: its patches lie {made['fill'][0]:.1f} (RMS, 0-255) from the photo's "
                   f"background, whose own lie {made['fill'][1]:.1f} from each other (streaks, blobs: well above)")  # fmt: skip
-            for w in made["warnings"]:
+            for w in made["photo_warnings"] + made["warnings"]:
                 print(f"  warning: {w}")
             verdict = judge(metrics, DEFAULT_QUALITY)
             print(f"  verdict with the default quality block: {verdict.status}")
@@ -249,6 +261,7 @@ def main() -> None:
 
 
 _JOINTS = ("r_elbow", "r_wrist", "l_elbow", "l_wrist", "r_knee", "r_ankle", "l_knee", "l_ankle")
+_OTHER_JOINTS = ("nose", "neck", "r_shoulder", "l_shoulder", "r_hip", "l_hip", "r_eye", "l_eye", "r_ear", "l_ear")  # fmt: skip
 
 if __name__ == "__main__":
     main()

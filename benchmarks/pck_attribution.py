@@ -13,6 +13,10 @@ target.npz, detected.npz, still_pck/detected.npz) and prints, per limb joint (ar
             bone (negative: short of the target), split by how far the elbow or knee is bent;
   photo     the same re-detector on the unchanged photo (the still copy) against the photo's own
             pose: where it misses there, it cannot measure that joint on this photo at all.
+and, one line per torso and face joint (neck, shoulders, hips, nose, eyes, ears): the animator's and the
+re-detector's PCK and median offset (x, y in pixels) from the target, and the re-detector's from where the
+animator put the joint (near zero: it reads the drawing as the animator placed it; far: something drawn there
+misleads it, or the photo's own joint sits elsewhere on its body than the target's does on the driver's).
 Usage: .venv/bin/python benchmarks/dance_real.py --pairs demo --work /tmp/w
        .venv/bin/python benchmarks/pck_attribution.py /tmp/w/demo
 """
@@ -43,6 +47,11 @@ JOINTS = {
     "l_elbow": ("l_shoulder", "l_upper_arm"), "l_wrist": ("l_elbow", "l_forearm"),
     "r_knee": ("r_hip", "r_thigh"), "r_ankle": ("r_knee", "r_shin"),
     "l_knee": ("l_hip", "l_thigh"), "l_ankle": ("l_knee", "l_shin"),
+}  # fmt: skip
+#: torso and face joint -> the animator's handle that carries it (a shoulder: its clavicle)
+TORSO_JOINTS = {
+    "neck": "torso", "r_shoulder": "r_clavicle", "l_shoulder": "l_clavicle", "r_hip": "torso", "l_hip": "torso",
+    "nose": "head", "r_eye": "head", "l_eye": "head", "r_ear": "head", "l_ear": "head",
 }  # fmt: skip
 #: limb layer -> its root, middle and end joints
 _LIMB_JOINTS = {
@@ -77,7 +86,8 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, np.nd
     key = np.array([255, 0, 255])
     for f in range(len(target)):
         transforms, _ = poser(np.nan_to_num(tgt[f]), ok[f])
-        for name, (_, handle) in JOINTS.items():
+        carriers = {name: handle for name, (_, handle) in JOINTS.items()} | TORSO_JOINTS
+        for name, handle in carriers.items():
             if poser.ref_ok[J[name]]:
                 a = transforms[HANDLE_INDEX[handle]]
                 out[f, J[name]] = a[:, :2] @ ref[J[name]] + a[:, 2]
@@ -172,6 +182,24 @@ def main() -> None:
             off = np.linalg.norm(still_xy[:, j] - photo[j], axis=-1)
             print(f"  photo     re-detected on the unchanged photo: median {np.nanmedian(off):.1f} px from the "
                   f"photo's own pose, within tolerance {(off <= tol).mean():.2f}")  # fmt: skip
+    print("\ntorso and face: PCK and median offset (x, y px) of the animator and the re-detector from the target, "
+          "and the re-detector's from the animator")  # fmt: skip
+    for name, handle in TORSO_JOINTS.items():
+        j = J[name]
+        m = mask[:, j]
+        if not m.any():
+            continue
+        placed, seen = carried[m, j] - tgt[m, j], det[m, j] - tgt[m, j]
+        hit = found[m, j] & (np.linalg.norm(seen, axis=-1) <= tol)
+        moved = (np.linalg.norm(placed, axis=-1) <= tol).mean()
+        print(f"  {name:<10} ({handle}) n {m.sum():2d}: animator {moved:.2f} {_offset(placed)}; "
+              f"detector {hit.mean():.2f} {_offset(seen)}; detector - animator {_offset(det[m, j] - carried[m, j])}")  # fmt: skip
+
+
+def _offset(xy: np.ndarray) -> str:
+    """Median offset of [n, 2] pixel differences, as (x, y)."""
+    x, y = np.nanmedian(xy, axis=0)
+    return f"({x:+.1f}, {y:+.1f})"
 
 
 if __name__ == "__main__":

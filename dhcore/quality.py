@@ -37,16 +37,25 @@ def judge(
     """`succeeded` when every measured figure reaches its threshold; otherwise the spec's verdict with
     one reason per figure below its threshold (or above its ceiling). Figures the production did not measure are skipped."""
     reasons = [
-        f"{name} {metrics[name]:.2f} is below {threshold:.2f}"
+        f"{name} {_shown(metrics[name], threshold)} is below {threshold:.2f}"
         for name, threshold in quality.thresholds().items()
         if name in metrics and metrics[name] < threshold
     ]
     ceilings = quality.ceilings() if hasattr(quality, "ceilings") else {}
     reasons += [
-        f"{name} {metrics[name]:.2f} is above {ceiling:.2f}"
+        f"{name} {_shown(metrics[name], ceiling)} is above {ceiling:.2f}"
         for name, ceiling in ceilings.items()
         if name in metrics and not metrics[name] <= ceiling
     ]
     if not reasons:
         return Verdict("succeeded")
     return Verdict("needs_review" if quality.enforce == "review" else "failed", reasons)
+
+
+def _shown(value: float, limit: float) -> str:
+    """The figure to 2 decimals, or more where 2 would print it equal to the limit it missed
+    ("pose_pck 0.799 is below 0.80", not "0.80 is below 0.80")."""
+    for digits in (2, 3, 4):
+        if (text := f"{value:.{digits}f}") != f"{limit:.{digits}f}":
+            return text
+    return f"{value:g}"

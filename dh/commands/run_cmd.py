@@ -17,7 +17,7 @@ from typing import Any
 
 from dh.commands.progress import RunProgress
 from dh.commands.validate_cmd import load_all
-from dh.prefect_setup import configure
+from dh.prefect_setup import configure, settle_temporary_server, uses_temporary_server
 from dhcore.catalog.repo import Catalog
 from dhcore.errors import DhError
 from dhcore.routing import run_tags
@@ -130,6 +130,9 @@ def run_one(loaded: LoadedSpec, catalog: Catalog) -> dict[str, Any]:
         "prefect_startup_seconds": round(flow_started_at - called_at, 3) if flow_started_at else None,
     }
     result["spec"] = str(loaded.path)
+    if uses_temporary_server() and state.state_details.flow_run_id is not None:
+        # before this process's exit stops the temporary server, let it record what the flow ran
+        settle_temporary_server(state.state_details.flow_run_id, len(result["stages"]))
     return result
 
 

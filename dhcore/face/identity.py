@@ -20,7 +20,7 @@ from dhcore.media.frames import iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.identity"
-VERSION = "2"
+VERSION = "3"
 REPORT_NAME = "face_identity.json"
 
 
@@ -28,7 +28,11 @@ STAGE = StageDef(
     NAME,
     VERSION,
     IdentityParams,
-    inputs=(port("frames", "frames"), port("reference", "image")),
+    inputs=(
+        port("frames", "frames"),
+        port("reference", "image"),
+        port("reference_pose", "pose", optional=True),
+    ),
     outputs=(port("report", "json"),),
     impl="dhcore.face.identity:run",
     weights=lambda p, root: stage_weights_sha256(NAME, p, models_root=root),
@@ -41,7 +45,7 @@ def run(
     frames, reference = Path(inputs["frames"]), Path(inputs["reference"])
     progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(params.backend, models_root, ctx.pool)
-    ref = reference_face(reference, analyzer)
+    ref = reference_face(reference, analyzer, pose=inputs.get("reference_pose"))  # type: ignore[arg-type]
     info = probe(frames)
     threshold = params.distance_threshold()
     tracker = FaceTracker(

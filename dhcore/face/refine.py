@@ -35,7 +35,7 @@ from dhcore.models import ids
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.refine"
-VERSION = "3"
+VERSION = "4"
 REPORT_NAME = "face_refine.json"
 HOLD_MARGIN = 0.1  # keep refining while distance > threshold * (1 - HOLD_MARGIN)
 RELEASE_SECONDS = 0.3
@@ -103,7 +103,12 @@ STAGE = StageDef(
     NAME,
     VERSION,
     RefineStageParams,
-    inputs=(port("frames", "frames"), port("reference", "image"), port("pose", "pose", optional=True)),
+    inputs=(
+        port("frames", "frames"),
+        port("reference", "image"),
+        port("pose", "pose", optional=True),
+        port("reference_pose", "pose", optional=True),
+    ),
     outputs=(port("frames", "frames"), port("report", "json")),
     impl="dhcore.face.refine:run",
     weights=lambda p, root: stage_weights_sha256(
@@ -119,7 +124,7 @@ def run(
     params, identity, restore = stage_params.refine, stage_params.identity, stage_params.restore
     progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
-    ref = reference_face(reference, analyzer)
+    ref = reference_face(reference, analyzer, pose=inputs.get("reference_pose"))  # type: ignore[arg-type]
     threshold = params.threshold if params.threshold is not None else identity.distance_threshold()
     refiner: Refiner | None = None
     if params.backend != "none":

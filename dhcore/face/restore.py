@@ -24,7 +24,7 @@ from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.restore"
-VERSION = "4"
+VERSION = "5"
 REPORT_NAME = "face_restore.json"
 
 
@@ -32,7 +32,12 @@ STAGE = StageDef(
     NAME,
     VERSION,
     RestoreStageParams,
-    inputs=(port("frames", "frames"), port("reference", "image"), port("pose", "pose", optional=True)),
+    inputs=(
+        port("frames", "frames"),
+        port("reference", "image"),
+        port("pose", "pose", optional=True),
+        port("reference_pose", "pose", optional=True),
+    ),
     outputs=(port("frames", "frames"), port("report", "json")),
     impl="dhcore.face.restore:run",
     weights=lambda p, root: stage_weights_sha256(NAME, p.identity, restore=p.restore, models_root=root),
@@ -46,7 +51,7 @@ def run(
     params, identity = stage_params.restore, stage_params.identity
     progress, models_root = ctx.progress, ctx.models_root
     analyzer = load_analyzer(identity.backend, models_root, ctx.pool)
-    ref = reference_face(reference, analyzer)
+    ref = reference_face(reference, analyzer, pose=inputs.get("reference_pose"))  # type: ignore[arg-type]
     restorer = load_restorer(params, ref, models_root, ctx.pool)
     info = probe(frames)
     tracker = FaceTracker(

@@ -50,6 +50,25 @@ def load_heads(pose: Path | str | None, width: int, height: int) -> np.ndarray |
     return head_boxes(PoseSequence.load(Path(pose)), width, height) if pose is not None else None
 
 
+def search_window(analyzer: FaceAnalyzer, frame: np.ndarray, box: np.ndarray) -> list[Face]:
+    """Faces in a window around `box` (pixels), scaled so a face of the box's size has the detector's
+    preferred size: cheap, and small faces a whole-frame search misses are found."""
+    h, w = frame.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    size = float(np.sqrt(max(1.0, (box[2] - box[0]) * (box[3] - box[1]))))
+    half = size * 0.8  # +-30 % of the face size of motion between frames
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return []
+    scale = float(np.clip(analyzer.preferred_face_px / size, 0.4, 3.0))
+    crop = frame[y0:y1, x0:x1]
+    if abs(scale - 1.0) > 0.05:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    found = analyzer.detect(np.ascontiguousarray(crop))
+    return [f.translated(x0, y0, scale) for f in found]
+
+
 class OneEuro:
     """One-Euro filter (Casiez et al. 2012) over arrays of any shape."""
 
@@ -121,20 +140,7 @@ class FaceTracker:
 
     # -- detection -------------------------------------------------------------------------
     def _search_window(self, frame: np.ndarray, box: np.ndarray) -> list[Face]:
-        h, w = frame.shape[:2]
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        size = float(np.sqrt(max(1.0, (box[2] - box[0]) * (box[3] - box[1]))))
-        half = size * 0.8  # +-30 % of the face size of motion between frames
-        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return []
-        scale = float(np.clip(self.analyzer.preferred_face_px / size, 0.4, 3.0))
-        crop = frame[y0:y1, x0:x1]
-        if abs(scale - 1.0) > 0.05:
-            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        found = self.analyzer.detect(np.ascontiguousarray(crop))
-        return [f.translated(x0, y0, scale) for f in found]
+        return search_window(self.analyzer, frame, box)
 
     def _distance(self, frame: np.ndarray, face: Face) -> float:
         emb = self.analyzer.embed(frame, face)

@@ -13,17 +13,15 @@ trimmed or padded with silence to exactly the video's length (sample-exact).
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -231,37 +229,25 @@ def _tail(stderr: str, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(kept) or "(no output on stderr)"
 
 
-PR_SET_PDEATHSIG = 1
+def _dying_with_parent(argv: list[str]) -> list[str]:
+    """argv run through util-linux's `setpriv --pdeathsig KILL`: the child gets SIGKILL when its
+    parent dies. A killed `dh run` (kill -9, OOM) would otherwise leave ffmpeg running, holding files
+    in a scratch folder. Both callers wait for ffmpeg in the thread that started it, so the signal
+    (sent when that thread exits) only comes when the parent process is gone.
 
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec function making the child get SIGKILL when its parent dies (Linux prctl).
-
-    A killed `dh run` (kill -9, OOM) would otherwise leave ffmpeg running, holding files in a
-    scratch folder. Both callers wait for ffmpeg in the thread that started it, so the
-    signal (sent when that thread exits) only comes when the parent process is gone.
-    """
-    if sys.platform != "linux":
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
+    Not a Popen preexec_fn calling prctl: with one, the forked child runs Python before exec and
+    frees the other threads' thread-locals there; a PyAV video reformatter among them deadlocked the
+    child in pthread_cond_destroy, and Popen waited on it for ever (a CI run hung in
+    tests/flows/test_photo_shoot.py). Without setpriv (not Linux), ffmpeg runs as it is."""
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    return [setpriv, "--pdeathsig", "KILL", "--", *argv] if setpriv else argv
 
 
 def run_ffmpeg(argv: list[str], capture_stdout: bool = False) -> str:
     """Run ffmpeg to completion; returns stdout when asked; FfmpegError with stderr's tail on failure."""
     try:
         done = subprocess.run(  # noqa: S603 - argv list, no shell
-            argv, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent()
+            _dying_with_parent(argv), capture_output=True, text=True, check=False
         )
     except OSError as exc:
         raise FfmpegError(f"cannot start {argv[0]}: {exc}") from exc
@@ -282,11 +268,7 @@ def pipe_frames(
     with tempfile.TemporaryFile(mode="w+b") as err:
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                preexec_fn=_die_with_parent(),
+                _dying_with_parent(argv), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
             )
         except OSError as exc:
             raise FfmpegError(f"cannot start {argv[0]}: {exc}") from exc

@@ -10,7 +10,9 @@ and PCK@alpha compares it with the target (aligned) pose, both in output-frame p
   not re-detected is wrong, and so is every frame of a joint the animator held still (motion.py).
 - Body size: the median over frames of the target's torso length (neck to the hip midpoint,
   pixels; hips may lie outside the frame), or, when the target never has both hips, the median
-  shoulder width. One size per sequence, so turning or bending does not change the tolerance.
+  shoulder width, or, for a photo that shows only a head (its target asks for face points alone),
+  twice the median span of the face points (ear to ear: about a shoulder width). One size per
+  sequence, so turning or bending does not change the tolerance.
 - pose_pck: mean over frames of correct / scored joints; pose_pck_limbs the same over elbows,
   wrists, knees and ankles; pose_pck_upper over the upper body (face points, shoulders, elbows,
   wrists); pose_pck_<joint> per joint (the per-joint table of the report).
@@ -35,7 +37,7 @@ from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequenc
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
-VERSION = "5"
+VERSION = "6"
 ALL_JOINTS = tuple(range(N_BODY))
 
 
@@ -62,7 +64,19 @@ def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
     sh_ok = vis[:, rs] & vis[:, ls]
     if sh_ok.any():
         return float(np.median(np.linalg.norm(xy[:, rs] - xy[:, ls], axis=-1)[sh_ok]))
-    raise InputError("the target pose has neither a torso nor shoulders to measure body size by")
+    face, face_ok = xy[:, _FACE], vis[:, _FACE]
+    spans = [_span(face[f, face_ok[f]]) for f in range(len(xy)) if face_ok[f].sum() >= 2]
+    if spans and np.median(spans) > 0:
+        return 2.0 * float(np.median(spans))
+    raise InputError("the target pose has neither a torso, shoulders nor a face to measure body size by")
+
+
+_FACE = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+
+
+def _span(points: np.ndarray) -> float:
+    """The largest distance between two of the points."""
+    return float(np.linalg.norm(points[:, None] - points[None], axis=-1).max())
 
 
 def shown_by(reference: PoseSequence, params: Params) -> np.ndarray:

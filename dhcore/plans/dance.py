@@ -32,6 +32,7 @@ PRODUCTION_METRICS = (
     "face_detection_rate",
     "face_threshold",
     "face_frames_expected",
+    "head_only_kept",
 )
 #: the previews' own (faster) encoding, so changing the deliverable's crf re-encodes only it
 PREVIEW_CRF, PREVIEW_PRESET = 23, "superfast"
@@ -84,21 +85,21 @@ def _face_calls(spec: DanceSpec, frames: Ref, target: Ref) -> tuple[list[Call], 
     """restore -> refine (measures identity before and after), or identity alone; returns the frames.
     The target pose tells restore and refine where to look for a lost face."""
     face, calls = spec.face, []
-    reference = spec_input("reference")
+    # the reference pose is the animated person's (subject.person): its nose picks a group photo's face
+    reference, person = spec_input("reference"), Ref("reference_pose", "pose")
     if face.restore.backend != "none":
         params = RestoreStageParams(restore=face.restore, identity=face.identity)
-        inputs = {"frames": frames, "reference": reference, "pose": target}
+        inputs = {"frames": frames, "reference": reference, "pose": target, "reference_pose": person}
         calls.append(Call("face_restore", "face.restore", params, inputs))
         frames = Ref("face_restore", "frames")
     if face.refine.backend != "none":
         params = RefineStageParams(refine=face.refine, identity=face.identity, restore=face.restore)
-        inputs = {"frames": frames, "reference": reference, "pose": target}
+        inputs = {"frames": frames, "reference": reference, "pose": target, "reference_pose": person}
         calls.append(Call("face_refine", "face.refine", params, inputs))
         frames = Ref("face_refine", "frames")
     elif face.identity.enabled:
-        calls.append(
-            Call("face_identity", "face.identity", face.identity, {"frames": frames, "reference": reference})
-        )
+        inputs = {"frames": frames, "reference": reference, "reference_pose": person}
+        calls.append(Call("face_identity", "face.identity", face.identity, inputs))
     return calls, frames
 
 

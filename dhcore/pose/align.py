@@ -23,7 +23,9 @@ scale is ever inf/NaN/0; missing points stay missing and are never shifted.
 After the method: frames in which the driver faces away from the camera (as the photo does
 not) are shown as front views (`dhcore.pose.facing`); the musepose root path is scaled by the
 body scale like every bone (a driver crossing a wide shot moves the figure by as many of its
-own body widths), and the figure is kept inside the frame (`dhcore.pose.framing`).
+own body widths); a photo cut below the shoulders (a bust) gets its shoulder line and head turned
+about the neck no further than a bust leans (`dhcore.pose.bust`); and the figure is kept inside
+the frame (`dhcore.pose.framing`).
 
 align_frame: an int uses that driving frame (MusePose semantics: per-side ratios averaged);
 "auto" measures each segment type symmetrically and robustly: reference length = the longer
@@ -43,7 +45,7 @@ from pydantic import Field
 
 from dhcore.errors import InputError
 from dhcore.media.geometry import photo_fit
-from dhcore.pose import facing, framing
+from dhcore.pose import bust, facing, framing, head_only
 from dhcore.pose import skeleton_tree as tree
 from dhcore.pose.keypoints import BODY_NAMES, N_BODY, J, PoseSequence
 from dhcore.stage import (
@@ -57,7 +59,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.align"
-VERSION = "4"
+VERSION = "6"
 AUTO_PERCENTILE = 90.0
 OUTLIER_FACTOR = 3.0
 _EPS = 1e-6
@@ -132,6 +134,7 @@ class Alignment:
     back_view_frames: int = 0
     framed_frames: int = 0  # frames shifted or shrunk to keep the figure inside
     framing_scale: float = 1.0  # the smallest shrink applied to keep the figure inside
+    head_only_kept: float | None = None  # a head-only photo: the smallest share of the head's move kept
     flipped: np.ndarray | None = None  # [F] frames shown as front views
     warnings: list[str] = field(default_factory=list)
 
@@ -355,19 +358,27 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     ref_out = reference_in_output(reference, params.width, params.height)
     rpts = tree.flatten(ref_out)
     rvis = tree.visible(rpts, params.min_confidence)
-    if not rvis[0, tree.ROOT]:
+    only_head = not rvis[0, tree.ROOT] and head_only.shows_only_head(rvis[0])
+    if not rvis[0, tree.ROOT] and not only_head:
         raise InputError("the reference pose has no visible neck (both shoulders must be visible)")
     out_aspect = params.width / params.height
     ref = (_common(rpts, out_aspect), rvis)
     drv = (_common(dpts, driving.aspect), dvis)
     info.offset_frame = _offset_frame(dvis, params.align_frame)
+    if only_head:
+        ref = _with_neck(ref, drv, None if params.align_frame == "auto" else info.offset_frame, info)
     method = _musepose if params.method == "musepose" else _unianimate
+    said = len(info.warnings)
     xy = method(ref, drv, params, info)
+    if only_head:  # its fallbacks scale a body the photo does not show, whose joints are not asked for
+        del info.warnings[said:]
     out = np.empty_like(dpts)
     out[..., 0] = xy[..., 0] / out_aspect
     out[..., 1] = xy[..., 1]
     out[..., 2] = np.where(dvis, dpts[..., 2], 0.0)
     out[~dvis, :2] = np.nan
+    if framing.cut_below_shoulders(rpts[0], rvis[0]):
+        out = bust.lean_limited(out, dvis, rpts[0], rvis[0], params.width, params.height)
     if params.keep_in_frame:
         out, shifts, scales = framing.keep_in_frame(out, dvis, rpts[0], rvis[0], params.width, params.height)
         held = (np.abs(shifts) > 1.0).any(1) | (scales < 0.99)
@@ -386,7 +397,36 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
                 f"{int((scales < 0.99).sum())} of {len(scales)} frames; shrunk there (to "
                 f"{info.framing_scale:.0%} at most) to stay inside"
             )
+    if only_head:
+        out, kept = head_only.limit(
+            out, dvis, rpts[0], rvis[0], params.width, params.height, info.offset_frame
+        )
+        info.head_only_kept = least = float(kept.min())
+        if least < 0.99:
+            info.warnings.append(
+                f"the photo shows only a head: its moves were cut down (to {least:.0%} of "
+                f"the driver's at most, in {int((kept < 0.99).sum())} of {len(kept)} frames) so that at most "
+                f"{head_only.FILLED:.0%} of the frame shows the background filled in behind it"
+            )
     return _with_depth(tree.unflatten(out, params.width, params.height, driving.fps), driving, info), info
+
+
+def _with_neck(ref: _Points, drv: _Points, frame: int | None, info: Alignment) -> _Points:
+    """A head-only reference with a neck where the driver's is at the align frame, relative to the
+    face points both show, scaled by the face's length ratio: the rebuild's root, never drawn."""
+    (rxy, rvis), (dxy, dvis) = ref, drv
+    ratio = _group_ratio(MUSE_SEGMENTS["face"], ref, drv, frame)
+    common = [j for j in framing.HEAD if rvis[0, j] and dvis[info.offset_frame, j]]
+    if not np.isfinite(ratio) or not common:
+        raise InputError(
+            "the photo shows only a head, and the driving poses show too little of a face to place it "
+            f"(align frame {info.offset_frame})"
+        )
+    rxy, rvis = rxy.copy(), rvis.copy()
+    drv_face = dxy[info.offset_frame, common].mean(0)
+    rxy[0, tree.ROOT] = rxy[0, common].mean(0) + ratio * (dxy[info.offset_frame, tree.ROOT] - drv_face)
+    rvis[0, tree.ROOT] = True
+    return rxy, rvis
 
 
 def _runs(frames: np.ndarray) -> str:
@@ -457,6 +497,8 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     metrics.update(offset_x=info.offset[0], offset_y=info.offset[1], offset_frame=float(info.offset_frame))
     metrics.update(back_view_frames=float(info.back_view_frames), framed_frames=float(info.framed_frames),
                    framing_scale=info.framing_scale)  # fmt: skip
+    if info.head_only_kept is not None:
+        metrics["head_only_kept"] = info.head_only_kept
     if params.method == "unianimate":
         metrics.update(stretch_x=info.stretch[0], stretch_y=info.stretch[1])
     meta = {"width": params.width, "height": params.height, "fps": driving.fps, "frames": len(target),

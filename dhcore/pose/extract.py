@@ -1,7 +1,8 @@
 """Stage `pose.extract`: keypoints of the person in a photo or in every frame of a video.
 
 A photo (by file suffix) gives a 1-frame PoseSequence (fps 1) and must show a person (of a
-group photo, the one `extract_people` chooses: the largest, most central, or `person`); a video
+group photo, the one `extract_people` chooses: the largest, most central, or `person`); a photo
+cut off at the neck keeps only its face points (see `_head_only`), with a warning; a video
 is decoded in chunks of CHUNK frames and fed, in order, to one warm detector in video
 (tracking) mode, and must show a body in at least one frame. A driving video that shows several
 people in its first frames has one of them followed, in windows around where they were
@@ -37,7 +38,7 @@ from dhcore.stage import (
 )
 
 NAME = "pose.extract"
-VERSION = "2"
+VERSION = "3"
 CHUNK = 16
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 #: a frame "shows a body" when at least this many body joints reach VISIBLE confidence
@@ -147,19 +148,27 @@ def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tupl
     if not shows_body(body):
         who = "no person" if choice.index is None else f"no body for person {choice.index}"
         raise InputError(f"{path}: {who} found in the reference photo (detector {params.detector})")
+    warning = choice.warning(str(path))
+    warnings = [warning] if warning else []
     if _cut_at_neck(body):
-        raise InputError(
-            f"{path}: the person is cut off at the neck (their shoulders are below the photo's bottom edge); "
-            "use a photo that shows at least the head and shoulders"
+        body, hands = _head_only(body, hands)
+        shown_head = int((body[HEAD_JOINTS, 2] >= VISIBLE).sum())
+        if shown_head < 2:
+            raise InputError(
+                f"{path}: the person is cut off at the neck and only {shown_head} point of the face is "
+                f"found (detector {params.detector}): nothing to turn or place a head by"
+            )
+        warnings.append(
+            f"{path}: only a head is shown (cut off at the neck): its position, size and tilt follow the "
+            "driver; the body's motion is not shown"
         )
     h, w = rgb.shape[:2]
-    warning = choice.warning(str(path))
-    return PoseSequence(body[None], hands[None], face[None], w, h, 1.0), [warning] if warning else []
+    return PoseSequence(body[None], hands[None], face[None], w, h, 1.0), warnings
 
 
 def _cut_at_neck(body: np.ndarray) -> bool:
     """A face whose neck and shoulders are not in the photo: MediaPipe guesses them below the bottom
-    edge (confidently), and an animator given only a head drags the edge's pixels along as a neck."""
+    edge (confidently)."""
     if body[J["nose"], 2] < VISIBLE or not np.isfinite(body[J["nose"], 0]):
         return False
     neck = body[J["neck"]]
@@ -167,6 +176,21 @@ def _cut_at_neck(body: np.ndarray) -> bool:
         return True
     base = body[[J["neck"], J["r_shoulder"], J["l_shoulder"]]]
     return bool(((base[:, 2] >= VISIBLE) & (base[:, 1] > 1.0)).any())  # NaN compares False
+
+
+#: what a photo cut off at the neck shows of the body
+HEAD_JOINTS = tuple(J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear"))
+
+
+def _head_only(body: np.ndarray, hands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face points alone: the neck, shoulders and the rest are the detector's guesses below the
+    photo's edge, and animated from there they dragged the edge's pixels along as a neck. Without
+    them the animators move the head (and what of the collar the photo shows) as one rigid piece."""
+    body, hands = body.copy(), np.full_like(hands, np.nan)
+    hands[..., 2] = 0.0
+    guessed = np.setdiff1d(np.arange(len(body)), HEAD_JOINTS)
+    body[guessed] = (np.nan, np.nan, 0.0)
+    return body, hands
 
 
 def reference_problem(path: Path, params: Params, warnings: list[str] | None = None) -> str | None:

@@ -110,6 +110,10 @@ def margins(reference: np.ndarray, ref_visible: np.ndarray, width: int, height: 
             if shown[j]:
                 out[j, 1, 1] = height - float(px[j, 1]) - radius
     out[HEAD] = ((radius, radius), (1.5 * radius, radius))
+    if not ref_visible[TRUNK_LIMBS].any():
+        # a photo that shows only a head (cut off at the neck): where its edge cuts the head, the
+        # face point itself must stay in, not a head radius around it the photo does not show
+        out[HEAD] = np.where(out[HEAD] > np.nan_to_num(room[HEAD], nan=np.inf), 0.0, out[HEAD])
     return np.maximum(out, 0.0)
 
 
@@ -150,7 +154,7 @@ def keep_in_frame(
             allowed = max(FILL * size, float(r_hi.max() - r_lo.min()) if r_lo.size else 0.0)
             raw_scale[f] = min(raw_scale[f], allowed / max(float(hi.max() - lo.min()), 1e-6))
         spans.append(axes)
-    scales = _ease(raw_scale)
+    scales = ease(raw_scale)
     shifts = np.zeros((len(points), 2))
     centres = np.zeros((len(points), 2))
     for f, axes in enumerate(spans):
@@ -173,7 +177,7 @@ def _span(
     return coords[joints] - reach[joints, axis, 0], coords[joints] + reach[joints, axis, 1]
 
 
-def _ease(raw: np.ndarray) -> np.ndarray:
+def ease(raw: np.ndarray) -> np.ndarray:
     """Per-frame scales that never exceed `raw` and change gradually (no pumping from frame to frame)."""
     k = SCALE_EASE // 2
     padded = np.pad(raw, k, mode="edge")

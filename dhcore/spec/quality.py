@@ -34,6 +34,9 @@ class QualitySpec(SpecModel):
         0.95, "share of frames whose target places the body the photo shows inside the frame"
     )
     face_match_rate: float | None = _min(0.9, "share of frames that should show a face showing the subject's")
+    head_only_kept: float | None = _min(
+        0.5, "share of the driver's head motion a head-only photo keeps (cut so little fill shows)"
+    )
 
     def thresholds(self) -> dict[str, float]:
         """Metric name -> lowest acceptable value, for the checked figures."""

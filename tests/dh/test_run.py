@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -152,6 +153,30 @@ def test_run_when_prefect_does_not_start_records_the_failure_and_says_what_to_do
     assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in result["error"]
     recorded = Catalog(f"sqlite:///{home / 'catalog.db'}").show_production(result["production_id"])
     assert recorded["status"] == "failed" and recorded["error"] == result["error"]
+
+
+@pytest.mark.slow
+def test_a_cached_rerun_ends_with_prefects_record_complete_and_no_traceback(
+    demo_assets: Path, tmp_path: Path
+) -> None:
+    """A fully cached run ends about a second after it starts, while Prefect's temporary server may
+    still be writing its task-run states (one event at a time, seconds behind on a busy machine). Without
+    waiting for them, the process's exit stopped the server mid-write: `Error flushing 1 events` with a
+    CancelledError traceback, and task runs missing or left Running in Prefect's database."""
+    home = tmp_path / "home"
+    env = _clean_prefect_env(home, tmp_path)
+    argv = [sys.executable, "-m", "dh.cli", "run", "--json", str(spec(demo_assets, "cached-twice"))]
+    for _ in range(2):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode in (0, 3), done.stderr[-3000:]
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["stages"] and all(s["cache_hit"] for s in result["stages"])
+    with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as db:  # the temporary server's own record
+        runs = db.execute("SELECT id FROM flow_run ORDER BY created").fetchall()
+        states = db.execute("SELECT state_type FROM task_run WHERE flow_run_id = ?", runs[-1]).fetchall()
+    assert len(runs) == 2
+    assert sorted(s for (s,) in states) == ["COMPLETED"] * len(result["stages"])
 
 
 def test_submit_without_a_server_says_what_to_start(demo_assets: Path, tmp_path: Path) -> None:

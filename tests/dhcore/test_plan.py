@@ -94,6 +94,18 @@ def test_a_face_setting_reruns_the_face_stages_and_what_reads_their_frames() -> 
     assert changed == {"face_restore", "face_refine", "pck", "assemble", "extras"}
 
 
+def test_another_subject_person_reaches_the_face_stages() -> None:
+    """The face stages pick the animated person's face by the reference pose, so choosing another
+    person re-runs them; face.identity (without refinement) gets the pose too."""
+    base = plan_dance(_loaded())
+    changed = changed_calls(base, plan_dance(_loaded(**{"subject.person": 1})))
+    assert {"face_restore", "face_refine"} <= changed
+    plan = plan_dance(_loaded(**{"face.refine.backend": "none"}))
+    _check_against_declarations(plan)
+    for face in ("face_restore", "face_identity"):
+        assert plan.call(face).inputs["reference_pose"] == Ref("reference_pose", "pose")
+
+
 def test_a_new_photo_reruns_everything_that_depends_on_it() -> None:
     base = plan_dance(_loaded())
     moved = _loaded()

@@ -23,6 +23,11 @@ def test_each_missed_threshold_is_a_reason_and_the_status_needs_review() -> None
     assert verdict.reasons == ["pose_pck_limbs 0.32 is below 0.70", "motion_follow 0.28 is below 0.60"]
 
 
+def test_a_figure_just_under_its_threshold_is_not_printed_equal_to_it() -> None:
+    verdict = judge(PASSING | {"pose_pck": 0.799, "motion_follow": 0.5999}, DEFAULT_QUALITY)
+    assert verdict.reasons == ["pose_pck 0.799 is below 0.80", "motion_follow 0.5999 is below 0.60"]
+
+
 def test_enforce_fail_fails_and_null_thresholds_are_not_checked() -> None:
     low = PASSING | {"face_match_rate": 0.1}
     assert judge(low, QualitySpec(enforce="fail")).status == "failed"
@@ -41,3 +46,11 @@ def test_thresholds_are_shares_and_unknown_keys_are_errors() -> None:
         QualitySpec.model_validate({"pose_pkc": 0.5})
     with pytest.raises(ValidationError):
         QualitySpec(enforce="ignore")
+
+
+def test_a_head_only_photo_whose_moves_were_cut_down_needs_review() -> None:
+    """A face crop whose head moved a twentieth of the driver's is not the dance that was asked for."""
+    verdict = judge(PASSING | {"head_only_kept": 0.05}, DEFAULT_QUALITY)
+    assert verdict.status == "needs_review"
+    assert verdict.reasons == ["head_only_kept 0.05 is below 0.50"]
+    assert judge(PASSING | {"head_only_kept": 0.8}, DEFAULT_QUALITY).status == "succeeded"

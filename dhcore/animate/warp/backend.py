@@ -19,7 +19,7 @@ from pydantic import Field
 
 from dhcore.animate.base import AnimateInputs
 from dhcore.animate.warp.body import LIMB_JOINTS, hidden_limbs, measure_body
-from dhcore.animate.warp.fill import inpaint
+from dhcore.animate.warp.fill import inpaint, stray_rim
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
 from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_joints
@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "14"
+VERSION = "21"
 
 
 class WarpParams(StageParams):
@@ -166,14 +166,16 @@ class Puppet:
         alpha[fit.padding()] = 0.0  # replicated edge pixels are not the person
         if not (alpha >= 0.5).any():
             raise InputError(f"{inputs.reference_image}: no person found in the reference photo")
-        hole = cv2.dilate(
-            (alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=max(1, round(scale))
-        )
-        filled = (hole > 0) | fit.padding()
-        background = inpaint(photo, filled, p.inpaint)
         holder = _steadier_arm(joints, ok, target, p.confidence, (w, h))
         rig = build_rig(photo, alpha, body, max(2.0, p.mesh_step * max(w, h)), p.feather * scale, holder)
-        puppet = cls(background, rig, Poser(joints, ok), p.confidence)
+        # the rig's alpha: a lit strip of the door the mask took with the held ball stays in the background
+        hole = cv2.dilate(
+            (rig.alpha > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=max(1, round(scale))
+        )
+        filled = (hole > 0) | fit.padding()
+        filled |= stray_rim(photo, filled, (alpha > 0.02) & (rig.alpha <= 0.02))
+        background = inpaint(photo, filled, p.inpaint)
+        puppet = cls(background, rig, Poser(joints, ok, _bottom_cut(alpha, fit.padding())), p.confidence)
         puppet.filled = filled
         if fit.padded:
             puppet.warnings.append(
@@ -283,6 +285,19 @@ def _steadier_arm(
             turn = np.arctan2(moved[:, 1], moved[:, 0]) - np.arctan2(photo[1], photo[0])
             turns[f"{side}_arm"] += float(np.abs((turn + np.pi) % (2 * np.pi) - np.pi).sum()) / len(tgt)
     return min(turns, key=turns.__getitem__)
+
+
+def _bottom_cut(alpha: np.ndarray, padding: np.ndarray) -> np.ndarray | None:
+    """[2, 2] the ends (pixels) of where the photo's bottom edge cuts the person, or None where the
+    person does not reach it."""
+    rows = np.flatnonzero(~padding.all(axis=1))
+    if not rows.size:
+        return None
+    bottom = int(rows[-1])
+    xs = np.flatnonzero((alpha[bottom] >= 0.5) & ~padding[bottom])
+    if not xs.size:
+        return None
+    return np.array([[xs[0], bottom + 1.0], [xs[-1] + 1.0, bottom + 1.0]])
 
 
 def _face_of(core: Layer | None) -> Layer | None:

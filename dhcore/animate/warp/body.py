@@ -47,6 +47,11 @@ class Body:
     def point(self, name: str) -> np.ndarray | None:
         return self.joints[J[name]] if self.ok[J[name]] else None
 
+    @property
+    def head_only(self) -> bool:
+        """A photo cut off at the neck (pose.extract keeps its face points alone)."""
+        return self.torso is None and not self.ok[J["neck"]]
+
     def limb_parts(self) -> list[str]:
         return [p for p in LIMB_PARTS if self.segments.get(p)]
 

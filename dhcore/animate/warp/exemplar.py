@@ -256,6 +256,10 @@ def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.
     small_hole = (
         cv2.dilate(small_hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     )  # no hole pixel as source
+    if not _sources(small_hole).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
+        out = image.copy()
+        out[hole] = guide[hole]
+        return out
     offsets = _complete(small, small_hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
     ys, xs = np.nonzero(hole)
     copied, weight = _copies(image, hole, offsets, ys, xs)

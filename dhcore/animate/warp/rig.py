@@ -21,14 +21,16 @@ outside the frame when it sways instead of showing a gap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from dhcore.animate.warp.body import Body, distance_to, draw_core, draw_segments
+from dhcore.animate.warp.exemplar import exemplar_fill
 from dhcore.animate.warp.fill import pyramid_fill
 from dhcore.animate.warp.skeleton import HANDLE_INDEX, HANDLES, is_rigged
+from dhcore.pose.keypoints import J
 
 #: inverse-distance skinning exponents: higher = stiffer bones, shorter blend zones at joints.
 #: Legs are stiff (a sharply bent knee must not smear the trouser leg), the torso and neck soft.
@@ -65,6 +67,9 @@ class Rig:
     pad: int
     limb_radius: dict[str, float]
     coverage: float  # share of the frame covered by the person (alpha >= 0.5)
+    #: [H, W] float32: what the background fill must cover: the person's alpha as the layers take it (a
+    #: held object's rim matted), and 1 over a held object's motion blur beyond it
+    alpha: np.ndarray
 
 
 def build_rig(
@@ -83,12 +88,17 @@ def build_rig(
     keeper = holder if _hands_joined(body) else None
     labels, radius, claims = _label_parts(body, photo_p, alpha_p, core_shape, pad, keeper)
     held = _held_object(body, np.where(person, labels, -1), keeper, radius, pad) if keeper else None
+    blur = np.zeros(shape, bool)
+    if held is not None:
+        photo_p, alpha_p, blur = _matte_held(photo_p, alpha_p, held[0], body.scale)
     face = _face_mask(body, shape, pad) & (labels == 0)
 
     parts = ["core", *body.limb_parts()]
+    sleeves = _sleeves(body, h)
     # the torso's outline runs a little outside the shoulder and hip joints
     body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
     rims = _limb_rims(body, photo_p, labels, person, radius, pad)
+    edge = _disk(max(1, round(0.04 * body.scale)))  # a lit edge's width
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -105,16 +115,28 @@ def build_rig(
             # the face layer is drawn over the core: under it, neck and collar colours, so a chin
             # lifted off the collar uncovers no second chin
             rgb = _fill_hidden(photo_p, own & person & ~face, (cover & ~own) | face)
+            rgb = _texture_hidden(rgb, own & person & ~face, hidden & ~own & ~face)
             cover = cover.astype(np.float32)
+            if body.head_only:
+                # a lone head moved off the photo's edge shows the fill there, not the edge's pixels
+                # replicated into a neck
+                cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
         else:
             own |= rims.get(k, False)
             # where another limb lay over this one's bones in the photo, this limb's own colours
             # are diffused in, so a forearm that was under the other one is whole when they part
-            hidden = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
-            rgb = _fill_hidden(photo_p, own & person, hidden)
+            claim = claims.get(k - 1, np.zeros(shape, bool)) & ~own & person
+            hidden = _under_other_limb(body, part, own & person, claim, pad)
+            others = claim | ((labels > 0) & (labels != k) & person)
+            own, hidden = _smooth_outline(own, hidden, others, claim, radius[part])
+            # and the other limb's lit edge along it, this limb's by a pixel or two: left in the fill's
+            # colours, it drew the basketball player's right forearm on his left arm as a pale strip
+            seam = own & (cv2.dilate(hidden.astype(np.uint8), edge) > 0)
+            rgb = _fill_hidden(photo_p, own & person & ~seam, hidden | seam)
             if held is not None and part == keeper:
-                # where the other hand lay on the object: the object's colours, no hole in it
-                rgb = _fill_hidden(rgb, held[0], held[1])
+                # where the other hand lay on the object, and its lit edge there: the object's colours
+                seam = held[0] & (cv2.dilate(held[1].astype(np.uint8), edge) > 0)
+                rgb = _fill_hidden(rgb, held[0] & ~seam, held[1] | seam)
                 hidden |= held[1]
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
@@ -124,16 +146,43 @@ def build_rig(
             # the fringe shows exactly the photo's pixels and the seams vanish
             cover = np.maximum(cv2.GaussianBlur(cover, (0, 0), sigmaX=feather), cover)
         layer_alpha = alpha_p * np.clip(cover, 0.0, 1.0)
+        if part == "core":
+            # a loose bit of the mask off the body (the ball's edge by the basketball player's head)
+            # was skinned to the head and drew a pale squiggle beside his face wherever he went
+            solid = layer_alpha >= 0.5
+            loose = _loose_bits(solid)
+            if loose.any():
+                near = distance_to(loose)  # the bits and their feathered fringe
+                layer_alpha[(near <= 2 * feather + 1) & (near < distance_to(solid & ~loose))] = 0.0
         if not (layer_alpha > 0.02).any():
             continue
-        layer = _mesh_layer(part, rgb, layer_alpha, body, pad, step, radius.get(part, 0.0))
+        if part in sleeves:
+            layer = _mesh_layer("core", rgb, layer_alpha, body, pad, step, 0.0)
+            layer = None if layer is None else replace(layer, part=part)
+        else:
+            layer = _mesh_layer(part, rgb, layer_alpha, body, pad, step, radius.get(part, 0.0))
         if layer is not None:
             layers[part] = layer
     if face.any():
         layer = _face_layer(photo_p, alpha_p, face, body, pad, step, feather)
         if layer is not None:
             layers["face"] = layer
-    return Rig(layers, pad, radius, float((alpha >= 0.5).mean()))
+    hole = np.where(blur, 1.0, alpha_p)[pad:-pad, pad:-pad].astype(np.float32)
+    return Rig(layers, pad, radius, float((alpha >= 0.5).mean()), hole)
+
+
+def _sleeves(body: Body, height: int) -> set[str]:
+    """The arms of a portrait (no hips shown) whose elbow lies below the photo's bottom edge: a sleeve
+    with no elbow in the photo to turn about. Turned to a driver's elbow, Grace Hopper's sleeves swung
+    over her lapels and off her sides, baring the torso's fill under them as a dark slab at the left
+    edge (dance_real's walker_half_body); skinned as the torso under it is, a sleeve moves with it."""
+    if body.ok[J["r_hip"]] or body.ok[J["l_hip"]]:
+        return set()
+    return {
+        f"{side}_arm"
+        for side in "rl"
+        if f"{side}_arm" in body.segments and body.point(f"{side}_elbow")[1] > height
+    }
 
 
 def _limb_rims(
@@ -424,6 +473,58 @@ def _held_object(body: Body, labels: np.ndarray, keeper: str, radius, pad: int):
     return thing, under & _enclosed(thing, width)
 
 
+#: the held object's colour and the background's must differ by this much (RGB) for a pixel's share
+#: of each to be told; its rim, where they are told apart, as a share of the body scale
+_MATTE_CONTRAST, _MATTE_RIM = 30.0, 0.15
+#: how far beyond the mask a held object's motion blur reaches (share of the body scale), and by how
+#: much (grey levels) a pixel there must differ from the background to be blur
+_MATTE_BLUR, _BLUR_STEP = 0.08, 6.0
+
+
+def _matte_held(photo_p: np.ndarray, alpha_p: np.ndarray, thing: np.ndarray, scale: float):
+    """(photo, alpha, blur) with the held object's rim matted, and its motion blur beyond the mask.
+    The person mask took the motion-blurred ball's edge and a lit strip of the door above it as
+    solid person: moved with the hand, they drew a pale ghost round the ball. Along the rim, with F
+    the object's colour (diffused from its inside) and B the background's (from the pixels well off
+    the person): a pixel lighter than both is neither (a lit edge behind the object) and goes, with
+    what it cuts off; one between them is their mix (I = a F + (1 - a) B), its alpha at most its
+    share a of F and its colour F. Beyond the mask, the pixels near the object unlike B and towards
+    F are its blur (`blur`), for the background fill to cover: left on the photo, they drew the
+    ball's outline on the door where the ball had been."""
+    solid = cv2.distanceTransform((alpha_p >= 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    inside = thing & (solid > _MATTE_RIM * scale)
+    # its soft outline too (off the solid person: never another part's own pixels)
+    fringe = (cv2.dilate(thing.astype(np.uint8), _disk(3)) > 0) & (alpha_p > 0) & (alpha_p < 0.5)
+    rim = (thing & ~inside) | fringe
+    if not (rim.any() and inside.any()):
+        return photo_p, alpha_p, np.zeros(thing.shape, bool)
+    image = photo_p.astype(np.float32)
+    fg = pyramid_fill(image, inside.astype(np.float32))
+    reach = _disk(max(3, round(_MATTE_BLUR * scale)))
+    near = cv2.dilate(thing.astype(np.uint8), reach) > 0
+    bg = pyramid_fill(
+        image, ((alpha_p < 0.05) & ~(cv2.dilate(near.astype(np.uint8), reach) > 0)).astype(np.float32)
+    )
+    # towards the object's colour: a lit sign beside the ball is no blur of it
+    towards = ((image - bg) * (fg - bg)).sum(axis=2) > 0
+    blur = near & (alpha_p < 0.05) & towards & (np.abs(image - bg).mean(axis=2) > _BLUR_STEP)
+    span = fg - bg
+    power = (span**2).sum(axis=2)
+    share = ((image - bg) * span).sum(axis=2) / np.maximum(power, 1e-6)
+    lighter = (image - np.maximum(fg, bg)).mean(axis=2) > _MATTE_CONTRAST
+    # what stays of the object: no lit pixels, no shreds of rim cut off from its inside by them
+    kept = cv2.morphologyEx((thing & ~lighter).astype(np.uint8), cv2.MORPH_OPEN, _disk(2))
+    count, pieces = cv2.connectedComponents(kept | inside.astype(np.uint8))
+    whole = np.isin(pieces, np.unique(pieces[inside])) & (pieces > 0)
+    gone = rim & ~(cv2.dilate(whole.astype(np.uint8), _disk(2)) > 0)
+    told = rim & ~gone & (power >= _MATTE_CONTRAST**2) & (share < 1.0)
+    alpha, photo = alpha_p.copy(), photo_p.copy()
+    alpha[gone] = 0.0
+    alpha[told] = np.minimum(alpha[told], np.clip(share[told], 0.0, 1.0))
+    photo[told] = np.clip(fg[told] + 0.5, 0, 255).astype(np.uint8)
+    return photo, alpha, blur
+
+
 def _enclosed(mask: np.ndarray, reach: int) -> np.ndarray:
     """Pixels with `mask` within `reach` on both sides, left and right or above and below: a
     hand lying on a ball, not one beside it."""
@@ -436,6 +537,71 @@ def _enclosed(mask: np.ndarray, reach: int) -> np.ndarray:
     return across | (side((n, 1), (0, 0)) & side((n, 1), (0, reach)))
 
 
+def _under_other_limb(body: Body, part: str, own: np.ndarray, claim: np.ndarray, pad: int) -> np.ndarray:
+    """[H, W] bool: where another limb hid this one (`claim`: the other limb's pixels over this one's
+    bones), as wide as this limb shows itself, not as the silhouette around it: the basketball player's
+    right forearm, measured on his chest at the arm's widest, got a flat pale band 1.5 times its width
+    where his left hand had lain over it, a club at the wrist when it hung down. What this limb's own
+    pixels enclose stays its own (no hole where the other hand lay), and so does the claim around a
+    bit of it the width would cut off (a fingertip off the hand)."""
+    if not claim.any():
+        return claim
+    depth = cv2.distanceTransform(own.astype(np.uint8), cv2.DIST_L2, 5)
+    shown = _limb_radius(body, part, depth, pad)
+    hidden = claim & (distance_to(draw_segments(body.reach(part), claim.shape, pad) > 0) <= shown)
+    return hidden | (claim & (_holes(own | hidden) | _near_loose(own | hidden, round(shown))))
+
+
+#: the blur (sigma, share of the limb's half-width) that smooths a limb layer's outline
+_OUTLINE_BLUR = 0.5
+
+
+def _smooth_outline(
+    own: np.ndarray, hidden: np.ndarray, others: np.ndarray, claim: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(own, hidden) of a limb with its outline smoothed (blurred, cut at half) where it meets another
+    limb (`others`). The watershed's edge against the other hand and the zone that hand hid ran a few
+    pixels in and out: turned with the limb, the basketball player's hanging right forearm showed it as
+    a torn, ragged strip. Spurs go (filled under it); notches are filled, as hidden where the other limb
+    lay on this one's bones (`claim`: its colours diffused in), else with the photo's pixels. Against
+    the torso and the background the outline stays the photo's: unmoved, the photo shows."""
+    shape = own | hidden
+    smooth = cv2.GaussianBlur(shape.astype(np.float32), (0, 0), sigmaX=_OUTLINE_BLUR * radius) >= 0.5
+    near = cv2.dilate(others.astype(np.uint8), _disk(max(1, round(2 * radius)))) > 0
+    smooth = np.where(near, smooth, shape)
+    notches = smooth & ~shape
+    return (own & smooth) | (notches & ~claim), (hidden & smooth) | (notches & claim)
+
+
+#: a piece of a layer under this share of its largest piece is a loose bit of the mask
+_LOOSE = 0.02
+
+
+def _loose_bits(mask: np.ndarray) -> np.ndarray:
+    """[H, W] bool: the mask's pieces under _LOOSE of its largest."""
+    n, pieces, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
+    if n <= 2:
+        return np.zeros(mask.shape, bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return np.isin(pieces, 1 + np.nonzero(areas < _LOOSE * areas.max())[0])
+
+
+def _near_loose(mask: np.ndarray, reach: int) -> np.ndarray:
+    """[H, W] bool: within `reach` of the mask's pieces other than its largest."""
+    n, pieces, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
+    if n <= 2:
+        return np.zeros(mask.shape, bool)
+    loose = (pieces > 0) & (pieces != 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
+    return cv2.dilate(loose.astype(np.uint8), _disk(max(1, reach))) > 0
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """[H, W] bool: the pixels a mask encloses (not reached from the canvas border)."""
+    reached = np.pad(mask.astype(np.uint8), 1)
+    cv2.floodFill(reached, None, (0, 0), 1)
+    return reached[1:-1, 1:-1] == 0
+
+
 def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     """Core texture: where a limb hid the torso, torso colours diffused from around it (limb
     colours must not stay behind on the torso when the limb moves away)."""
@@ -444,6 +610,40 @@ def _fill_hidden(photo_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> 
     filled = pyramid_fill(photo_p.astype(np.float32), known.astype(np.float32))
     out = photo_p.copy()
     out[hidden & ~known] = np.clip(filled[hidden & ~known] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+#: chromaticity distance (r, g, b shares of their sum) within which a pixel is the torso's cloth
+_CLOTH_HUE = 0.12
+#: around a hidden part, this many pixels of the torso tell its cloth's hue
+_CLOTH_RIM = 6
+
+
+def _texture_hidden(rgb_p: np.ndarray, known: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """The torso under a limb with its cloth's own texture, copied from the torso along the diffused
+    colours (`_fill_hidden`), not the diffusion alone: that mixed in the collar, the shadows and the
+    arm's dark edge, and where the astronaut's forearm had lain across her suit, moving it uncovered
+    a flat brownish block (the demo's bottom-left corner)."""
+    if not hidden.any() or not known.any():
+        return rgb_p
+    # copied only from cloth of the hue around the hidden part (whatever its shading): a copied
+    # mission patch or strap drew a second one on the suit
+    image = rgb_p.astype(np.float32) + 1.0
+    hue = image / image.sum(axis=2, keepdims=True)
+    around = known & (cv2.dilate(hidden.astype(np.uint8), _disk(_CLOTH_RIM)) > 0)
+    if not around.any():
+        return rgb_p
+    cloth = known & (np.abs(hue - np.median(hue[around], axis=0)).max(axis=2) < _CLOTH_HUE)
+    cloth = cv2.erode(cloth.astype(np.uint8), _disk(1)) > 0  # not the anti-aliased rims of a patch
+    if not cloth.any():
+        return rgb_p
+    ys, xs = np.nonzero(hidden | cloth)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = np.ascontiguousarray(rgb_p[y0:y1, x0:x1])
+    filled = exemplar_fill(crop, ~cloth[y0:y1, x0:x1], crop)
+    out = rgb_p.copy()
+    inside = hidden[y0:y1, x0:x1]
+    out[y0:y1, x0:x1][inside] = filled[inside]
     return out
 
 

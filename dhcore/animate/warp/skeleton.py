@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dhcore.pose.bust import LEAN
 from dhcore.pose.keypoints import J
 
 
@@ -62,6 +63,15 @@ _FIT_SCALE = {"torso": (0.5, 2.0), "head": (0.8, 1.25)}
 #: from the side (its eyes and ears bunched ahead of the neck) fits the head 30-45 degrees off a
 #: frontal photo's: dance_real's walkers, whose faces the face detector then missed.
 _MAX_TURN = {"torso": 60.0, "head": 30.0}
+#: The head's roll limit (degrees) on a photo that shows only a head (cut off at the neck, no torso
+#: handle): there is no body under it to turn with, and past this a lone head looks toppled
+_HEAD_ONLY_TURN = 20.0
+#: The torso's turn limit (degrees) on a photo cut below the shoulders (no hips shown): a bust leans
+#: about as far as a person's shoulders do (dhcore.pose.bust). Following a side-view driver's shoulder
+#: line, the portrait turned like a cardboard cut-out, the photo's straight bottom cut running across
+#: the canvas (dance_real's walker_half_body: 30-57 degrees in its first 9 frames, the cut up to
+#: 150 px above the canvas bottom).
+_PORTRAIT_LEAN = LEAN
 #: How far (degrees) the head's place may swing about the neck from where the photo has it (turned
 #: with the torso), on a head-and-shoulders photo (no hips shown). A driver seen from the side has
 #: its face well ahead of its neck; on a frontal portrait that set the head beside the neck, over one
@@ -272,7 +282,8 @@ class Poser:
     be fed in order (the backend streams them in order).
     """
 
-    def __init__(self, ref: np.ndarray, ref_ok: np.ndarray) -> None:
+    def __init__(self, ref: np.ndarray, ref_ok: np.ndarray, cut: np.ndarray | None = None) -> None:
+        """cut: [2, 2] the ends of the line where the photo's bottom edge cuts the person (pixels)."""
         self.ref, self.ref_ok = ref, ref_ok
         self._relative = [IDENTITY.copy() for _ in HANDLES]  # last valid: inv(parent) o self
         self._root = IDENTITY.copy()  # last valid torso transform
@@ -282,6 +293,9 @@ class Poser:
         self._rigid = IDENTITY.copy()
         self.rigged = np.array([is_rigged(h, ref_ok) for h in HANDLES])
         self._portrait = not (ref_ok[J["r_hip"]] or ref_ok[J["l_hip"]])
+        head_only = not self.rigged[HANDLE_INDEX["torso"]]
+        self._max_turn = dict(_MAX_TURN, head=_HEAD_ONLY_TURN) if head_only else _MAX_TURN
+        self._cut = cut if self._portrait else None
         #: where each fitted handle turns about: the mean of its joints in the photo
         self._centre = [
             np.nan_to_num(ref[[j for j in h.joints if ref_ok[j]] or [J["neck"]]].mean(axis=0))
@@ -295,15 +309,18 @@ class Poser:
         for i, h in enumerate(HANDLES):
             fit = handle_fit(h, self.ref, self.ref_ok, tgt, tgt_ok)
             fit = fit if fit is not None and np.isfinite(fit).all() else None
-            if fit is not None and h.name in _MAX_TURN:
+            if fit is not None and h.name in self._max_turn:
                 base = 0.0 if h.parent is None else turn_of(self._rigid)
                 if h.name == "head":
                     fit = self._head(fit, self._rigid, tgt, tgt_ok)
-                fit = limit_turn(fit, self._centre[i], base, _MAX_TURN[h.name])
+                fit = limit_turn(fit, self._centre[i], base, self._turn_limit(h.name))
             if fit is None and self.rigged[i]:
                 fallbacks += 1
             if h.parent is None:
-                self._rigid = self._rigid_torso(tgt, tgt_ok) if fit is not None else self._rigid
+                if fit is not None and self._cut is not None:
+                    fit = self._rigid = self._above_cut(fit)
+                elif fit is not None:
+                    self._rigid = self._rigid_torso(tgt, tgt_ok)
                 fit = self._root if fit is None else fit
                 self._root = out[i] = fit
                 continue
@@ -333,7 +350,36 @@ class Poser:
         torso = HANDLE_INDEX["torso"]
         both = fitted_joints(HANDLES[torso], self.ref_ok, tgt_ok)
         fit = similarity_fit(self.ref[both], tgt[both], _FIT_SCALE["torso"])
-        return limit_turn(fit, self._centre[torso], 0.0, _MAX_TURN["torso"])
+        return limit_turn(fit, self._centre[torso], 0.0, self._turn_limit("torso"))
+
+    def _turn_limit(self, name: str) -> float:
+        return _PORTRAIT_LEAN if name == "torso" and self._portrait else self._max_turn[name]
+
+    def _above_cut(self, fit: np.ndarray) -> np.ndarray:
+        """A portrait's torso similarity kept from lifting the photo's bottom cut above where the photo
+        has it (the canvas bottom, for a photo that fills the canvas): turned back towards the photo's
+        upright as far as needed, then grown about its centre, the neck and shoulders kept in place (a
+        side-view driver's narrow shoulder line shrinks the bust: 0.53-0.69 in walker_half_body's
+        first frames), then moved down."""
+        centre = self._centre[HANDLE_INDEX["torso"]]
+        ends = self._cut - centre
+        turn, scale = turn_of(fit), _scale_of(fit)
+        placed = fit[:, :2] @ centre + fit[:, 2]
+
+        def short(angle: float, size: float) -> float:  # how far (px) the higher end lies above its place
+            drop = size * (np.sin(angle) * ends[:, 0] + np.cos(angle) * ends[:, 1])
+            return float((self._cut[:, 1] - placed[1] - drop).max())
+
+        for keep in np.linspace(1.0, 0.0, 13):
+            if short(keep * turn, scale) <= 1e-6:
+                return _with_turn(fit, centre, keep * turn, scale)
+        depth = float(ends[:, 1].min())
+        if depth > 1e-6:
+            needed = (float(self._cut[:, 1].max()) - placed[1]) / depth
+            scale = max(scale, min(_FIT_SCALE["torso"][1], needed))
+        out = _with_turn(fit, centre, 0.0, scale)
+        out[1, 2] += max(0.0, short(0.0, scale))
+        return out
 
     def _on_neck(self, out: np.ndarray) -> None:
         """Moves a portrait's head (in place) so that it swings at most _NECK_BEND about the neck."""

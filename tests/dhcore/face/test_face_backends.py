@@ -139,6 +139,25 @@ def test_a_group_photos_reference_face_is_the_animated_persons(dlib_faces: FaceA
     assert not np.array_equal(largest.box, ref.face.box)  # the old choice: another person
 
 
+def test_no_face_on_the_posed_head_is_an_input_error_not_another_persons_face(
+    dlib_faces: FaceAnalyzer, tmp_path: Path
+) -> None:
+    """Where the reference pose's head shows no face (the detector missed it), the face stages stop with
+    an InputError naming the photo rather than measure and paste another person's face."""
+    from dhcore.pose.keypoints import J, PoseSequence
+    from tests import realdata
+
+    group = realdata.path("six_people")
+    pose = PoseSequence.empty(1, 1024, 709, 1.0)
+    pose.body[0, J["nose"]] = (0.5, 0.9, 0.9)  # on the table, below everyone
+    pose.body[0, J["neck"]] = (0.5, 0.98, 0.9)
+    pose.save(tmp_path / "pose.npz")
+    with pytest.raises(
+        InputError, match=r"t1.jpg: no face found on the animated person's head \(nose at 50% across"
+    ):
+        reference_face(group, dlib_faces, pose=tmp_path / "pose.npz")
+
+
 # -- insightface from a local pack folder ------------------------------------------------------
 @pytest.fixture
 def tiny_pack(models_root: Path, tmp_path: Path) -> Path:

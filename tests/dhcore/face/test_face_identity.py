@@ -85,3 +85,34 @@ def test_insightface_backend_from_a_local_pack(models_root: Path, tmp_path: Path
     assert result.metrics["face_match_rate"] == 1.0
     report = json.loads(result.outputs["report"].path.read_text())
     assert report["backend"] == "insightface" and report["distance"].startswith("cosine")
+
+
+def test_subject_person_is_the_face_measured_in_a_group_photo(dlib_faces, tmp_path: Path) -> None:
+    """With subject.person set, the face stages take that person's face (the one on the nose of
+    pose.extract's reference pose), not the default choice, and face_match_rate is measured on it."""
+    from dhcore.face.reference import reference_face
+    from dhcore.pose import extract
+    from dhcore.pose.keypoints import J, PoseSequence
+    from tests import realdata
+
+    group = realdata.path("six_people")
+    params = extract.Params(parts="body", person=0)  # the default choice is person 2
+    pose_path = extract.STAGE.call(tmp_path / "pose", params, source=group).outputs["pose"].path
+    ref = reference_face(group, dlib_faces, pose=pose_path)
+    h, w = ref.image.shape[:2]
+    nose = PoseSequence.load(pose_path).body[0, J["nose"], :2] * (w, h)
+    x0, y0, x1, y1 = ref.face.box
+    assert x0 <= nose[0] <= x1 and y0 <= nose[1] <= y1, (ref.face.box, nose)
+    default = reference_face(group, dlib_faces)
+    assert default.face.box[0] > x1  # the default person stands further right
+
+    clip = write_frames(tmp_path / "group.nut", np.stack([ref.image] * 2))
+    inputs = {"frames": clip, "reference": group}
+    chosen = identity.STAGE.call(tmp_path / "chosen", IdentityParams(), reference_pose=pose_path, **inputs)
+    unchosen = identity.STAGE.call(tmp_path / "default", IdentityParams(), **inputs)
+    for result, face in ((chosen, ref.face), (unchosen, default.face)):
+        report = json.loads(result.outputs["report"].path.read_text())
+        assert result.metrics["face_match_rate"] == 1.0
+        for frame in report["frames"]:  # the tracked face is the reference face, whoever it is
+            cx, cy = (frame["box"][0] + frame["box"][2]) / 2, (frame["box"][1] + frame["box"][3]) / 2
+            assert face.box[0] <= cx <= face.box[2] and face.box[1] <= cy <= face.box[3]

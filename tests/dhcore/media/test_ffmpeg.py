@@ -221,3 +221,42 @@ def test_pipe_frames_reports_progress_and_writes_every_frame(tmp_path: Path) -> 
     assert pipe_frames(argv, chunks, total=40, progress=lambda d, t: seen.append((d, t))) == 40
     assert seen == [(16, 40), (32, 40), (40, 40)]
     assert probe(out, count_frames=True).frames == 40
+
+
+_THREADED_PROCESS = """
+import sys, threading, time
+import av, numpy as np
+from dhcore.media.ffmpeg import find_ffmpeg, pipe_frames, run_ffmpeg
+
+local, started = threading.local(), threading.Barrier(3)
+def resize():  # a PyAV reformatter kept in a thread-local, its slice threads busy
+    local.reformatter = av.video.reformatter.VideoReformatter()
+    frame = av.VideoFrame.from_ndarray(np.zeros((240, 320, 3), np.uint8), format="rgb24")
+    started.wait()
+    while True:
+        local.reformatter.reformat(frame, width=640, height=480, format="yuv420p", threads=4)
+for _ in range(2):
+    threading.Thread(target=resize, daemon=True).start()
+started.wait()
+ffmpeg = find_ffmpeg()
+for _ in range(20):
+    run_ffmpeg([ffmpeg, "-version"])
+    pipe_frames([ffmpeg, "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "8x8", "-i", "-",
+                 "-f", "null", "-"], [np.zeros((2, 8, 8, 3), np.uint8)])
+print("done")
+"""
+
+
+def test_ffmpeg_starts_while_other_threads_hold_pyav_state() -> None:
+    """A Popen preexec_fn (the old prctl call) ran Python in the forked child, which freed the other
+    threads' thread-locals there: a PyAV reformatter's deadlocked it and Popen waited for ever (a CI
+    run hung in the photo shoot's video portrait). 40 starts take about a second."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(  # noqa: S603 - argv list, no shell
+        [sys.executable, "-c", _THREADED_PROCESS], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "done"

@@ -25,13 +25,16 @@ def _target() -> PoseSequence:
     return pose
 
 
-def test_body_size_is_the_torso_or_the_shoulder_width() -> None:
+def test_body_size_is_the_torso_the_shoulder_width_or_twice_the_face() -> None:
     target = _target()
     assert P.body_size(target) == pytest.approx(0.4 * 400)  # neck (y .3) to mid-hip (y .7)
     target.body[0, J["r_hip"], 2] = 0.0
     assert P.body_size(target) == pytest.approx(0.2 * 400)  # shoulder width
     target.body[0, J["r_shoulder"], 2] = 0.0
-    with pytest.raises(InputError, match="neither a torso nor shoulders"):
+    # a head-only photo's target: twice the ear-to-ear span (x .46 to .54, y .19 both)
+    assert P.body_size(target) == pytest.approx(2 * 0.08 * 400)
+    target.body[0, [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")], 2] = 0.0
+    with pytest.raises(InputError, match="neither a torso, shoulders nor a face"):
         P.body_size(target)
 
 

@@ -171,6 +171,26 @@ def test_video_without_frames_and_audio_rules(tmp_path: Path) -> None:
     assert "needs a driving video" in error
 
 
+def test_a_driving_video_over_4_to_1_is_refused_at_motion_path(tmp_path: Path) -> None:
+    """Like the photo: its dancer would be too small for the pose detector, and the run would fail with
+    "no visible body" in a video that shows one."""
+    from fractions import Fraction
+
+    from dhcore.media.frames import FrameWriter
+
+    for name, (w, h) in {"strip.nut": (320, 64), "wide.nut": (256, 64)}.items():
+        with FrameWriter(tmp_path / name, Fraction(10), w, h) as writer:
+            writer.write(np.full((3, h, w, 3), 90, np.uint8))
+    strip = write(
+        tmp_path, VALID.replace("type: keypoints\n  path: dance.npz", "type: video\n  path: strip.nut")
+    )
+    [error] = errors_of(strip)
+    assert error.startswith(f"{strip}:7:9: motion.path: {tmp_path / 'strip.nut'}: the video is 320x64, ")
+    assert "an aspect ratio over 4:1; crop it around the dancer" in error
+    wide = VALID.replace("type: keypoints\n  path: dance.npz", "type: video\n  path: wide.nut")
+    assert load_spec(write(tmp_path, wide, "wide.yaml")).spec.motion.type == "video"  # 4:1 is allowed
+
+
 def test_kind_and_version_errors(tmp_path: Path) -> None:
     unknown = write(tmp_path, VALID.replace("kind: dance_video", "kind: dance"), "k.yaml")
     [error] = errors_of(unknown)

@@ -68,6 +68,27 @@ def real_photo_at_canvas(name: str, tmp_path: Path):
     return photo, joints, measure_body(joints, ref.body[0, :, 2] >= 0.3, max(w, h))
 
 
+def walker_driven(name: str, tmp_path: Path):
+    """A real photo (tests/realdata.py) and the real walker's poses retargeted onto it at the photo's
+    canvas, as dance_real makes them: (animator inputs, target pose file, width, height)."""
+    from dhcore.pose import align, extract, smooth
+    from dhcore.spec.dance import photo_canvas
+    from tests import realdata
+
+    realdata.path(name)
+    photo = realdata.write_photo(name, tmp_path / "photo.png")
+    width, height = photo_canvas(extract.read_image(photo).shape[1::-1])
+    clip = realdata.pedestrian_clip(tmp_path / "walker.nut", frames=24)
+    driver = extract.STAGE.call(tmp_path / "driver", extract.Params(parts="body"), source=clip)
+    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="all"), source=photo).outputs["pose"].path
+    smoothed = smooth.STAGE.call(tmp_path / "smooth", pose=driver.outputs["pose"].path).outputs["pose"].path
+    target = align.STAGE.call(
+        tmp_path / "align", align.Params(width=width, height=height, method="musepose", align_frame="auto"),
+        reference=ref, driving=smoothed,
+    ).outputs["pose"].path  # fmt: skip
+    return AnimateInputs(photo, ref, target, None, width, height, Fraction(10)), target, width, height
+
+
 def joints_array(named: dict[str, tuple[float, float]]) -> np.ndarray:
     """[18, 2] float64 with NaN for joints not named."""
     out = np.full((18, 2), np.nan)
@@ -161,7 +182,7 @@ def astronaut() -> tuple[np.ndarray, np.ndarray]:
     return photo, joints_array(ASTRONAUT_POSE) * 512
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def helpers() -> type:
     """Module-level helpers, for test files (importlib mode cannot import this conftest)."""
 
@@ -171,6 +192,7 @@ def helpers() -> type:
         rotate = staticmethod(rotate)
         joints_array = staticmethod(joints_array)
         real_photo_at_canvas = staticmethod(real_photo_at_canvas)
+        walker_driven = staticmethod(walker_driven)
         LIMB_COLOURS = LIMB_COLOURS
         BACKGROUND = BACKGROUND
         TORSO = TORSO

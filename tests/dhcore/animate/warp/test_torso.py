@@ -3,40 +3,23 @@ walker seen from the side, narrower), dance_real's walker_full_body; and the fit
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
-from dhcore.animate.base import AnimateInputs
 from dhcore.animate.warp.backend import Puppet, WarpParams
 from dhcore.animate.warp.skeleton import _TORSO_SQUASH, HANDLE_INDEX, torso_fit
 from dhcore.metrics import pck
-from dhcore.pose import align, extract, smooth
 from dhcore.pose.keypoints import J, PoseSequence
-from dhcore.spec.dance import photo_canvas
-from tests import realdata
 
 CORNERS = ("r_shoulder", "l_shoulder", "r_hip", "l_hip")
 
 
-def test_the_torso_puts_the_footballers_shoulders_and_hips_on_the_walkers(tmp_path):
+def test_the_torso_puts_the_footballers_shoulders_and_hips_on_the_walkers(tmp_path, helpers):
     """A similarity (rotation and uniform scale) cannot narrow the photo's torso to the walker's: it
     left l_hip 11 px and the shoulders 12-15 px from the target's (median), within PCK@0.1 in 0.29-0.42
     of the frames (the affine: 6-8 px, 0.75-1.00); the thighs turn about the target's hips, so the
     re-detector found the hips between."""
-    realdata.path("footballer")
-    photo = realdata.write_photo("footballer", tmp_path / "photo.png")
-    width, height = photo_canvas(extract.read_image(photo).shape[1::-1])
-    clip = realdata.pedestrian_clip(tmp_path / "walker.nut", frames=24)
-    driver = extract.STAGE.call(tmp_path / "driver", extract.Params(parts="body"), source=clip)
-    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="all"), source=photo).outputs["pose"].path
-    smoothed = smooth.STAGE.call(tmp_path / "smooth", pose=driver.outputs["pose"].path).outputs["pose"].path
-    target_path = align.STAGE.call(
-        tmp_path / "align", align.Params(width=width, height=height, method="musepose", align_frame="auto"),
-        reference=ref, driving=smoothed,
-    ).outputs["pose"].path  # fmt: skip
-    inputs = AnimateInputs(photo, ref, target_path, None, width, height, Fraction(10))
+    inputs, target_path, width, height = helpers.walker_driven("footballer", tmp_path)
     params = WarpParams()
     poser = Puppet.setup(inputs, params).poser
     target = PoseSequence.load(target_path)
