@@ -182,7 +182,7 @@ def test_parity_ramp_unet_calls_from_the_reference_latents(golden_parts: Compone
     """Every unconditional UNet call of the ramp run, fed the reference's own latents of that step:
     within 2e-4 except the ill-conditioned one, whose reference output is more than the call
     tolerance away from the float64 evaluation (measured 5.1e-4) and whose output moves by more
-    than 1e-3 for a one-ulp change of its input (measured 1.9e-3)."""
+    than the call tolerance for a one-ulp change of its input (measured 1.9e-3 on AVX2, 5.8e-4 on AVX-512)."""
     g = load_file(tiny_dir / "golden_pipeline_ramp.safetensors")
     windows = json.loads((tiny_dir / "golden_pipeline_ramp.json").read_text())["windows"]
     net, schedule = golden_parts.net, KarrasEuler(golden_parts.scheduler_config, 3)
@@ -214,5 +214,6 @@ def test_parity_ramp_unet_calls_from_the_reference_latents(golden_parts: Compone
                     ctx.double(),
                     ids.double(),
                 )
-            assert _max_diff(moved, out) > 1e-3
+            # one ulp moves it by more than the per-call tolerance (1.9e-3 on AVX2 CPUs, 5.8e-4 on AVX-512)
+            assert _max_diff(moved, out) > 2e-4
             assert (reference.double() - exact).abs().max().item() > 2e-4

@@ -22,6 +22,8 @@ from dhcore.animate.unianimate.pipeline import Prepared, RunSettings, prepare, s
 from dhcore.animate.unianimate.scheduler import UniAnimateDDIM
 
 STEP_TOL, LATENT_TOL = 2e-4, 2e-3
+#: one call of the local-image pass (see its test: 4.8e-4 measured on one thread)
+LOCAL_STEP_TOL = 1e-3
 
 
 def diff(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -118,6 +120,10 @@ def test_parity_pipeline_short_noise_and_randomref_pass(golden_parts: Parts, sho
 
 @torch.no_grad()
 def test_parity_pipeline_short_local_image_pass(golden_parts: Parts, short_golden: dict) -> None:
+    """Each step's UNet calls are fed the reference's own latents of that step, so a call is judged alone:
+    the local-image branch's round-off depends on the CPU and the thread count (step 0: 1.6e-4 with two
+    threads, 4.8e-4 with one on an AVX-512 EPYC), and a free run amplifies step 0's into 5.4e-3 at step 1.
+    The free run's end result is still held to `LATENT_TOL` (measured 1.0e-3 there)."""
     g, unet, ddim = short_golden, golden_parts.unet, UniAnimateDDIM(2)
     frames = g["input.pose_frames_uint8_FHWC"].shape[0]
     ref_pose = g["input.ref_pose_uint8_HWC"][None]
@@ -128,14 +134,17 @@ def test_parity_pipeline_short_local_image_pass(golden_parts: Parts, short_golde
         .expand(-1, -1, frames, -1, -1)
     )
     x = g["intermediate.init_noise"]
+    reference_in = [x, g["pass0.step0.xt_prev"]]
     for k, t in enumerate(ddim.timesteps):
         tt = torch.tensor([t])
-        y = unet(x, tt, image=g["intermediate.y_visual"], pose=pose, local_image=local)
-        u = unet(x, tt)
-        tol = STEP_TOL if k == 0 else LATENT_TOL
-        assert diff(y, g[f"pass0.step{k}.y_out"]) < tol and diff(u, g[f"pass0.step{k}.u_out"]) < tol
-        guided = u + 2.5 * (y - u)
-        assert diff(ddim.x0(guided, t, x), g[f"pass0.step{k}.x0"]) < tol * 10
+        for latents, judged in ((reference_in[k], True), (x, False)):
+            y = unet(latents, tt, image=g["intermediate.y_visual"], pose=pose, local_image=local)
+            u = unet(latents, tt)
+            guided = u + 2.5 * (y - u)
+            if judged:
+                assert diff(y, g[f"pass0.step{k}.y_out"]) < LOCAL_STEP_TOL, k
+                assert diff(u, g[f"pass0.step{k}.u_out"]) < LOCAL_STEP_TOL, k
+                assert diff(ddim.x0(guided, t, latents), g[f"pass0.step{k}.x0"]) < LOCAL_STEP_TOL * 10, k
         x = ddim.step(guided, k, x)
     assert diff(x, g["pass0.output.final_latents"]) < LATENT_TOL
     assert diff(decoded(golden_parts, x, [0, frames - 1]), g["pass0.output.decoded_frames"]) < LATENT_TOL
