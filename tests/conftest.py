@@ -20,9 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
+
+# CI runs the property tests on a fixed sequence of examples, so a verdict is reproducible; elsewhere each
+# run draws new examples (a failure prints the example to rerun)
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
