@@ -654,6 +654,14 @@ def _layer_handles(part: str, body: Body) -> list[int]:
     return [i for i, h in enumerate(HANDLES) if h.part == part and is_rigged(h, body.ok)]
 
 
+#: Where the head handle's shape ends down the neck, as a share of the way from the neck joint to the
+#: nose: about the collar. The neck's skin goes with the head, and the torso and head are blended
+#: below it, in the shirt. Blended over the neck, a side-view driver setting the frontal head 40-50 px
+#: beside the neck sheared the basketball player's neck, a short pale band under his chin, into a
+#: white line from the chin to the shoulder (dance_real's walker_arms_front).
+_COLLAR = 0.3
+
+
 def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     """Distance of every canvas pixel to the shape a handle moves."""
     h = HANDLES[index]
@@ -668,6 +676,12 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     elif h.name == "head":
         c = body.head_center + pad
         cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
+        neck, nose = body.point("neck"), body.point("nose")
+        if neck is not None and nose is not None:
+            # and the neck down to the collar: see _COLLAR
+            collar = neck + _COLLAR * (nose - neck)
+            thick = max(1, round(0.5 * body.head_radius))
+            canvas |= draw_segments([(h.name, collar, body.head_center)], shape, pad, thickness=thick)
     elif h.kind == "foot":
         canvas = _foot(body, h.joints, shape, pad)
     elif h.name.endswith("shin"):
