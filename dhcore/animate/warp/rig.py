@@ -134,10 +134,14 @@ def build_rig(
             seam = own & (cv2.dilate(hidden.astype(np.uint8), edge) > 0)
             rgb = _fill_hidden(photo_p, own & person & ~seam, hidden | seam)
             if held is not None and part == keeper:
-                # where the other hand lay on the object, and its lit edge there: the object's colours
-                seam = held[0] & (cv2.dilate(held[1].astype(np.uint8), edge) > 0)
-                rgb = _fill_hidden(rgb, held[0] & ~seam, held[1] | seam)
-                hidden |= held[1]
+                # where the other hand lay on the object, and its lit edge there: the object's colours.
+                # And the person's pixels the object encloses: the basketball player's right fingers
+                # between the ball's pixels, not all enclosed both ways across, left holes in the ball
+                # rimmed with lit finger: with his right arm hanging, a row of pale squares on the ball.
+                under = held[1] | (_holes(own | hidden | held[1]) & person & ~own)
+                seam = held[0] & (cv2.dilate(under.astype(np.uint8), edge) > 0)
+                rgb = _fill_hidden(rgb, held[0] & ~seam, under | seam)
+                hidden |= under
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
