@@ -662,7 +662,9 @@ def _layer_handles(part: str, body: Body) -> list[int]:
 #: nose: about the collar. The neck's skin goes with the head, and the torso and head are blended
 #: below it, in the shirt. Blended over the neck, a side-view driver setting the frontal head 40-50 px
 #: beside the neck sheared the basketball player's neck, a short pale band under his chin, into a
-#: white line from the chin to the shoulder (dance_real's walker_arms_front).
+#: white line from the chin to the shoulder (dance_real's walker_arms_front). Not on a portrait (no
+#: hips shown): its head swings at most skeleton._NECK_BEND about the neck, whose long blend zone
+#: shears little, and moved with the head Grace Hopper's collar lost its white V.
 _COLLAR = 0.3
 
 
@@ -681,7 +683,7 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
         c = body.head_center + pad
         cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
         neck, nose = body.point("neck"), body.point("nose")
-        if neck is not None and nose is not None:
+        if neck is not None and nose is not None and (body.ok[J["r_hip"]] or body.ok[J["l_hip"]]):
             # and the neck down to the collar: see _COLLAR
             collar = neck + _COLLAR * (nose - neck)
             thick = max(1, round(0.5 * body.head_radius))
