@@ -664,8 +664,26 @@ def _layer_handles(part: str, body: Body) -> list[int]:
 #: beside the neck sheared the basketball player's neck, a short pale band under his chin, into a
 #: white line from the chin to the shoulder (dance_real's walker_arms_front). Not on a portrait (no
 #: hips shown): its head swings at most skeleton._NECK_BEND about the neck, whose long blend zone
-#: shears little, and moved with the head Grace Hopper's collar lost its white V.
+#: shears little, and moved with the head Grace Hopper's collar lost its white V. Nor where the chin
+#: reaches the collar (the footballer's, tucked in): there is no neck to carry, only the collar.
 _COLLAR = 0.3
+
+
+def _neck_shown(body: Body) -> bool:
+    """Whether the photo shows the hips and a neck between the chin (the face outline's lowest point
+    along the neck-to-nose line, or the head disc's) and the collar (_COLLAR of that line)."""
+    neck, nose = body.point("neck"), body.point("nose")
+    if neck is None or nose is None or not (body.ok[J["r_hip"]] or body.ok[J["l_hip"]]):
+        return False
+    length = float(np.hypot(*(nose - neck)))
+    if length < 1e-6 or body.head_center is None:
+        return False
+    up = (nose - neck) / length
+    if body.face is not None:
+        chin = float(((body.face - neck) @ up).min())
+    else:
+        chin = float((body.head_center - neck) @ up) - body.head_radius
+    return chin > _COLLAR * length
 
 
 def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
@@ -682,9 +700,9 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     elif h.name == "head":
         c = body.head_center + pad
         cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
-        neck, nose = body.point("neck"), body.point("nose")
-        if neck is not None and nose is not None and (body.ok[J["r_hip"]] or body.ok[J["l_hip"]]):
+        if _neck_shown(body):
             # and the neck down to the collar: see _COLLAR
+            neck, nose = body.point("neck"), body.point("nose")
             collar = neck + _COLLAR * (nose - neck)
             thick = max(1, round(0.5 * body.head_radius))
             canvas |= draw_segments([(h.name, collar, body.head_center)], shape, pad, thickness=thick)
