@@ -134,10 +134,14 @@ def build_rig(
             seam = own & (cv2.dilate(hidden.astype(np.uint8), edge) > 0)
             rgb = _fill_hidden(photo_p, own & person & ~seam, hidden | seam)
             if held is not None and part == keeper:
-                # where the other hand lay on the object, and its lit edge there: the object's colours
-                seam = held[0] & (cv2.dilate(held[1].astype(np.uint8), edge) > 0)
-                rgb = _fill_hidden(rgb, held[0] & ~seam, held[1] | seam)
-                hidden |= held[1]
+                # where the other hand lay on the object, and its lit edge there: the object's colours.
+                # And the person's pixels the object encloses: the basketball player's right fingers
+                # between the ball's pixels, not all enclosed both ways across, left holes in the ball
+                # rimmed with lit finger: with his right arm hanging, a row of pale squares on the ball.
+                under = held[1] | (_holes(own | hidden | held[1]) & person & ~own)
+                seam = held[0] & (cv2.dilate(under.astype(np.uint8), edge) > 0)
+                rgb = _fill_hidden(rgb, held[0] & ~seam, under | seam)
+                hidden |= under
             # limbs do not continue past the frame: a replicated strip would swing with the arm
             cover = (own | hidden).astype(np.float32)
             cover[:pad], cover[-pad:], cover[:, :pad], cover[:, -pad:] = 0, 0, 0, 0
@@ -654,6 +658,34 @@ def _layer_handles(part: str, body: Body) -> list[int]:
     return [i for i, h in enumerate(HANDLES) if h.part == part and is_rigged(h, body.ok)]
 
 
+#: Where the head handle's shape ends down the neck, as a share of the way from the neck joint to the
+#: nose: about the collar. The neck's skin goes with the head, and the torso and head are blended
+#: below it, in the shirt. Blended over the neck, a side-view driver setting the frontal head 40-50 px
+#: beside the neck sheared the basketball player's neck, a short pale band under his chin, into a
+#: white line from the chin to the shoulder (dance_real's walker_arms_front). Not on a portrait (no
+#: hips shown): its head swings at most skeleton._NECK_BEND about the neck, whose long blend zone
+#: shears little, and moved with the head Grace Hopper's collar lost its white V. Nor where the chin
+#: reaches the collar (the footballer's, tucked in): there is no neck to carry, only the collar.
+_COLLAR = 0.3
+
+
+def _neck_shown(body: Body) -> bool:
+    """Whether the photo shows the hips and a neck between the chin (the face outline's lowest point
+    along the neck-to-nose line, or the head disc's) and the collar (_COLLAR of that line)."""
+    neck, nose = body.point("neck"), body.point("nose")
+    if neck is None or nose is None or not (body.ok[J["r_hip"]] or body.ok[J["l_hip"]]):
+        return False
+    length = float(np.hypot(*(nose - neck)))
+    if length < 1e-6 or body.head_center is None:
+        return False
+    up = (nose - neck) / length
+    if body.face is not None:
+        chin = float(((body.face - neck) @ up).min())
+    else:
+        chin = float((body.head_center - neck) @ up) - body.head_radius
+    return chin > _COLLAR * length
+
+
 def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     """Distance of every canvas pixel to the shape a handle moves."""
     h = HANDLES[index]
@@ -668,6 +700,12 @@ def _handle_distance(index: int, body: Body, shape, pad: int) -> np.ndarray:
     elif h.name == "head":
         c = body.head_center + pad
         cv2.circle(canvas, (round(c[0]), round(c[1])), max(1, round(body.head_radius)), 255, -1)
+        if _neck_shown(body):
+            # and the neck down to the collar: see _COLLAR
+            neck, nose = body.point("neck"), body.point("nose")
+            collar = neck + _COLLAR * (nose - neck)
+            thick = max(1, round(0.5 * body.head_radius))
+            canvas |= draw_segments([(h.name, collar, body.head_center)], shape, pad, thickness=thick)
     elif h.kind == "foot":
         canvas = _foot(body, h.joints, shape, pad)
     elif h.name.endswith("shin"):
