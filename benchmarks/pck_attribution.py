@@ -48,9 +48,9 @@ JOINTS = {
     "r_knee": ("r_hip", "r_thigh"), "r_ankle": ("r_knee", "r_shin"),
     "l_knee": ("l_hip", "l_thigh"), "l_ankle": ("l_knee", "l_shin"),
 }  # fmt: skip
-#: torso and face joint -> the animator's handle that carries it (a shoulder: its clavicle)
+#: torso and face joint -> the animator's handle that carries it (a shoulder: its clavicle; a hip: the pelvis)
 TORSO_JOINTS = {
-    "neck": "torso", "r_shoulder": "r_clavicle", "l_shoulder": "l_clavicle", "r_hip": "torso", "l_hip": "torso",
+    "neck": "torso", "r_shoulder": "r_clavicle", "l_shoulder": "l_clavicle", "r_hip": "pelvis", "l_hip": "pelvis",
     "nose": "head", "r_eye": "head", "l_eye": "head", "r_ear": "head", "l_ear": "head",
 }  # fmt: skip
 #: limb layer -> its root, middle and end joints

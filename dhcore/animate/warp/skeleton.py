@@ -5,6 +5,8 @@ stretch along the bone, the width kept, so foreshortened limbs get shorter, not 
 fit over several joints (the head: a similarity, so the face is never sheared and stays
 recognisable; the torso: an affine limited in squash, see `torso_fit`), or a foot: moved onto the
 target's ankle but turned as the photo has it (the ground's direction does not turn with the shin).
+The pelvis is a bone from hip to hip: one affine cannot put both the shoulders and the hips of a
+photo whose hip line tilts against its shoulder line (the footballer's tackle) on a walker's.
 A handle whose target joints are missing in a frame keeps its last transform *relative to its
 parent*, so a lost forearm still follows the upper arm instead of hanging in mid-air; one never
 seen follows its parent rigidly.
@@ -42,6 +44,8 @@ HANDLES: tuple[Handle, ...] = (
     Handle("head", "fit", _FACE, "torso", "core"),
     _bone("r_clavicle", "neck", "r_shoulder", "torso", "core"),
     _bone("l_clavicle", "neck", "l_shoulder", "torso", "core"),
+    # the torso's affine left the footballer's l_hip 5-9 px off the walker's in a third of the frames
+    _bone("pelvis", "r_hip", "l_hip", "torso", "core"),
     _bone("r_upper_arm", "r_shoulder", "r_elbow", "r_clavicle", "r_arm"),
     _bone("r_forearm", "r_elbow", "r_wrist", "r_upper_arm", "r_arm"),
     _bone("l_upper_arm", "l_shoulder", "l_elbow", "l_clavicle", "l_arm"),
@@ -89,6 +93,10 @@ _TORSO_SQUASH = 0.75
 #: The photo's torso joints span too little to fix an affine where their spread (variance) across
 #: their main direction is under 1/_FLAT of that along it
 _FLAT = 100.0
+#: The head's narrowest drawn width across the face, as a share of the photo's (`Poser._foreshorten`):
+#: 0.6 cost the basketball player's face its match in 3 of 24 frames (walker_arms_front
+#: face_match_rate 1.00 -> 0.88); a head turned to profile is about this narrow a frontal face drawn
+_HEAD_SQUASH = 0.75
 _BONE_STRETCH = (0.25, 2.5)
 #: How far (degrees) the shin may turn from the photo's before the foot turns with it
 _ANKLE_TURN = 45.0
@@ -314,6 +322,8 @@ class Poser:
                 if h.name == "head":
                     fit = self._head(fit, self._rigid, tgt, tgt_ok)
                 fit = limit_turn(fit, self._centre[i], base, self._turn_limit(h.name))
+                if h.name == "head" and not self._portrait:
+                    fit = self._foreshorten(fit, tgt, tgt_ok)
             if fit is None and self.rigged[i]:
                 fallbacks += 1
             if h.parent is None:
@@ -402,6 +412,34 @@ class Poser:
             return
         angle = base + float(np.clip(delta, -limit, limit))
         out[head][:, 2] += length * np.array([np.cos(angle), np.sin(angle)]) - seen
+
+    def _foreshorten(self, fit: np.ndarray, tgt: np.ndarray, tgt_ok: np.ndarray) -> np.ndarray:
+        """The head's fit narrowed across the face (along the photo's eye line, about the head's
+        centre) as far as the target's face points are narrower than the photo's, to at least
+        _HEAD_SQUASH: a head turned toward the side, as a side-view driver's is (its face points
+        bunched within half a frontal photo's width), is seen foreshortened. Kept at full width, the
+        footballer's frontal face put its re-detected right ear 12-15 px off the walker's (dance_real's
+        walker_full_body: r_ear PCK 0.33). Not on a head-and-shoulders photo, where the face is most
+        of the picture and the face detector must still find it."""
+        head = HANDLE_INDEX["head"]
+        both = fitted_joints(HANDLES[head], self.ref_ok, tgt_ok)
+        if len(both) < 3 or not (self.ref_ok[J["r_eye"]] and self.ref_ok[J["l_eye"]]):
+            return fit
+        across = self.ref[J["l_eye"]] - self.ref[J["r_eye"]]
+        length = float(np.hypot(*across))
+        if length < 1e-6:
+            return fit
+        across = across / length
+        moved = fit[:, :2] @ across
+        scale = float(np.hypot(*moved))
+        photo = float(np.ptp(self.ref[both] @ across)) * scale
+        seen = float(np.ptp(tgt[both] @ (moved / max(scale, 1e-9))))
+        if photo < 1e-6:
+            return fit
+        keep = float(np.clip(seen / photo, _HEAD_SQUASH, 1.0))
+        centre = self._centre[head]
+        squash = np.eye(2) - (1.0 - keep) * np.outer(across, across)
+        return compose(fit, np.concatenate([squash, (centre - squash @ centre)[:, None]], axis=1))
 
     def _head(self, fit: np.ndarray, torso: np.ndarray, tgt: np.ndarray, tgt_ok: np.ndarray) -> np.ndarray:
         """The head's fit with its turn kept as the torso's as far as the face points do not bear

@@ -383,6 +383,38 @@ def test_arms_lowered_from_the_spread_arms_draw_no_piece_of_shirt_over_the_face(
         assert drawn[box].sum() <= 20, f"{drawn[box].sum()} px of {part} drawn over the face"
 
 
+def test_an_arm_lowered_from_the_spread_arms_hangs_in_a_sleeve_no_wider_than_the_arm(tmp_path):
+    """The footballer photo, arms spread: the target lowers the right arm to hang by his side. Its
+    label held the shirt's shoulder top above the raised arm and the cloth under it; turned down with
+    the arm, they drew a sleeve flared out like a cape beside the shoulder, and the re-detector put the
+    shoulder and the elbow on its edge (dance_real's walker_full_body: r_shoulder PCK 0.54, r_elbow
+    0.38): 419 px of it drawn farther than 2.5 arm radii from the bones (now 16). Those pixels are no
+    part's: given to the torso, they stuck out beside the hanging arm's shoulder as a stub of sleeve
+    (155 px)."""
+    from dhcore.animate.warp.body import distance_to, draw_segments
+
+    photo, ref, pose, (w, h) = _footballer(tmp_path)
+    body = pose.body.copy()
+    xy = body[0, :, :2] * (w, h)
+    shoulder, elbow, wrist = (xy[J[f"r_{n}"]].copy() for n in ("shoulder", "elbow", "wrist"))
+    upper, fore = float(np.hypot(*(elbow - shoulder))), float(np.hypot(*(wrist - elbow)))
+    elbow, wrist = shoulder + (0, upper), shoulder + (0, upper + fore)
+    xy[J["r_elbow"]], xy[J["r_wrist"]] = elbow, wrist
+    body[0, :, :2] = xy / (w, h)
+    puppet, transforms = _posed(tmp_path, photo, ref, pose.replace(body=body), w, h)
+    r = puppet.rig.limb_radius["r_arm"]
+    drawn = _drawn_alone(puppet, "r_arm", transforms, w, h)
+    bones = [("upper", shoulder, elbow), ("fore", elbow, wrist + 0.3 * (wrist - elbow))]  # the hand too
+    off = drawn & (distance_to(draw_segments(bones, (h, w), 0) > 0) > 2.5 * r)
+    assert drawn.sum() >= 500, "the arm was not drawn"
+    assert off.sum() <= 30, f"{off.sum()} px of the lowered arm drawn beside it"
+    # beside the shoulder, outward and above where the hanging arm starts, the torso draws no sleeve
+    core = _drawn_alone(puppet, "core", transforms, w, h)
+    ys, xs = np.mgrid[0:h, 0:w]
+    beside = (xs < shoulder[0] - 2 * r) & (np.abs(ys - shoulder[1]) < 2 * r) & ~drawn
+    assert (core & beside).sum() <= 30, f"{(core & beside).sum()} px of shirt beside the shoulder"
+
+
 def _basketball(tmp_path, move, parts: str = "body") -> tuple[Puppet, np.ndarray, np.ndarray, np.ndarray]:
     """The basketball photo's puppet on 288x512 (as dance_real frames it) for one target: the photo's
     pose moved by `move` ([18, 2] pixels -> ([18, 2] pixels, [18] bool seen)). Returns (puppet, the
