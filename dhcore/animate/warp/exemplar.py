@@ -240,7 +240,9 @@ def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndar
     rng = np.random.default_rng(0)  # the same photo gets the same fill
     levels = _pyramid(small.astype(np.float32), hole)
     # the greedy layout on the first level no longer than GREEDY_SIDE (its cost grows fast with size)
-    start_level = next((i for i, (_, ho) in enumerate(levels) if max(ho.shape) <= GREEDY_SIDE), -1)
+    start_level = next(
+        (i for i, (_, ho) in enumerate(levels) if max(ho.shape) <= GREEDY_SIDE), len(levels) - 1
+    )
     start_img, start_hole = levels[start_level]
     start_guide = cv2.resize(guide, start_hole.shape[::-1], interpolation=cv2.INTER_AREA)
     start = _offsets(start_img, start_hole, start_guide.reshape(start_img.shape))
@@ -256,8 +258,8 @@ def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndar
         search = _Search(img, ho, offsets, rng)
         if level < len(levels) - 1:  # the coarser level's copies taken here: sharp, not its vote upsampled
             estimate = search.vote(estimate)
-        # above GREEDY_SIDE the layout is settled: the rounds there only sharpen what is copied
-        fine = max(ho.shape) > GREEDY_SIDE
+        # above the greedy layout's level the layout is settled: the rounds there only sharpen the copies
+        fine = level < start_level
         for _ in range(FINE_ROUNDS if fine else EM_ROUNDS):
             search.search(estimate, fine)
             estimate = search.vote(estimate)
