@@ -82,7 +82,7 @@ def test_portrait_fill_as_the_animator_cuts_it_continues_the_flag_not_a_mosaic(t
     level no level coarser than 48 pixels had whole patches left to lay the flag out: its red,
     white, blue and gold lay in jumbled blocks whose patches lay 4.7 levels (RMS) from any patch of
     her background, whose own lie 4.2 from their nearest other one. Now the flag's edge runs on as
-    one fold beside the blue backdrop (2.9)."""
+    one fold beside the blue backdrop (3.0)."""
     photo, filled, hole = _set_up("grace_hopper", tmp_path)
     assert (filled[~hole] == photo[~hole]).all()
     fill, background = patch_distances(filled, hole)
