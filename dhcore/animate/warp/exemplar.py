@@ -12,11 +12,15 @@ greedy fill gives its layout), every patch over the hole finds its nearest fully
 the photo (propagation from neighbours and random search, vectorised), then every hole pixel
 becomes the mean of what the patches over it copy there; repeated. A streak that exists nowhere
 in the photo matches no patch and does not stay; stripes and edges continue, because a continued
-stripe is what matches. The search runs on a small copy (cost grows with the pixel count); at
-full resolution every hole pixel copies the photo pixel at the same (scaled) offset, so the
-texture stays sharp and the seams between copies cross-fade. Copies from a differently lit place
-met the rim in a step that outlined the person: the steps along the rim are spread into the
-hole and fade out over RIM_REACH (`_rim_steps`).
+stripe is what matches. The search runs on a copy WORK_SIDE long (cost grows with the pixel
+count); at full resolution every hole pixel copies the photo pixel at the same (scaled) offset,
+so the texture stays sharp and the seams between copies cross-fade. With the search at 96 pixels
+a copied cell was 5 pixels wide at 512: the fill was a mosaic of 5-pixel blocks whose stripes and
+edges stepped from block to block (Grace Hopper's flag, the wall behind the astronaut). The
+greedy layout and the coarse levels stay at GREEDY_SIDE and below; the levels above it only
+refine where each piece comes from. Copies from a differently lit place met the rim in a step
+that outlined the person: the steps along the rim are spread into the hole and fade out over
+RIM_REACH (`_rim_steps`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 #: the search runs at this many pixels along the longer side
-WORK_SIDE = 96
+WORK_SIDE = 192
+#: the greedy layout runs on the pyramid's first level at most this long
+GREEDY_SIDE = 96
 PATCH = 7
 #: the greedy fill's sources are searched within this share of the work image around its patch
 WINDOW = 0.35
@@ -34,6 +40,8 @@ WINDOW = 0.35
 COARSEST = 24
 #: per level, rounds of (search, vote); per search, rounds of propagation and random search
 EM_ROUNDS, SEARCH_ROUNDS = 4, 3
+#: rounds of (search, vote) on the levels above GREEDY_SIDE
+FINE_ROUNDS = 2
 #: propagation takes a neighbour's offset from this far away (jumps spread good offsets fast)
 JUMPS = (1, 2, 4, 8)
 #: a step at the rim larger than this (0-255) is an edge the copy cut, not a change of light
@@ -66,6 +74,8 @@ class _Search:
         self.img, self.hole, self.rng = img, hole, rng
         self.h, self.w = hole.shape
         self.source = _sources(hole)
+        #: per patch over the hole, the squared distance of its copy as the last search found it
+        self.cost: np.ndarray | None = None
         self.library = _patches(img)
         around = cv2.dilate(hole.astype(np.uint8), np.ones((PATCH, PATCH), np.uint8)) > 0
         self.ty, self.tx = np.nonzero(around)
@@ -92,13 +102,15 @@ class _Search:
         self.offsets[idx[better]] = candidates[idx[better]]
         cost[idx[better]] = new[better]
 
-    def search(self, estimate: np.ndarray) -> None:
+    def search(self, estimate: np.ndarray, fine: bool = False) -> None:
         """PatchMatch: each patch over the hole (as `estimate` fills it) keeps the best of its own
-        source, its neighbours' (shifted along) and random ones in shrinking windows."""
+        source, its neighbours' (shifted along) and random ones in shrinking windows. `fine`: one
+        round, random tries only near the offset the coarser level found."""
         wanted = _patches(estimate)[self.ty, self.tx]
         cost = np.full(len(self.ty), np.inf, np.float32)
+        self.cost = cost  # filled in place by _try
         self._try(self.offsets, wanted, cost)
-        for _ in range(SEARCH_ROUNDS):
+        for _ in range(1 if fine else SEARCH_ROUNDS):
             for jump in JUMPS:
                 for dy, dx in ((0, jump), (0, -jump), (jump, 0), (-jump, 0)):
                     ny, nx = np.clip(self.ty + dy, 0, self.h - 1), np.clip(self.tx + dx, 0, self.w - 1)
@@ -106,27 +118,35 @@ class _Search:
                     candidates = self.offsets.copy()
                     candidates[neighbour >= 0] = self.offsets[neighbour[neighbour >= 0]]
                     self._try(candidates, wanted, cost)
-            radius = max(self.h, self.w)
+            radius = 2 * PATCH if fine else max(self.h, self.w)
             while radius >= 1:
                 jitter = self.rng.integers(-radius, radius + 1, self.offsets.shape)
                 self._try(self.offsets + jitter, wanted, cost)
                 radius //= 2
 
     def vote(self, estimate: np.ndarray) -> np.ndarray:
-        """Every hole pixel: the mean of what the patches over it copy there."""
+        """Every hole pixel: the mean of what the patches over it copy there, each weighted by how
+        well its copy matched (Wexler et al.: exp(-d / 2 s), s the 75th percentile of the distances
+        d). Unweighted, a poor match counted as much as a good one, and the plain grass below the
+        footballer, which matches anything blurred, crept up into the boards."""
         hy, hx = np.nonzero(self.hole)
         total = np.zeros((len(hy), self.img.shape[2]), np.float32)
         count = np.zeros((len(hy), 1), np.float32)
+        weight = np.ones(len(self.ty), np.float32)
+        if self.cost is not None and np.isfinite(self.cost).any():
+            scale = max(float(np.percentile(self.cost[np.isfinite(self.cost)], 75)), 1e-3)
+            weight = np.exp(-np.minimum(self.cost, 10 * scale) / (2 * scale)).astype(np.float32)
         r = PATCH // 2
         for dy in range(-r, r + 1):
             for dx in range(-r, r + 1):
                 py, px = hy - dy, hx - dx
                 inside = (py >= 0) & (py < self.h) & (px >= 0) & (px < self.w)
-                offset = self.offsets[self.slot[np.clip(py, 0, self.h - 1), np.clip(px, 0, self.w - 1)]]
-                total[inside] += self.img[(hy + offset[:, 0])[inside], (hx + offset[:, 1])[inside]]
-                count[inside] += 1
+                slot = self.slot[np.clip(py, 0, self.h - 1), np.clip(px, 0, self.w - 1)]
+                offset, w = self.offsets[slot], weight[slot][inside, None]
+                total[inside] += w * self.img[(hy + offset[:, 0])[inside], (hx + offset[:, 1])[inside]]
+                count[inside] += w
         out = estimate.copy()
-        out[hy, hx] = total / np.maximum(count, 1)
+        out[hy, hx] = total / np.maximum(count, 1e-12)
         return out
 
     def field(self) -> np.ndarray:
@@ -198,13 +218,27 @@ def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarr
     return offsets
 
 
+def _cells(hole: np.ndarray, size: tuple[int, int], grow: bool = True) -> np.ndarray:
+    """The hole on a copy of `size` (w, h): every cell any hole pixel touches, and with `grow` one
+    cell more, so that no known cell mixes in the person's colours (cells straddle pixels at
+    uneven scales)."""
+    cells = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    return cv2.dilate(cells.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 if grow else cells
+
+
 def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Finest first, halving down to COARSEST while some known patches remain to copy from."""
-    levels = [(img, hole)]
+    """Finest first, halving down to COARSEST while some known patches remain to copy from. hole:
+    at full resolution; each level's is cut from it. Down to GREEDY_SIDE it is grown by a cell (cut
+    from the level above instead, it was thinner there and the layout changed: grass rose into the
+    board behind the footballer); below, it is not: a cell there spans several pixels and takes at
+    most a pixel's share of its neighbour's, and grown, Grace Hopper's hole left too few whole
+    patches for any coarser level, so her flag kept the greedy layout's mosaic."""
+    size = img.shape[1::-1]
+    levels = [(img, _cells(hole, size))]
     while max(levels[-1][1].shape) > 1.5 * COARSEST:
         im, ho = levels[-1]
         size = (max(PATCH + 1, im.shape[1] // 2), max(PATCH + 1, im.shape[0] // 2))
-        smaller = cv2.resize(ho.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+        smaller = _cells(hole, size, grow=max(size) >= GREEDY_SIDE)
         if _sources(smaller).sum() < 4 * PATCH * PATCH:
             break
         levels.append((cv2.resize(im, size, interpolation=cv2.INTER_AREA).reshape(*size[::-1], -1), smaller))
@@ -212,14 +246,20 @@ def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.nda
 
 
 def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
-    """Per pixel over the hole of the small image, the (dy, dx) of the centre of the known patch
-    it copies ([h, w, 2])."""
+    """Per pixel over the hole (full resolution) as the small image has it, the (dy, dx) of the
+    centre of the known patch it copies ([h, w, 2], the small image's size)."""
     rng = np.random.default_rng(0)  # the same photo gets the same fill
-    start = _offsets(small, hole, guide)
-    ys, xs = np.nonzero(hole)
-    layout = small.astype(np.float32)
-    layout[ys, xs] = layout[ys + start[ys, xs, 0], xs + start[ys, xs, 1]]
     levels = _pyramid(small.astype(np.float32), hole)
+    # the greedy layout on the first level no longer than GREEDY_SIDE (its cost grows fast with size)
+    start_level = next(
+        (i for i, (_, ho) in enumerate(levels) if max(ho.shape) <= GREEDY_SIDE), len(levels) - 1
+    )
+    start_img, start_hole = levels[start_level]
+    start_guide = cv2.resize(guide, start_hole.shape[::-1], interpolation=cv2.INTER_AREA)
+    start = _offsets(start_img, start_hole, start_guide.reshape(start_img.shape))
+    ys, xs = np.nonzero(start_hole)
+    layout = start_img.copy()
+    layout[ys, xs] = layout[ys + start[ys, xs, 0], xs + start[ys, xs, 1]]
     img, ho = levels[-1]
     estimate = img.copy()
     estimate[ho] = cv2.resize(layout, ho.shape[::-1], interpolation=cv2.INTER_AREA).reshape(img.shape)[ho]
@@ -227,8 +267,12 @@ def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndar
     for level in range(len(levels) - 1, -1, -1):
         img, ho = levels[level]
         search = _Search(img, ho, offsets, rng)
-        for _ in range(EM_ROUNDS):
-            search.search(estimate)
+        if level < len(levels) - 1:  # the coarser level's copies taken here: sharp, not its vote upsampled
+            estimate = search.vote(estimate)
+        # above the greedy layout's level the layout is settled: the rounds there only sharpen the copies
+        fine = level < start_level
+        for _ in range(FINE_ROUNDS if fine else EM_ROUNDS):
+            search.search(estimate, fine)
             estimate = search.vote(estimate)
         offsets = search.field()
         if level:
@@ -252,15 +296,11 @@ def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.
     factor = min(1.0, WORK_SIDE / max(h, w))
     size = (max(PATCH + 1, round(w * factor)), max(PATCH + 1, round(h * factor)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    small_hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
-    small_hole = (
-        cv2.dilate(small_hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    )  # no hole pixel as source
-    if not _sources(small_hole).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
+    if not _sources(_cells(hole, size)).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
         out = image.copy()
         out[hole] = guide[hole]
         return out
-    offsets = _complete(small, small_hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
+    offsets = _complete(small, hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
     ys, xs = np.nonzero(hole)
     copied, weight = _copies(image, hole, offsets, ys, xs)
     out = image.astype(np.float32)
