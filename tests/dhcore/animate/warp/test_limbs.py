@@ -609,3 +609,37 @@ def test_the_ball_keeps_no_holes_where_the_right_fingers_lay(tmp_path):
     puppet, _, _, _ = _basketball(tmp_path, _hang_right_arm)
     ball = puppet.rig.layers["l_arm"].texture[..., 3] >= 128
     assert _holes(ball) <= 20, f"{_holes(ball)} px of hole in the ball's layer"
+
+
+def test_the_right_forearm_in_front_of_the_left_arm_keeps_its_own_pixels_up_to_the_wrist(tmp_path):
+    """The basketball photo: the right forearm lies in front of the left upper arm. Where their widths
+    cross, each pixel went to the arm whose colour it had, and the forearm's shaded edges were nearer
+    the left arm's (sleeve and skin) than the lit forearm's: the left arm took 0.30 of the forearm's
+    skin over its last 40% before the wrist, and the right arm's layer showed the photo's own pixels
+    on only 0.38 of it, the rest its colours diffused flat (0.65 now, the rest the fill's seam along
+    the left hand: the left arm, behind, leaves the crossing to the watershed, which stops at the
+    forearm's outline). The ball stays with the left hand."""
+    from dhcore.media.geometry import photo_fit
+    from dhcore.pose.extract import read_image
+
+    puppet, photo_xy, _, _ = _basketball(tmp_path, _hang_right_arm)
+    photo = read_image(tmp_path / "photo.png")
+    photo = photo_fit(photo.shape[1], photo.shape[0], 288, 512).apply(photo).astype(np.float32)
+    arm = _placed(puppet.rig.layers["r_arm"]).astype(np.float32)
+    elbow, wrist = photo_xy[J["r_elbow"]], photo_xy[J["r_wrist"]]
+    length = float(np.hypot(*(wrist - elbow)))
+    axis = (wrist - elbow) / length
+    yy, xx = np.mgrid[0:512, 0:288]
+    along = ((xx - elbow[0]) * axis[0] + (yy - elbow[1]) * axis[1]) / length
+    across = np.abs((xx - elbow[0]) * axis[1] - (yy - elbow[1]) * axis[0])
+    # the forearm's skin (lit, on the dark shirt and sleeve) over its last 40% before the wrist
+    skin = (along >= 0.6) & (along < 1.0) & (across <= 14) & (photo.mean(axis=-1) > 90)
+    assert skin.sum() >= 300, "the right forearm is not where the photo's pose puts it"
+    shown = (arm[..., 3] >= 250) & (np.abs(arm[..., :3] - photo).max(axis=-1) <= 2)
+    share = float(shown[skin].mean())
+    assert share >= 0.55, f"the right arm's layer shows {share:.2f} of the forearm's own pixels by the wrist"
+    # the ball, above the hands: the left arm's
+    left = _placed(puppet.rig.layers["l_arm"])[..., 3] >= 250
+    hands = (photo_xy[J["r_wrist"]] + photo_xy[J["l_wrist"]]) / 2
+    ball = (np.abs(xx - hands[0]) <= 20) & (yy >= hands[1] - 60) & (yy <= hands[1] - 20)
+    assert left[ball].mean() >= 0.9, f"the left arm's layer holds {left[ball].mean():.2f} of the ball"
