@@ -22,7 +22,7 @@ from dhcore.animate.warp.body import LIMB_JOINTS, hidden_limbs, measure_body
 from dhcore.animate.warp.fill import inpaint, stray_rim
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
-from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_joints
+from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_before_hidden_arm, held_joints
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
@@ -164,6 +164,15 @@ class Puppet:
         scale = max(w, h) / 512
         alpha = person_alpha(photo, body, p.grabcut, round(p.edge_radius * scale))
         alpha[fit.padding()] = 0.0  # replicated edge pixels are not the person
+        # what a hidden arm holds in front of it stays in the photo, whole (see held_before_hidden_arm)
+        held = held_before_hidden_arm(photo, alpha, body, list(hidden))
+        if held.any():
+            grown = cv2.dilate(
+                held.astype(np.uint8),
+                np.ones((3, 3), np.uint8),
+                iterations=max(1, round(p.edge_radius * scale)),
+            )
+            alpha[((grown > 0) & (alpha < 0.5)) | held] = 0.0  # and its soft rim
         if not (alpha >= 0.5).any():
             raise InputError(f"{inputs.reference_image}: no person found in the reference photo")
         holder = _steadier_arm(joints, ok, target, p.confidence, (w, h))

@@ -876,3 +876,48 @@ def held_joints(rig: Rig, body: Body) -> list[str]:
             side, kind = part.split("_")
             held += [f"{side}_{j}" for j in _MOVED_JOINTS[kind] if body.point(f"{side}_{j}") is not None]
     return held
+
+
+#: the guessed forearm of a hidden arm, and the seeds of the body's own pixels: half-widths as shares
+#: of the body scale
+_HIDDEN_FOREARM, _OWN_ARM = 0.06, 0.2
+
+
+def held_before_hidden_arm(photo: np.ndarray, alpha: np.ndarray, body: Body, hidden: list[str]) -> np.ndarray:
+    """[H, W] bool: the person mask's pixels of what a hidden arm's hand holds in front of it (the
+    astronaut's helmet), to be left in the background. The mask takes only a piece of such an object
+    (its rest matches the background): moved with the torso while the rest stayed, the helmet tore at
+    the mask's edge, and the fill smeared its visor highlight into the gap as a long bar (the demo).
+    Left in the photo, the object stays whole where it was, as the still arm holding it would keep it.
+
+    The piece is found as the limbs are (`_label_parts`): a seeded watershed on the photo, with the
+    torso, the visible arms and the hidden upper arm seeding the body, and the hidden forearm's guessed
+    place (on the object: the detector put the wrist there) and the background seeding the object;
+    kept is the object's piece under that forearm, not other bits of the mask the background won."""
+    shape = alpha.shape
+    person = alpha >= 0.5
+    guide = np.zeros(shape, bool)
+    markers = np.zeros(shape, np.int32)
+    core = cv2.erode(draw_core(body, shape, 0), _disk(max(1, round(0.08 * body.scale)))) > 0
+    markers[core & person] = 1
+    for part in body.limb_parts():
+        markers[
+            (draw_segments(body.segments[part], shape, 0, thickness=round(_OWN_ARM * body.scale)) > 0)
+            & person
+        ] = 1
+    for part in hidden:
+        side = part.split("_")[0]
+        shoulder, elbow, wrist = (body.joints[J[f"{side}_{n}"]] for n in ("shoulder", "elbow", "wrist"))
+        if not (part.endswith("arm") and np.isfinite([shoulder, elbow, wrist]).all()):
+            continue
+        width = max(1, round(_HIDDEN_FOREARM * body.scale))
+        markers[(draw_segments([("upper", shoulder, elbow)], shape, 0, thickness=width) > 0) & person] = 1
+        guide |= (draw_segments([("forearm", elbow, wrist)], shape, 0, thickness=width) > 0) & person
+    if not guide.any():
+        return np.zeros(shape, bool)
+    markers[guide] = 2
+    markers[alpha < 0.05] = 2
+    cv2.watershed(np.ascontiguousarray(photo), markers)
+    n, pieces = cv2.connectedComponents(((markers == 2) & person).astype(np.uint8))
+    held = np.isin(pieces, np.setdiff1d(np.unique(pieces[guide]), [0]))
+    return held | (_holes(held) & person)
