@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "28"
+VERSION = "29"
 
 
 class WarpParams(StageParams):
