@@ -44,7 +44,7 @@ HANDLES: tuple[Handle, ...] = (
     Handle("head", "fit", _FACE, "torso", "core"),
     _bone("r_clavicle", "neck", "r_shoulder", "torso", "core"),
     _bone("l_clavicle", "neck", "l_shoulder", "torso", "core"),
-    # the torso's affine left the footballer's l_hip 5-9 px off the walker's in a third of the frames
+    # the torso's affine left the footballer's l_hip 5-21 px off the walker's in all 24 frames
     _bone("pelvis", "r_hip", "l_hip", "torso", "core"),
     _bone("r_upper_arm", "r_shoulder", "r_elbow", "r_clavicle", "r_arm"),
     _bone("r_forearm", "r_elbow", "r_wrist", "r_upper_arm", "r_arm"),
