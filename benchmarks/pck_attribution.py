@@ -76,7 +76,7 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, np.nd
         reference_image=work / "photo.png", reference_pose=work / "ref.npz", target_pose=work / "target.npz",
         skeleton=None, width=target.width, height=target.height, fps=Fraction(24),
     )  # fmt: skip
-    puppet = Puppet.setup(inputs, WarpParams())
+    puppet = Puppet.setup(inputs, WarpParams(), target)  # the rig dance_real rendered (its holding arm)
     poser, ref = puppet.poser, puppet.poser.ref
     tgt = pixels(target)
     ok = (target.body[..., 2] >= WarpParams().confidence) & np.isfinite(tgt).all(-1)
@@ -84,9 +84,9 @@ def animator_joints(work: Path, target: PoseSequence) -> tuple[np.ndarray, np.nd
     gap, past = np.full(tgt.shape[:2], np.nan), np.full(tgt.shape[:2], np.nan)
     yy, xx = np.mgrid[0 : target.height, 0 : target.width]
     key = np.array([255, 0, 255])
+    carriers = {name: handle for name, (_, handle) in JOINTS.items()} | TORSO_JOINTS
     for f in range(len(target)):
         transforms, _ = poser(np.nan_to_num(tgt[f]), ok[f])
-        carriers = {name: handle for name, (_, handle) in JOINTS.items()} | TORSO_JOINTS
         for name, handle in carriers.items():
             if poser.ref_ok[J[name]]:
                 a = transforms[HANDLE_INDEX[handle]]

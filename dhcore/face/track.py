@@ -139,9 +139,6 @@ class FaceTracker:
         self._filters: dict[str, OneEuro] = {}
 
     # -- detection -------------------------------------------------------------------------
-    def _search_window(self, frame: np.ndarray, box: np.ndarray) -> list[Face]:
-        return search_window(self.analyzer, frame, box)
-
     def _distance(self, frame: np.ndarray, face: Face) -> float:
         emb = self.analyzer.embed(frame, face)
         face.extra["embedding"] = emb
@@ -175,13 +172,17 @@ class FaceTracker:
         chosen: Face | None = None
         if last is not None and not (every and index % every == 0):
             near = [
-                f for f in self._search_window(frame, last.box) if box_iou(f.box, last.box) >= self.iou_min
+                f
+                for f in search_window(self.analyzer, frame, last.box)
+                if box_iou(f.box, last.box) >= self.iou_min
             ]
             chosen = self._pick(frame, near, last)
         new_track = False
         if chosen is None:
             head = self._head(index) if last is not None else None  # a new track: every face, anywhere
-            everyone = self._search_window(frame, head) if head is not None else self.analyzer.detect(frame)
+            everyone = (
+                search_window(self.analyzer, frame, head) if head is not None else self.analyzer.detect(frame)
+            )
             if last is not None:
                 near = [f for f in everyone if box_iou(f.box, last.box) >= self.iou_min]
                 chosen = self._pick(frame, near, last)
@@ -219,7 +220,11 @@ class FaceTracker:
 
     def redetect(self, frame: np.ndarray, face: Face) -> Face | None:
         """The face overlapping `face` in another version of the frame (e.g. after an edit)."""
-        near = [f for f in self._search_window(frame, face.box) if box_iou(f.box, face.box) >= self.iou_min]
+        near = [
+            f
+            for f in search_window(self.analyzer, frame, face.box)
+            if box_iou(f.box, face.box) >= self.iou_min
+        ]
         return max(near, key=lambda f: box_iou(f.box, face.box)) if near else None
 
     def measure(self, frame: np.ndarray, tracked: TrackedFace) -> float:

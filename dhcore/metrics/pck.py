@@ -33,7 +33,7 @@ from pydantic import Field
 from dhcore.errors import InputError
 from dhcore.metrics import faces, in_frame, integrity, motion
 from dhcore.pose import extract
-from dhcore.pose.keypoints import BODY_NAMES, N_BODY, UPPER_BODY, J, PoseSequence
+from dhcore.pose.keypoints import BODY_NAMES, FACE_JOINTS, N_BODY, UPPER_BODY, J, PoseSequence
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
@@ -64,14 +64,11 @@ def body_size(target: PoseSequence, min_confidence: float = 0.3) -> float:
     sh_ok = vis[:, rs] & vis[:, ls]
     if sh_ok.any():
         return float(np.median(np.linalg.norm(xy[:, rs] - xy[:, ls], axis=-1)[sh_ok]))
-    face, face_ok = xy[:, _FACE], vis[:, _FACE]
+    face, face_ok = xy[:, FACE_JOINTS], vis[:, FACE_JOINTS]
     spans = [_span(face[f, face_ok[f]]) for f in range(len(xy)) if face_ok[f].sum() >= 2]
     if spans and np.median(spans) > 0:
         return 2.0 * float(np.median(spans))
     raise InputError("the target pose has neither a torso, shoulders nor a face to measure body size by")
-
-
-_FACE = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
 
 
 def _span(points: np.ndarray) -> float:

@@ -358,7 +358,7 @@ def align(reference: PoseSequence, driving: PoseSequence, params: Params) -> tup
     ref_out = reference_in_output(reference, params.width, params.height)
     rpts = tree.flatten(ref_out)
     rvis = tree.visible(rpts, params.min_confidence)
-    only_head = not rvis[0, tree.ROOT] and head_only.shows_only_head(rvis[0])
+    only_head = head_only.shows_only_head(rvis[0])
     if not rvis[0, tree.ROOT] and not only_head:
         raise InputError("the reference pose has no visible neck (both shoulders must be visible)")
     out_aspect = params.width / params.height

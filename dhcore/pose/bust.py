@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from dhcore.pose.keypoints import N_HAND, J
+from dhcore.pose.keypoints import FACE_JOINTS, N_HAND, J
 from dhcore.pose.skeleton_tree import FACE, LEFT_HAND, N_POINTS, RIGHT_HAND
 
 #: degrees a bust's shoulder line may tilt from the photo's
 LEAN = 12.0
-#: degrees the bust's head may swing about its neck from the photo's direction: the lean plus the
-#: warp animator's neck bend (dhcore/animate/warp/skeleton.py _NECK_BEND)
-HEAD_SWING = LEAN + 15.0
-_HEAD = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+#: degrees a portrait's head may swing about its neck from where the photo has it, turned with the
+#: torso (the warp animator holds it there: dhcore/animate/warp/skeleton.py _NECK_BEND)
+NECK_BEND = 15.0
+#: degrees the bust's head may swing about its neck from the photo's direction: the lean plus the bend
+HEAD_SWING = LEAN + NECK_BEND
 #: what moves with each shoulder: its arm and hand
 _ARMS = {
     J["r_shoulder"]: [J["r_elbow"], J["r_wrist"], *range(RIGHT_HAND, RIGHT_HAND + N_HAND)],
     J["l_shoulder"]: [J["l_elbow"], J["l_wrist"], *range(LEFT_HAND, LEFT_HAND + N_HAND)],
 }
 #: what turns with the head: its body points and the face's 68 landmarks
-_HEAD_POINTS = [*_HEAD, *range(FACE, N_POINTS)]
+_HEAD_POINTS = [*FACE_JOINTS, *range(FACE, N_POINTS)]
 
 
 def _wrap(a: float) -> float:
@@ -62,7 +63,7 @@ def lean_limited(
         return points
     photo_line = ref[l_sh] - ref[r_sh]
     photo_line_angle = float(np.arctan2(photo_line[1], photo_line[0]))
-    ref_head = [j for j in _HEAD if ref_visible[j]]
+    ref_head = [j for j in FACE_JOINTS if ref_visible[j]]
     photo_up = ref[ref_head].mean(0) - ref[neck] if ref_head else None
     out = points.copy()
     for f in range(len(points)):
@@ -78,7 +79,7 @@ def lean_limited(
             if excess and abs(tilt) < np.pi / 2:  # past 90 degrees: a back view kept as detected, no lean
                 for shoulder, arm in _ARMS.items():
                     xy[[shoulder, *arm]] += _turn(xy[shoulder], centre, -excess) - xy[shoulder]
-        head = [j for j in _HEAD if vis[j]]
+        head = [j for j in FACE_JOINTS if vis[j]]
         if photo_up is not None and head:
             up = xy[head].mean(0) - centre
             turn = float(np.arctan2(up[1], up[0]) - np.arctan2(photo_up[1], photo_up[0]))

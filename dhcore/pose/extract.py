@@ -24,7 +24,7 @@ from dhcore.media.frames import iter_frames, probe
 from dhcore.pose import track_person
 from dhcore.pose.detectors import DETECTORS
 from dhcore.pose.extract_people import choose_person, detect_person, find_faces
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 from dhcore.stage import (
     InputValue,
     Output,
@@ -152,7 +152,7 @@ def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tupl
     warnings = [warning] if warning else []
     if _cut_at_neck(body):
         body, hands = _head_only(body, hands)
-        shown_head = int((body[HEAD_JOINTS, 2] >= VISIBLE).sum())
+        shown_head = int((body[FACE_JOINTS, 2] >= VISIBLE).sum())
         if shown_head < 2:
             raise InputError(
                 f"{path}: the person is cut off at the neck and only {shown_head} point of the face is "
@@ -178,17 +178,13 @@ def _cut_at_neck(body: np.ndarray) -> bool:
     return bool(((base[:, 2] >= VISIBLE) & (base[:, 1] > 1.0)).any())  # NaN compares False
 
 
-#: what a photo cut off at the neck shows of the body
-HEAD_JOINTS = tuple(J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear"))
-
-
 def _head_only(body: np.ndarray, hands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The face points alone: the neck, shoulders and the rest are the detector's guesses below the
     photo's edge, and animated from there they dragged the edge's pixels along as a neck. Without
     them the animators move the head (and what of the collar the photo shows) as one rigid piece."""
     body, hands = body.copy(), np.full_like(hands, np.nan)
     hands[..., 2] = 0.0
-    guessed = np.setdiff1d(np.arange(len(body)), HEAD_JOINTS)
+    guessed = np.setdiff1d(np.arange(len(body)), FACE_JOINTS)
     body[guessed] = (np.nan, np.nan, 0.0)
     return body, hands
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dhcore.pose.keypoints import N_BODY, J
+from dhcore.pose.keypoints import FACE_JOINTS, N_BODY, J
 
-HEAD = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
+HEAD = list(FACE_JOINTS)
 #: the joints below the head, each drawn with some of the body around it
 TRUNK_LIMBS = [j for j in range(N_BODY) if j not in HEAD]
 #: joints whose reach may shrink the figure: not the arms (a raised arm leaving the frame for a

@@ -70,7 +70,7 @@ def limit(
         if not both:
             moves.append(None)
             continue
-        c = _fit(xy[first, both], xy[f, both])[0] if len(both) >= 2 else 1.0 + 0j
+        c = _fit(xy[first, both], xy[f, both])[0]
         shift = complex(xy[f, both].mean() - xy[first, both].mean())
         moves.append((c, centre + shift - c * centre))
     anchors = [f for f, m in enumerate(moves) if m is not None and visible[f, NECK]]

@@ -26,6 +26,8 @@ BODY_NAMES = (
     "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
 )  # fmt: skip
 J = {name: i for i, name in enumerate(BODY_NAMES)}
+#: The body points of the face (a head seen from the front or side shows some of them)
+FACE_JOINTS = tuple(J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear"))
 
 #: OpenPose body limbs (parent, child), in the order OpenPose renders them.
 BODY_LIMBS = (

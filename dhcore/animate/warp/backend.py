@@ -28,7 +28,7 @@ from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
 from dhcore.media.geometry import photo_fit
 from dhcore.pose.extract import read_image
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
@@ -320,15 +320,12 @@ def _face_of(core: Layer | None) -> Layer | None:
 
 def _face_box(tgt: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The target's face (its eyes, ears and nose, grown by half its size each way), or None."""
-    points = tgt[[j for j in _FACE_JOINTS if ok[j]]]
+    points = tgt[[j for j in FACE_JOINTS if ok[j]]]
     if len(points) < 2:
         return None
     lo, hi = points.min(0), points.max(0)
     grow = 0.5 * max(float((hi - lo).max()), 1.0)
     return lo - grow, hi + grow
-
-
-_FACE_JOINTS = [J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear")]
 
 
 def _solid(layer: Layer) -> np.ndarray:

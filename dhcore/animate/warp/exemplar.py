@@ -236,7 +236,7 @@ def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.nda
     size = img.shape[1::-1]
     levels = [(img, _cells(hole, size))]
     while max(levels[-1][1].shape) > 1.5 * COARSEST:
-        im, ho = levels[-1]
+        im = levels[-1][0]
         size = (max(PATCH + 1, im.shape[1] // 2), max(PATCH + 1, im.shape[0] // 2))
         smaller = _cells(hole, size, grow=max(size) >= GREEDY_SIDE)
         if _sources(smaller).sum() < 4 * PATCH * PATCH:

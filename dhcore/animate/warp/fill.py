@@ -48,8 +48,8 @@ def pyramid_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 #: a pixel this close to the hole (pixels at 512) that differs from the background beyond it by more
-#: than RIM_STEP (0-255, its most different channel) is the person's edge the mask left out
-RIM_REACH, RIM_STEP = 2, 16.0
+#: than _STRAY_STEP (0-255, its most different channel) is the person's edge the mask left out
+_STRAY_REACH, _STRAY_STEP = 2, 16.0
 #: how far along from the background's colour to the person's (1: all the way) such a pixel may lie;
 #: past 1, darker or lighter than the person's edge inside (a dark rim of the ring's metal)
 _SHARE = 3.0
@@ -61,7 +61,7 @@ def stray_rim(image: np.ndarray, hole: np.ndarray, kept: np.ndarray) -> np.ndarr
     took off the person on purpose: the lit bar of the door beside the basketball player's ball). The
     mask's edge missed the lit outer rim of the astronaut's helmet ring by a pixel or two: left on the
     photo, it stood in the air as a grey arc beside her head once she moved (the demo, frame 60)."""
-    reach = max(1, round(RIM_REACH * max(hole.shape) / 512))
+    reach = max(1, round(_STRAY_REACH * max(hole.shape) / 512))
     dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
     near = (dist > 0) & (dist <= reach)
     beyond = (dist > reach) & (dist <= 3 * reach)
@@ -74,7 +74,7 @@ def stray_rim(image: np.ndarray, hole: np.ndarray, kept: np.ndarray) -> np.ndarr
     person = pyramid_fill(pixels, ((inner > 0) & (inner <= 3 * reach)).astype(np.float32))
     span = person - background
     share = ((pixels - background) * span).sum(axis=2) / np.maximum((span**2).sum(axis=2), 1e-6)
-    unlike = np.abs(pixels - background).max(axis=2) > RIM_STEP
+    unlike = np.abs(pixels - background).max(axis=2) > _STRAY_STEP
     return near & unlike & (share > 0) & (share < _SHARE)
 
 

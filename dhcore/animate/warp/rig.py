@@ -95,8 +95,7 @@ def build_rig(
 
     parts = ["core", *body.limb_parts()]
     sleeves = _sleeves(body, h)
-    # the torso's outline runs a little outside the shoulder and hip joints
-    body_shape = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
+    body_shape = _torso_outline(core_shape, body.scale)
     rims = _limb_rims(body, photo_p, labels, person, radius, pad)
     edge = _disk(max(1, round(0.04 * body.scale)))  # a lit edge's width
     layers: dict[str, Layer] = {}
@@ -410,6 +409,7 @@ def _label_parts(
     lookup = np.zeros(int(nearest.max()) + 1, np.int32)
     lookup[nearest[ys, xs]] = markers[ys, xs]
     labels = np.where(part, markers, lookup[nearest])
+    torso = _torso_outline(core_shape, body.scale)
     for k, name in enumerate(body.limb_parts(), start=2):
         if body.segments[name][0][0].endswith("thigh"):
             behind, seat = _pelvis(body, name, radius[name], xx, yy, pad)
@@ -424,7 +424,6 @@ def _label_parts(
             root = (labels == k) & _behind_shoulder(body, name, radius[name], xx, yy, pad)
             # on the torso, the torso's; off it (a loose sleeve's top beside the shoulder), no part's:
             # the torso's, it stuck out of the lowered arm's shoulder as a stub of sleeve
-            torso = cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * body.scale)))) > 0
             labels[root & torso] = 1
             labels[root & ~torso] = 0
     return labels - 1, radius, claims
@@ -434,6 +433,11 @@ def _label_parts(
 #: label reaches at most _CAP radii across the bone; past that it is the shoulder's top or the armpit's
 #: cloth, see `_behind_shoulder`
 _ROOT, _CAP = 3.0, 1.5
+
+
+def _torso_outline(core_shape: np.ndarray, scale: float) -> np.ndarray:
+    """The torso's outline: a little outside the shoulder and hip joints the core shape is drawn on."""
+    return cv2.dilate(core_shape.astype(np.uint8), _disk(max(1, round(0.1 * scale)))) > 0
 
 
 def _behind(winner: np.ndarray, decided: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -554,7 +558,7 @@ def _matte_held(photo_p: np.ndarray, alpha_p: np.ndarray, thing: np.ndarray, sca
     lighter = (image - np.maximum(fg, bg)).mean(axis=2) > _MATTE_CONTRAST
     # what stays of the object: no lit pixels, no shreds of rim cut off from its inside by them
     kept = cv2.morphologyEx((thing & ~lighter).astype(np.uint8), cv2.MORPH_OPEN, _disk(2))
-    count, pieces = cv2.connectedComponents(kept | inside.astype(np.uint8))
+    _, pieces = cv2.connectedComponents(kept | inside.astype(np.uint8))
     whole = np.isin(pieces, np.unique(pieces[inside])) & (pieces > 0)
     gone = rim & ~(cv2.dilate(whole.astype(np.uint8), _disk(2)) > 0)
     told = rim & ~gone & (power >= _MATTE_CONTRAST**2) & (share < 1.0)
@@ -895,6 +899,8 @@ def held_before_hidden_arm(photo: np.ndarray, alpha: np.ndarray, body: Body, hid
     place (on the object: the detector put the wrist there) and the background seeding the object;
     kept is the object's piece under that forearm, not other bits of the mask the background won."""
     shape = alpha.shape
+    if not hidden:
+        return np.zeros(shape, bool)
     person = alpha >= 0.5
     guide = np.zeros(shape, bool)
     markers = np.zeros(shape, np.int32)
@@ -918,6 +924,6 @@ def held_before_hidden_arm(photo: np.ndarray, alpha: np.ndarray, body: Body, hid
     markers[guide] = 2
     markers[alpha < 0.05] = 2
     cv2.watershed(np.ascontiguousarray(photo), markers)
-    n, pieces = cv2.connectedComponents(((markers == 2) & person).astype(np.uint8))
+    _, pieces = cv2.connectedComponents(((markers == 2) & person).astype(np.uint8))
     held = np.isin(pieces, np.setdiff1d(np.unique(pieces[guide]), [0]))
     return held | (_holes(held) & person)

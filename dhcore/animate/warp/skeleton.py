@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dhcore.pose.bust import LEAN
-from dhcore.pose.keypoints import J
+from dhcore.pose.bust import LEAN, NECK_BEND
+from dhcore.pose.head_only import MAX_ROLL
+from dhcore.pose.keypoints import FACE_JOINTS, J
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,12 @@ def _bone(name: str, a: str, b: str, parent: str, part: str) -> Handle:
     return Handle(name, "bone", (J[a], J[b]), parent, part)
 
 
-_FACE = tuple(J[n] for n in ("nose", "r_eye", "l_eye", "r_ear", "l_ear"))
 _TORSO = tuple(J[n] for n in ("neck", "r_shoulder", "l_shoulder", "r_hip", "l_hip"))
 
 #: In topological order: a parent always comes before its children.
 HANDLES: tuple[Handle, ...] = (
     Handle("torso", "fit", _TORSO, None, "core"),
-    Handle("head", "fit", _FACE, "torso", "core"),
+    Handle("head", "fit", FACE_JOINTS, "torso", "core"),
     _bone("r_clavicle", "neck", "r_shoulder", "torso", "core"),
     _bone("l_clavicle", "neck", "l_shoulder", "torso", "core"),
     # the torso's affine left the footballer's l_hip 5-21 px off the walker's in all 24 frames
@@ -69,7 +69,7 @@ _FIT_SCALE = {"torso": (0.5, 2.0), "head": (0.8, 1.25)}
 _MAX_TURN = {"torso": 60.0, "head": 30.0}
 #: The head's roll limit (degrees) on a photo that shows only a head (cut off at the neck, no torso
 #: handle): there is no body under it to turn with, and past this a lone head looks toppled
-_HEAD_ONLY_TURN = 20.0
+_HEAD_ONLY_TURN = MAX_ROLL
 #: The torso's turn limit (degrees) on a photo cut below the shoulders (no hips shown): a bust leans
 #: about as far as a person's shoulders do (dhcore.pose.bust). Following a side-view driver's shoulder
 #: line, the portrait turned like a cardboard cut-out, the photo's straight bottom cut running across
@@ -82,7 +82,7 @@ _PORTRAIT_LEAN = LEAN
 #: shoulder, the other shoulder a flat shelf beside it (dance_real's walker_half_body: 50-60 degrees;
 #: 30 left the shelf). A full-body photo is not limited: its head is a small part of the picture, and
 #: limited it missed the target's face points (walker_full_body pose_pck 0.66 -> 0.52).
-_NECK_BEND = 15.0
+_NECK_BEND = NECK_BEND
 #: The torso's narrower stretch at least this share of its wider one (an affine fit's singular
 #: values). A similarity left the footballer's l_hip 11 px and his shoulders 12-15 px off a walker
 #: seen from the side, whose torso is narrower than the frontal photo's; unlimited, a target seen

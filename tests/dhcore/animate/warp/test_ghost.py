@@ -17,8 +17,17 @@ def test_the_held_ball_carries_no_lit_strip_of_the_door(tmp_path):
     two would be."""
     puppet, photo_xy, _, _ = _basketball(tmp_path, lambda xy: (xy, np.isfinite(xy).all(axis=1)))
     wrists = min(photo_xy[J["l_wrist"], 1], photo_xy[J["r_wrist"], 1])
-    lit = sum(_lit(puppet, puppet.rig.layers[part], wrists - 40) for part in ("r_arm", "l_arm"))
+    layers = [puppet.rig.layers[part] for part in ("r_arm", "l_arm")]
+    assert sum(_solid_above(layer, wrists - 40) for layer in layers) >= 500, "no arm keeps the ball"
+    lit = sum(_lit(puppet, layer, wrists - 40) for layer in layers)
     assert lit <= 12, f"{lit} px of the ball's layer lighter than the ball and the door by > 40 levels"
+
+
+def _solid_above(layer, top: float) -> int:
+    """A layer's opaque pixels above `top` (canvas rows)."""
+    alpha = layer.texture[..., 3]
+    rows = np.arange(alpha.shape[0])[:, None] + round(float(layer.origin[1]))
+    return int(((alpha / 255.0 >= 0.99) & (rows < top)).sum())
 
 
 def _lit(puppet, layer, top: float) -> int:

@@ -12,6 +12,7 @@ from dhcore.animate.base import AnimateInputs
 from dhcore.animate.warp import WarpBackend, WarpParams
 from dhcore.animate.warp.backend import Puppet
 from dhcore.media.frames import iter_frames
+from dhcore.media.geometry import photo_fit
 from dhcore.pose.keypoints import J
 from dhcore.stage import no_progress
 
@@ -428,8 +429,11 @@ def _basketball(tmp_path, move, parts: str = "body") -> tuple[Puppet, np.ndarray
     ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts=parts), source=photo).outputs["pose"].path
     w, h = 288, 512
     pose = PoseSequence.load(ref)
-    inputs = AnimateInputs(photo, ref, ref, None, w, h, Fraction(10))
-    photo_xy = Puppet.setup(inputs, WarpParams()).poser.ref
+    # the photo's joints on the canvas, as the puppet's poser has them (Poser.ref)
+    photo_xy = (
+        photo_fit(pose.width, pose.height, w, h).to_output_normalized(pose.body[0, :, :2]).astype(np.float64)
+    )
+    photo_xy *= (w, h)
     xy, seen = move(photo_xy.copy())
     body = pose.body.copy()
     body[0, :, :2], body[0, :, 2] = xy / (w, h), np.where(seen, 1.0, 0.0)
