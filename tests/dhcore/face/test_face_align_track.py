@@ -132,6 +132,16 @@ def _small_walker(astronaut: np.ndarray, dlib_faces) -> tuple[np.ndarray, PoseSe
     return frames, pose
 
 
+def _follows_heads(dlib_faces, frames: np.ndarray, heads: np.ndarray) -> None:
+    """A tracker given `heads` finds the face in each frame, inside that frame's head box."""
+    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
+    for i, frame in enumerate(frames):  # each jump leaves the last face's window
+        t = tracker.update(frame, i)
+        assert t is not None
+        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
+        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+
+
 def test_head_boxes_sit_on_the_nose_two_nose_to_neck_lengths_wide() -> None:
     pose = PoseSequence.empty(2, 400, 200, 10.0)
     pose.body[:, J["nose"]] = (0.5, 0.25, 1.0)  # (200, 50) px
@@ -182,23 +192,13 @@ def test_tracker_looks_for_a_lost_face_where_a_head_only_pose_puts_it(
         pose.body[i, face, 2] = photo.body[0, face, 2]
     heads = head_boxes(pose, 512, 320)
     assert np.isfinite(heads).all()
-    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
-    for i, frame in enumerate(frames):  # each jump leaves the last face's window
-        t = tracker.update(frame, i)
-        assert t is not None
-        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
-        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+    _follows_heads(dlib_faces, frames, heads)
 
 
 def test_tracker_looks_for_a_lost_face_where_the_pose_puts_it(dlib_faces, astronaut) -> None:
     frames, pose = _small_walker(astronaut, dlib_faces)
     heads = head_boxes(pose, 512, 320)
-    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
-    for i, frame in enumerate(frames):  # each jump leaves the last face's window
-        t = tracker.update(frame, i)
-        assert t is not None
-        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
-        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+    _follows_heads(dlib_faces, frames, heads)
     # the pose puts the face lower: a new track is found in the whole frame, a lost one only there
     tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads + np.float32([0, 150, 0, 150]))
     assert tracker.update(frames[0], 0) is not None
