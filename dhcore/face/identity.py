@@ -20,7 +20,7 @@ from dhcore.media.frames import iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.identity"
-VERSION = "3"
+VERSION = "4"
 REPORT_NAME = "face_identity.json"
 
 

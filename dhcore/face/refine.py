@@ -35,7 +35,7 @@ from dhcore.models import ids
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.refine"
-VERSION = "4"
+VERSION = "5"
 REPORT_NAME = "face_refine.json"
 HOLD_MARGIN = 0.1  # keep refining while distance > threshold * (1 - HOLD_MARGIN)
 RELEASE_SECONDS = 0.3

@@ -24,7 +24,7 @@ from dhcore.media.frames import FRAMES_SUFFIX, FrameWriter, iter_frames, probe
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageResult, port
 
 NAME = "face.restore"
-VERSION = "5"
+VERSION = "6"
 REPORT_NAME = "face_restore.json"
 
 

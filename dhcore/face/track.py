@@ -24,25 +24,44 @@ import numpy as np
 
 from dhcore.face.faces import Face, FaceAnalyzer, box_iou
 from dhcore.face.params import TrackingParams
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 
 #: the face's size in nose-to-neck lengths, taken generously: a dlib face box measured 0.6-2.1 of them
 #: (median about 1) on the dance benchmark's five pairs; its search window (0.8 of it each side of the
 #: nose) then leaves HOG a margin around the face (1.5 missed faces on the edge of the window)
 HEAD_SIZE = 2.0
+#: the same box in spreads of the face points (the largest distance between two of the nose, eyes and
+#: ears), for a head without a neck (a photo cut off at the neck): on 8 real photos that show both the
+#: neck-based box measured 1.2-3.8 spreads (median 2.3; 2.6 on the half-body pair's 24 animated frames),
+#: and a dlib face 1.0-1.5 spreads (median 1.3), so 2.5 keeps the box about two faces wide
+SPREAD_SIZE = 2.5
 
 
 def head_boxes(pose: PoseSequence, width: int, height: int, min_confidence: float = 0.3) -> np.ndarray:
     """[F, 4] where each frame's pose puts the face, in pixels of a width x height frame: a square on
     the nose, HEAD_SIZE nose-to-neck lengths wide (the eyes and ears of a turned head are unreliable);
-    NaN where the pose shows no nose or neck."""
+    without a neck (a head-only photo's pose), SPREAD_SIZE spreads of the face points wide; NaN where
+    the pose shows no nose, or neither a neck nor another face point."""
     xy = pose.body[..., :2] * (width, height)
-    nose, neck = xy[:, J["nose"]], xy[:, J["neck"]]
-    half = HEAD_SIZE / 2 * np.linalg.norm(nose - neck, axis=-1, keepdims=True)
-    boxes = np.concatenate([nose - half, nose + half], axis=1).astype(np.float32)
     vis = pose.visible(min_confidence)
-    boxes[~(vis[:, J["nose"]] & vis[:, J["neck"]])] = np.nan
-    return boxes
+    nose, neck = xy[:, J["nose"]], xy[:, J["neck"]]
+    with_neck = vis[:, J["nose"]] & vis[:, J["neck"]]
+    size = np.where(
+        with_neck, HEAD_SIZE * np.linalg.norm(nose - neck, axis=-1), SPREAD_SIZE * face_spread(xy, vis)
+    )
+    half = np.where(vis[:, J["nose"]], size / 2, np.nan)[:, None]
+    return np.concatenate([nose - half, nose + half], axis=1).astype(np.float32)
+
+
+def face_spread(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """[F] the largest distance between two shown face points (nose, eyes, ears) of body points
+    xy [F, 18, 2]; NaN where fewer than two are shown. Unlike the eye distance it holds when the
+    head turns (an ear comes into view as the other eye goes)."""
+    face = list(FACE_JOINTS)
+    pts = np.where(visible[:, face, None], xy[:, face], np.nan)
+    dist = np.linalg.norm(pts[:, :, None] - pts[:, None, :], axis=-1)  # NaN where either is hidden
+    spread = np.where(np.isnan(dist), -1.0, dist).max(axis=(1, 2))
+    return np.where(visible[:, face].sum(axis=1) >= 2, spread, np.nan)
 
 
 def load_heads(pose: Path | str | None, width: int, height: int) -> np.ndarray | None:

@@ -128,17 +128,32 @@ def run(inputs: dict[str, InputValue], params: Params, out_dir: Path, ctx: Stage
     )
 
 
-#: photos longer than this many times their width (or wider than tall) are strips, not portraits
+#: photos and driving videos longer than this many times their width (or wider than tall) are strips,
+#: not portraits: the pose detector shrinks a frame to its square input, where the person of a 6:1 strip
+#: is too small to find (a driving video's run would fail with "no visible body" in frames that show one)
 MAX_ASPECT = 4.0
+
+
+def aspect_problem(width: int, height: int, media: Literal["photo", "video"]) -> str | None:
+    """Why a photo or driving video of this size is refused (its aspect is over MAX_ASPECT), or None:
+    the one message of both the run and `dh validate` (which puts it at the spec's field)."""
+    if max(width / height, height / width) <= MAX_ASPECT:
+        return None
+    who = "person" if media == "photo" else "dancer"
+    return f"the {media} is {width}x{height}, an aspect ratio over {MAX_ASPECT:g}:1; crop it around the {who}"
+
+
+def driver_problem(path: Path) -> str | None:
+    """What `run` says of a driving video before it detects anything, or None: `dh validate` says the
+    same at motion.path."""
+    info = probe(path)
+    return aspect_problem(info.width, info.height, "video")
 
 
 def _extract_photo(path: Path, params: Params, models_root: Path | None) -> tuple[PoseSequence, list[str]]:
     rgb = read_image(path)
-    h, w = rgb.shape[:2]
-    if max(w / h, h / w) > MAX_ASPECT:
-        raise InputError(
-            f"{path}: the photo is {w}x{h}, an aspect ratio over {MAX_ASPECT:g}:1; crop it around the person"
-        )
+    if problem := aspect_problem(rgb.shape[1], rgb.shape[0], "photo"):
+        raise InputError(f"{path}: {problem}")
     choice = choose_person(find_faces(rgb), params.person, str(path))
     detector = open_detector(params, video=False, models_root=models_root)
     try:
@@ -274,6 +289,8 @@ def _tracker(path: Path, chunk: np.ndarray, warnings: list[str]) -> track_person
 def _extract_video(
     path: Path, params: Params, progress: Progress, models_root: Path | None, warnings: list[str]
 ) -> tuple[PoseSequence, list[float]]:
+    if problem := driver_problem(path):
+        raise InputError(f"{path}: {problem}")
     pose, detected = detect_video(path, params, progress, models_root, warnings=warnings)
     if not any(detected):
         raise InputError(

@@ -167,20 +167,6 @@ def check_file(path: Path, kind: str, warnings: list[str] | None = None) -> str 
         return f"cannot read: {exc}"
 
 
-def _driver_aspect_problem(video: Path) -> str | None:
-    """The photo's aspect limit for the driving video too: the pose detector shrinks a frame to its square
-    input, where a 6:1 frame's dancer is too small to find (the run would fail with "no visible body")."""
-    from dhcore.pose.extract import MAX_ASPECT
-
-    info = probe(video)
-    if max(info.width / info.height, info.height / info.width) > MAX_ASPECT:
-        return (
-            f"the video is {info.width}x{info.height}, an aspect ratio over {MAX_ASPECT:g}:1; crop it around "
-            "the dancer"
-        )
-    return None
-
-
 #: the kinds built on the face mesh (dhcore.facemesh.checks)
 FACE_KINDS = ("face_edit", "talking_head", "face_reenact")
 
@@ -193,12 +179,12 @@ def check_spec(loaded: Any) -> list[tuple[tuple[str | int, ...], str]]:
         motion = loaded.files.get(("motion", "path"))
         if spec.output.audio.source == "driving" and motion is not None and not probe(motion).has_audio:
             problems.append((("output", "audio", "source"), f"driving video {motion} has no audio track"))
-        if spec.motion.type == "video" and motion is not None and (problem := _driver_aspect_problem(motion)):
+        from dhcore.pose import extract
+
+        if spec.motion.type == "video" and motion is not None and (problem := extract.driver_problem(motion)):
             problems.append((("motion", "path"), f"{motion}: {problem}"))
         photo = loaded.files.get(("subject", "image"))
         if photo is not None:
-            from dhcore.pose import extract
-
             params = extract.Params(detector=spec.pose.detector, person=spec.subject.person)
             found: list[str] = []
             if problem := _reference_pose_problem(photo, params, found):

@@ -17,7 +17,7 @@ from dhcore.face.align import (
 from dhcore.face.faces import read_image
 from dhcore.face.params import TrackingParams
 from dhcore.face.track import FaceTracker, OneEuro, head_boxes
-from dhcore.pose.keypoints import J, PoseSequence
+from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 from tests.dhcore.face.face_helpers import moving
 
 
@@ -132,6 +132,16 @@ def _small_walker(astronaut: np.ndarray, dlib_faces) -> tuple[np.ndarray, PoseSe
     return frames, pose
 
 
+def _follows_heads(dlib_faces, frames: np.ndarray, heads: np.ndarray) -> None:
+    """A tracker given `heads` finds the face in each frame, inside that frame's head box."""
+    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
+    for i, frame in enumerate(frames):  # each jump leaves the last face's window
+        t = tracker.update(frame, i)
+        assert t is not None
+        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
+        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+
+
 def test_head_boxes_sit_on_the_nose_two_nose_to_neck_lengths_wide() -> None:
     pose = PoseSequence.empty(2, 400, 200, 10.0)
     pose.body[:, J["nose"]] = (0.5, 0.25, 1.0)  # (200, 50) px
@@ -143,15 +153,52 @@ def test_head_boxes_sit_on_the_nose_two_nose_to_neck_lengths_wide() -> None:
     assert np.allclose(head_boxes(pose, 800, 400)[0], [300, 0, 500, 200])  # in the frame's pixels
 
 
+def test_head_boxes_without_a_neck_are_spreads_of_the_face_points(hopper_path) -> None:
+    """A head cut off at the neck (a head-only photo's pose) still gets a box on its nose, SPREAD_SIZE
+    spreads of its face points wide: on Grace Hopper's photo, which shows both, within a quarter of
+    the neck-based box."""
+    from dhcore.pose import extract
+
+    pose = PoseSequence.empty(3, 400, 200, 10.0)
+    pose.body[:, J["nose"]] = (0.5, 0.25, 1.0)  # (200, 50) px
+    pose.body[:2, J["r_eye"]] = (0.45, 0.2, 1.0)  # (180, 40) px
+    pose.body[:2, J["l_ear"]] = (0.6, 0.2, 1.0)  # (240, 40) px: 60 px from the eye, the spread
+    pose.body[1, J["nose"], 2] = 0.0  # no nose: no box
+    boxes = head_boxes(pose, 400, 200)
+    assert np.allclose(boxes[0], [200 - 75, 50 - 75, 200 + 75, 50 + 75])
+    assert np.isnan(boxes[1:]).all()  # no nose; a nose alone
+
+    photo, _ = extract._extract_photo(hopper_path, extract.Params(parts="body"), None)
+    body = photo.body.copy()
+    body[:, J["neck"]] = (np.nan, np.nan, 0.0)
+    with_neck = head_boxes(photo, photo.width, photo.height)[0]
+    without = head_boxes(photo.replace(body=body), photo.width, photo.height)[0]
+    assert np.allclose((with_neck[:2] + with_neck[2:]) / 2, (without[:2] + without[2:]) / 2)
+    assert 0.8 < (without[2] - without[0]) / (with_neck[2] - with_neck[0]) < 1.25
+
+
+def test_tracker_looks_for_a_lost_face_where_a_head_only_pose_puts_it(
+    dlib_faces, astronaut, astronaut_path
+) -> None:
+    """The same search with the face points alone (no neck), as a head-only photo's target gives."""
+    from dhcore.pose import extract
+
+    frames, pose = _small_walker(astronaut, dlib_faces)
+    photo, _ = extract._extract_photo(astronaut_path, extract.Params(parts="body"), None)
+    face = list(FACE_JOINTS)
+    for i in range(len(frames)):  # the astronaut's real face points, at her quarter size and place
+        pose.body[i] = (np.nan, np.nan, 0.0)
+        pose.body[i, face, :2] = (photo.body[0, face, :2] * 128 + (20 + 70 * i, 100)) / (512, 320)
+        pose.body[i, face, 2] = photo.body[0, face, 2]
+    heads = head_boxes(pose, 512, 320)
+    assert np.isfinite(heads).all()
+    _follows_heads(dlib_faces, frames, heads)
+
+
 def test_tracker_looks_for_a_lost_face_where_the_pose_puts_it(dlib_faces, astronaut) -> None:
     frames, pose = _small_walker(astronaut, dlib_faces)
     heads = head_boxes(pose, 512, 320)
-    tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads)
-    for i, frame in enumerate(frames):  # each jump leaves the last face's window
-        t = tracker.update(frame, i)
-        assert t is not None
-        cx, cy = (t.face.box[:2] + t.face.box[2:]) / 2
-        assert heads[i, 0] <= cx <= heads[i, 2] and heads[i, 1] <= cy <= heads[i, 3]
+    _follows_heads(dlib_faces, frames, heads)
     # the pose puts the face lower: a new track is found in the whole frame, a lost one only there
     tracker = FaceTracker(dlib_faces, None, 10.0, heads=heads + np.float32([0, 150, 0, 150]))
     assert tracker.update(frames[0], 0) is not None

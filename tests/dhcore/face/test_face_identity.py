@@ -116,3 +116,17 @@ def test_subject_person_is_the_face_measured_in_a_group_photo(dlib_faces, tmp_pa
         for frame in report["frames"]:  # the tracked face is the reference face, whoever it is
             cx, cy = (frame["box"][0] + frame["box"][2]) / 2, (frame["box"][1] + frame["box"][3]) / 2
             assert face.box[0] <= cx <= face.box[2] and face.box[1] <= cy <= face.box[3]
+
+
+def test_subject_person_of_a_head_only_group_photo_is_the_face_measured(
+    two_heads: tuple[Path, Path, Path],
+) -> None:
+    """A photo of two heads cut off at the neck, subject.person 1: the measured face is Hopper's (right
+    half), though the pose has no neck to place her head by."""
+    photo, pose, clip = two_heads
+    result = identity.STAGE.call(
+        clip.parent / "identity", IdentityParams(), frames=clip, reference=photo, reference_pose=pose
+    )
+    report = json.loads(result.outputs["report"].path.read_text())
+    assert result.metrics["face_match_rate"] == 1.0
+    assert all(frame["box"][0] > 370 for frame in report["frames"])

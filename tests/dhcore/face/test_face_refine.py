@@ -230,3 +230,21 @@ def test_restore_also_leaves_other_faces_alone(
     assert result.metrics["face_restored_rate"] == 1.0
     assert np.array_equal(out[:, :, 512:], frames[:, :, 512:])
     assert not np.array_equal(out[:, :, :512], frames[:, :, :512])
+
+
+def test_a_head_only_photo_of_two_refines_the_chosen_persons_face_alone(
+    two_heads: tuple[Path, Path, Path],
+) -> None:
+    """subject.person 1 of a photo cut off at the neck (a pose without a neck): Hopper's face (right)
+    is refined, Hanks' (left, the default choice) left as it is."""
+    photo, pose, clip = two_heads
+    params = RefineParams(threshold=0.02, restore_after=False)  # force refinement of the tracked face
+    result = refine.STAGE.call(
+        clip.parent / "refine",
+        RefineStageParams(refine=params, identity=IdentityParams(), restore=RestoreParams()),
+        frames=clip, reference=photo, reference_pose=pose, pose=clip.parent / "target.npz",
+    )  # fmt: skip
+    before, after = read_frames(clip), read_frames(result.outputs["frames"].path)
+    assert result.metrics["face_refined_frames"] == 2
+    assert np.array_equal(after[:, :, :370], before[:, :, :370])
+    assert not np.array_equal(after[:, :, 370:], before[:, :, 370:])

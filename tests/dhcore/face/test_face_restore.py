@@ -154,3 +154,22 @@ def test_an_onnx_restorer_stays_warm_in_the_pool(tmp_path: Path, astronaut_path:
     assert load_restorer(RestoreParams(backend="gfpgan", strength=0.5), ref, models_root, pool) is not first
     classical = load_restorer(RestoreParams(backend="classical"), ref, models_root, pool)
     assert isinstance(classical, ClassicalRestorer) and len(pool) == 2  # tied to the reference: not pooled
+
+
+def test_a_head_only_photo_of_two_restores_the_chosen_persons_face_alone(
+    two_heads: tuple[Path, Path, Path], dlib_faces
+) -> None:
+    """subject.person 1 of a photo cut off at the neck: its pose has no neck, yet the face stages take
+    that person's face (Hopper, right), not the default one (Hanks, left), and leave the other alone."""
+    photo, pose, clip = two_heads
+    result = restore.STAGE.call(
+        clip.parent / "restore",
+        RestoreStageParams(restore=RestoreParams(strength=1.0), identity=IdentityParams()),
+        frames=clip, reference=photo, reference_pose=pose, pose=clip.parent / "target.npz",
+    )  # fmt: skip
+    before, after = read_frames(clip), read_frames(result.outputs["frames"].path)
+    assert result.metrics["face_restored_rate"] == 1.0
+    assert np.array_equal(after[:, :, :370], before[:, :, :370])  # Hanks: untouched
+    hopper = [f for f in dlib_faces.detect(before[0]) if f.box[0] > 370][0]
+    x0, y0, x1, y1 = hopper.box.astype(int)
+    assert np.abs(after[:, y0:y1, x0:x1].astype(int) - before[:, y0:y1, x0:x1]).mean() > 1.0

@@ -183,6 +183,23 @@ def test_video_without_a_body(tmp_path: Path) -> None:
         extract.STAGE.call(tmp_path / "out", source=path)
 
 
+def test_a_driver_over_4_to_1_is_refused_at_run_time_as_validate_refuses_it(tmp_path: Path) -> None:
+    """A strip of the real street video given as the driver at run time (not through `dh validate`):
+    the run stops before detecting anything, with the words validation gives at motion.path."""
+    capture = cv2.VideoCapture(str(realdata.path("pedestrians")))
+    strip = [capture.read()[1][260:324, 300:620, ::-1] for _ in range(3)]  # walkers' legs, 320x64
+    capture.release()
+    path = tmp_path / "strip.nut"
+    with FrameWriter(path, 10, 320, 64) as writer:
+        writer.write(np.ascontiguousarray(np.stack(strip)))
+    says = "the video is 320x64, an aspect ratio over 4:1; crop it around the dancer"
+    assert extract.driver_problem(path) == says  # what validation puts at motion.path
+    with pytest.raises(InputError) as raised:
+        extract.STAGE.call(tmp_path / "out", source=path)
+    assert str(raised.value) == f"{path}: {says}"
+    assert not (tmp_path / "out" / "pose.npz").exists()
+
+
 def test_video_without_frames(tmp_path: Path) -> None:
     import av
 
