@@ -10,7 +10,10 @@ and within NEAR body sizes of it. There, a fragment is
   of clothing pasted away from it), or
 - person matter by MediaPipe's selfie segmentation (skin, hair, clothing), attached or not, that
   changed relative to the background (scenery the selfie model takes for a person, a helmet on a
-  table or a dark door frame, never changes).
+  table or a dark door frame, never changes), unless it runs out of the frame where the known region
+  does, beside it: that is the body going on past the frame's edge, where the skeleton cannot see
+  it (a bust's sleeves: with her elbows below the frame, the re-detector put walker_half_body's
+  left shoulder 50-66 px inside her wide coat and its mask left out the sleeve beside it).
 The background is the per-pixel median of up to BACKGROUND_FRAMES frames spread over the video,
 taken only where neither person matter nor the known region is, so a fragment that keeps to one
 place in a minority of the frames still differs from it. A moving background (a camera following
@@ -28,7 +31,8 @@ body_integrity = the share of whole frames.
 Not caught: pieces torn but still joined to the silhouette or drawn over it (a forearm and a held
 ball shredded into shards that hang from the arm or lie over the legs, a shred drawn over the
 torso): both segmenters paint them as the body and the skeleton follows them (measured on the
-dance_real benchmark's walker_arms_front, where most frames show such shreds).
+dance_real benchmark's walker_arms_front, where most frames show such shreds), and a piece still
+joined to the body that runs out of the frame beside it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ AREA_RANGE = (0.5, 2.0)
 FRAGMENT = 0.03
 GROW = 0.03
 NEAR = 1.0
+#: pixels (at SIDE) along the frame's edge between the known region and person matter going on past it
+SEAM = 2
 SIDE = 256
 #: a pixel changed when a colour channel differs from the background by more than this (0-255)
 CHANGE = 30
@@ -104,7 +110,19 @@ def fragments(candidates: np.ndarray, matter: np.ndarray, known: np.ndarray, siz
     person = cv2.morphologyEx(
         (matter & (near > 0)).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
     )
-    return loose | (person > 0)
+    return loose | ((person > 0) & ~leaving_frame(person, known))
+
+
+def leaving_frame(pieces: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """bool [h, w]: the connected pieces (uint8 [h, w]) that reach the frame's edge within SEAM pixels
+    of where the known region reaches it: the body going on past the edge beside its known part."""
+    edge = np.zeros(known.shape, bool)
+    edge[[0, -1], :] = edge[:, [0, -1]] = True
+    seam = SEAM * 2 + 1
+    beside = edge & (cv2.dilate((known & edge).astype(np.uint8), np.ones((seam, seam), np.uint8)) > 0)
+    _, labels = cv2.connectedComponents(pieces, connectivity=8)
+    out = np.unique(labels[beside])
+    return np.isin(labels, out[out > 0])
 
 
 def _pack(mask: np.ndarray) -> bytes:
