@@ -49,21 +49,34 @@ def test_fragments_are_loose_pieces_and_person_matter_beside_the_body_not_far_fr
 
 
 def test_person_matter_going_out_of_the_frame_beside_the_body_is_the_body_not_a_fragment() -> None:
-    """A bust: the known region runs to the bottom edge; a sleeve beside it going on past the edge is
-    the body (the skeleton cannot see there), the same sleeve ending above the edge, or going out of
-    the frame away from the body, is not."""
+    """A bust: the known region runs to the bottom edge, which its skeleton crosses (elbows and hips
+    below the frame); a sleeve beside it going on past that edge is the body. The same sleeve ending
+    above the edge, going out of the frame away from the body, or past an edge the skeleton stays
+    inside (a full body's feet in the frame) is not."""
     known = np.zeros((100, 100), bool)
     known[30:100, 30:60] = True
     sleeve = np.zeros_like(known)
     sleeve[50:100, 60:75] = True  # attached, down to the bottom edge beside the body
-    assert not integrity.fragments(sleeve, sleeve, known, size=30.0).any()
+    below = integrity.BOTTOM
+    assert not integrity.fragments(sleeve, sleeve, known, 30.0, below).any()
+    assert integrity.fragments(sleeve, sleeve, known, 30.0, integrity.TOP | integrity.LEFT)[70, 65]
     short = sleeve.copy()
     short[90:, :] = False  # the same, ending 10 px above the edge
-    assert integrity.fragments(short, short, known, size=30.0)[70, 65]
+    assert integrity.fragments(short, short, known, 30.0, below)[70, 65]
     away = np.zeros_like(known)
     away[60:70, 60:75] = True
     away[60:100, 75:85] = True  # attached, but leaves the frame 15 px from where the body does
-    assert integrity.fragments(away, away, known, size=30.0)[65, 65]
+    assert integrity.fragments(away, away, known, 30.0, below)[65, 65]
+
+
+def test_the_edges_a_skeleton_crosses() -> None:
+    bust = np.full((18, 3), np.nan, np.float32)
+    bust[J["neck"]] = (0.5, 0.8, 1.0)
+    bust[J["r_hip"]] = (0.4, 1.5, 0.01)  # predicted below the frame, unseen
+    assert integrity.crossed_edges(bust) == integrity.BOTTOM
+    bust[J["l_wrist"]] = (1.2, 0.5, 0.1)
+    assert integrity.crossed_edges(bust) == integrity.BOTTOM | integrity.RIGHT
+    assert integrity.crossed_edges(np.full((18, 3), 0.5, np.float32)) == 0
 
 
 def test_the_background_leaves_out_people_and_follows_a_still_video() -> None:
@@ -208,5 +221,7 @@ def test_a_real_bust_whose_sleeve_the_masks_miss_is_whole(
     whole = detector.whole(video)
     assert all(whole), whole
     # the sleeve is there to be judged: counted as a fragment, it would have made frames not whole
-    monkeypatch.setattr(integrity, "leaving_frame", lambda pieces, known: np.zeros(known.shape, bool))
+    monkeypatch.setattr(
+        integrity, "leaving_frame", lambda pieces, known, crossed: np.zeros(known.shape, bool)
+    )
     assert max(detector.fragment_shares(video)) >= integrity.FRAGMENT
