@@ -124,8 +124,8 @@ TOP, BOTTOM, LEFT, RIGHT = 1, 2, 4, 8
 def crossed_edges(body: np.ndarray) -> int:
     """The edges (bit flags) past which a joint of a body [18, 3] (normalized, any confidence) lies:
     where its skeleton says the body goes on out of the frame (a bust's elbows and hips below it)."""
-    x, y = body[:, 0], body[:, 1]
-    x, y = x[np.isfinite(x) & np.isfinite(y)], y[np.isfinite(x) & np.isfinite(y)]
+    placed = np.isfinite(body[:, 0]) & np.isfinite(body[:, 1])
+    x, y = body[placed, 0], body[placed, 1]
     flags = ((y < 0).any(), (y > 1).any(), (x < 0).any(), (x > 1).any())
     return sum(flag for flag, out in zip((TOP, BOTTOM, LEFT, RIGHT), flags, strict=True) if out)
 
