@@ -10,7 +10,12 @@ and within NEAR body sizes of it. There, a fragment is
   of clothing pasted away from it), or
 - person matter by MediaPipe's selfie segmentation (skin, hair, clothing), attached or not, that
   changed relative to the background (scenery the selfie model takes for a person, a helmet on a
-  table or a dark door frame, never changes).
+  table or a dark door frame, never changes), unless it runs out of the frame beside the known
+  region, across an edge the skeleton itself crosses (a joint lies past it): that is the body going
+  on past the frame, where the skeleton cannot see it (a bust's sleeves: walker_half_body's elbows
+  and hips lie below the frame, and where the animator stretched her coat to the target's widest
+  shoulders, the re-detector kept her left shoulder 54-80 px inside it and its mask left out the
+  sleeve beside it).
 The background is the per-pixel median of up to BACKGROUND_FRAMES frames spread over the video,
 taken only where neither person matter nor the known region is, so a fragment that keeps to one
 place in a minority of the frames still differs from it. A moving background (a camera following
@@ -28,7 +33,8 @@ body_integrity = the share of whole frames.
 Not caught: pieces torn but still joined to the silhouette or drawn over it (a forearm and a held
 ball shredded into shards that hang from the arm or lie over the legs, a shred drawn over the
 torso): both segmenters paint them as the body and the skeleton follows them (measured on the
-dance_real benchmark's walker_arms_front, where most frames show such shreds).
+dance_real benchmark's walker_arms_front, where most frames show such shreds), and a piece still
+joined to the body that runs out of the frame beside it where the skeleton does.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ AREA_RANGE = (0.5, 2.0)
 FRAGMENT = 0.03
 GROW = 0.03
 NEAR = 1.0
+#: pixels (at SIDE) along the frame's edge between the known region and person matter going on past it
+SEAM = 2
 SIDE = 256
 #: a pixel changed when a colour channel differs from the background by more than this (0-255)
 CHANGE = 30
@@ -89,10 +97,12 @@ def known_region(body: np.ndarray, region: np.ndarray) -> np.ndarray:
     return grown | region
 
 
-def fragments(candidates: np.ndarray, matter: np.ndarray, known: np.ndarray, size: float) -> np.ndarray:
+def fragments(
+    candidates: np.ndarray, matter: np.ndarray, known: np.ndarray, size: float, crossed: int = 0
+) -> np.ndarray:
     """bool [h, w]: what lies beside the body (outside the known region, within NEAR body sizes) and
     changed: pieces of it that float apart from the body, and person matter, attached or not (a
-    shoe the masks missed is within reach)."""
+    shoe the masks missed is within reach), but for the body going on past the `crossed` edges."""
     if not known.any():
         return np.zeros_like(known)
     distance = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
@@ -104,7 +114,36 @@ def fragments(candidates: np.ndarray, matter: np.ndarray, known: np.ndarray, siz
     person = cv2.morphologyEx(
         (matter & (near > 0)).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
     )
-    return loose | (person > 0)
+    return loose | ((person > 0) & ~leaving_frame(person, known, crossed))
+
+
+#: the frame's edges as bit flags, for `crossed_edges` and `leaving_frame`
+TOP, BOTTOM, LEFT, RIGHT = 1, 2, 4, 8
+
+
+def crossed_edges(body: np.ndarray) -> int:
+    """The edges (bit flags) past which a joint of a body [18, 3] (normalized, any confidence) lies:
+    where its skeleton says the body goes on out of the frame (a bust's elbows and hips below it)."""
+    placed = np.isfinite(body[:, 0]) & np.isfinite(body[:, 1])
+    x, y = body[placed, 0], body[placed, 1]
+    flags = ((y < 0).any(), (y > 1).any(), (x < 0).any(), (x > 1).any())
+    return sum(flag for flag, out in zip((TOP, BOTTOM, LEFT, RIGHT), flags, strict=True) if out)
+
+
+def leaving_frame(pieces: np.ndarray, known: np.ndarray, crossed: int) -> np.ndarray:
+    """bool [h, w]: the connected pieces (uint8 [h, w]) that reach a `crossed` edge of the frame within
+    SEAM pixels of where the known region reaches it: the body going on past the edge beside its
+    known part."""
+    edge = np.zeros(known.shape, bool)
+    edge[0, :] |= bool(crossed & TOP)
+    edge[-1, :] |= bool(crossed & BOTTOM)
+    edge[:, 0] |= bool(crossed & LEFT)
+    edge[:, -1] |= bool(crossed & RIGHT)
+    seam = SEAM * 2 + 1
+    beside = edge & (cv2.dilate((known & edge).astype(np.uint8), np.ones((seam, seam), np.uint8)) > 0)
+    _, labels = cv2.connectedComponents(pieces, connectivity=8)
+    out = np.unique(labels[beside])
+    return np.isin(labels, out[out > 0])
 
 
 def _pack(mask: np.ndarray) -> bytes:
@@ -188,7 +227,7 @@ class SegmentingDetector:
         self._background = Background()
         self.pieces: list[int] = []
         self.areas: list[float] = []
-        self._seen: list[tuple[bytes, bytes, float, float]] = []
+        self._seen: list[tuple[bytes, bytes, float, float, int]] = []
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         found = self._inner.detect(rgb)
@@ -202,7 +241,8 @@ class SegmentingDetector:
         matter = self._selfie.process(np.ascontiguousarray(small)).segmentation_mask >= 0.5
         region = reach(found[0], body.shape)
         known = known_region(body, region)
-        self._seen.append((_pack(known), _pack(matter), size_in(found[0], body.shape), float(body.sum())))
+        size, crossed = size_in(found[0], body.shape), crossed_edges(found[0])
+        self._seen.append((_pack(known), _pack(matter), size, float(body.sum()), crossed))
         self._background.add(small, matter | known)
         return found
 
@@ -221,11 +261,11 @@ class SegmentingDetector:
             for rgb in chunk:
                 if len(shares) == len(self._seen):
                     break
-                known, matter, size, area = self._seen[len(shares)]
+                known, matter, size, area, crossed = self._seen[len(shares)]
                 small = cv2.resize(rgb, small_size(rgb.shape), interpolation=cv2.INTER_AREA)
                 shape = small.shape[:2]
                 found = fragments(
-                    changed(small, background), _unpack(matter, shape), _unpack(known, shape), size
+                    changed(small, background), _unpack(matter, shape), _unpack(known, shape), size, crossed
                 )
                 shares.append(largest_share(found, area))
         return shares

@@ -37,7 +37,7 @@ from dhcore.pose.keypoints import BODY_NAMES, FACE_JOINTS, N_BODY, UPPER_BODY, J
 from dhcore.stage import InputValue, Output, StageContext, StageDef, StageParams, StageResult, port
 
 NAME = "evaluate.pose_pck"
-VERSION = "6"
+VERSION = "7"
 ALL_JOINTS = tuple(range(N_BODY))
 
 
