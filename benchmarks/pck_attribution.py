@@ -198,7 +198,8 @@ def main() -> None:
         print(f"  {name:<10} ({handle}) n {m.sum():2d}: animator {moved:.2f} {_offset(placed)}; "
               f"detector {hit.mean():.2f} {_offset(seen)}; detector - animator {_offset(det[m, j] - carried[m, j])}")  # fmt: skip
     scored = np.where(mask[..., None], 1.0, np.nan)  # the same joints in both: those scored
-    print_proportions(work, {"photo": photo[None], "target": tgt * scored, "detected": det * scored})
+    shown = np.where(pck.shown_by(reference, params)[:, None], photo, np.nan)[None]
+    print_proportions(work, {"photo": shown, "target": tgt * scored, "detected": det * scored})
 
 
 #: limb bone -> its (parent, child) joints on either side, for the proportions
