@@ -13,10 +13,13 @@ target.npz, detected.npz, still_pck/detected.npz) and prints, per limb joint (ar
             bone (negative: short of the target), split by how far the elbow or knee is bent;
   photo     the same re-detector on the unchanged photo (the still copy) against the photo's own
             pose: where it misses there, it cannot measure that joint on this photo at all.
-and, one line per torso and face joint (neck, shoulders, hips, nose, eyes, ears): the animator's and the
+then, one line per torso and face joint (neck, shoulders, hips, nose, eyes, ears): the animator's and the
 re-detector's PCK and median offset (x, y in pixels) from the target, and the re-detector's from where the
 animator put the joint (near zero: it reads the drawing as the animator placed it; far: something drawn there
-misleads it, or the photo's own joint sits elsewhere on its body than the target's does on the driver's).
+misleads it, or the photo's own joint sits elsewhere on its body than the target's does on the driver's);
+and the body's proportions (each limb bone over the neck-to-hips length) in the driver, the photo, the target
+and the re-detection: a re-detector reads a body of human proportions, so where the target's differ from the
+driver's (a photo's foreshortened thigh taken as its length) it puts the joints elsewhere than drawn.
 Usage: .venv/bin/python benchmarks/dance_real.py --pairs demo --work /tmp/w
        .venv/bin/python benchmarks/pck_attribution.py /tmp/w/demo
 """
@@ -194,6 +197,40 @@ def main() -> None:
         moved = (np.linalg.norm(placed, axis=-1) <= tol).mean()
         print(f"  {name:<10} ({handle}) n {m.sum():2d}: animator {moved:.2f} {_offset(placed)}; "
               f"detector {hit.mean():.2f} {_offset(seen)}; detector - animator {_offset(det[m, j] - carried[m, j])}")  # fmt: skip
+    scored = np.where(mask[..., None], 1.0, np.nan)  # the same joints in both: those scored
+    shown = np.where(pck.shown_by(reference, params)[:, None], photo, np.nan)[None]
+    print_proportions(work, {"photo": shown, "target": tgt * scored, "detected": det * scored})
+
+
+#: limb bone -> its (parent, child) joints on either side, for the proportions
+BONES = {
+    "thigh": ("hip", "knee"), "shin": ("knee", "ankle"), "upper arm": ("shoulder", "elbow"),
+    "forearm": ("elbow", "wrist"),
+}  # fmt: skip
+
+
+def proportions(xy: np.ndarray) -> dict[str, float]:
+    """Median over frames of each limb bone (the longer side: a projection is never longer than the
+    bone) over the neck-to-hips length, from [F, 18, 2] pixels (NaN where a joint is missing)."""
+    torso = np.linalg.norm((xy[:, J["r_hip"]] + xy[:, J["l_hip"]]) / 2 - xy[:, J["neck"]], axis=-1)
+    out = {}
+    for bone, (a, b) in BONES.items():
+        sides = [np.linalg.norm(xy[:, J[f"{s}_{b}"]] - xy[:, J[f"{s}_{a}"]], axis=-1) for s in "rl"]
+        with np.errstate(invalid="ignore"):
+            longer = np.fmax(*sides) / torso
+        out[bone] = float(np.nanmedian(longer)) if np.isfinite(longer).any() else float("nan")
+    return out
+
+
+def print_proportions(work: Path, poses: dict[str, np.ndarray]) -> None:
+    """One line per pose: its limb bones over its torso (see `proportions`)."""
+    driver = work / "driver_s.npz"
+    if driver.is_file():
+        poses = {"driver": pixels(PoseSequence.load(driver))} | poses
+    print("\nproportions: limb bone / neck-to-hips, median over frames (the longer side)")
+    for label, xy in poses.items():
+        cells = ", ".join(f"{bone} {v:.2f}" for bone, v in proportions(xy).items() if np.isfinite(v))
+        print(f"  {label:<10} {cells or 'no torso or limb shown'}")
 
 
 def _offset(xy: np.ndarray) -> str:
