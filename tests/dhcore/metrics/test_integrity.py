@@ -186,25 +186,10 @@ def test_a_real_walker_filmed_by_a_following_camera_is_whole(tmp_path: Path) -> 
 def _walker_half_body(tmp_path: Path) -> Path:
     """The dance_real benchmark's walker_half_body as the warp animator draws it: Grace Hopper's bust
     (440x512) driven by the real walker's 24 frames."""
-    from fractions import Fraction
-
-    from dhcore.animate.base import AnimateInputs
     from dhcore.animate.warp.backend import WarpBackend, WarpParams
-    from dhcore.pose import align, smooth
-    from dhcore.spec.dance import photo_canvas
+    from tests.dhcore.animate.warp.conftest import walker_driven
 
-    realdata.path("grace_hopper")
-    photo = realdata.write_photo("grace_hopper", tmp_path / "photo.png")
-    width, height = photo_canvas(extract.read_image(photo).shape[1::-1])
-    clip = realdata.pedestrian_clip(tmp_path / "walker.nut", frames=24)
-    driver = extract.STAGE.call(tmp_path / "driver", extract.Params(parts="body"), source=clip)
-    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="all"), source=photo).outputs["pose"].path
-    smoothed = smooth.STAGE.call(tmp_path / "smooth", pose=driver.outputs["pose"].path).outputs["pose"].path
-    target = align.STAGE.call(
-        tmp_path / "align", align.Params(width=width, height=height, method="musepose", align_frame="auto"),
-        reference=ref, driving=smoothed,
-    ).outputs["pose"].path  # fmt: skip
-    inputs = AnimateInputs(photo, ref, target, None, width, height, Fraction(10))
+    inputs, _, _, _ = walker_driven("grace_hopper", tmp_path)
     WarpBackend().run(inputs, WarpParams(), tmp_path / "warp.nut", lambda done, total: None)
     return tmp_path / "warp.nut"
 
