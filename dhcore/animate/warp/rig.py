@@ -931,7 +931,7 @@ def held_before_hidden_arm(photo: np.ndarray, alpha: np.ndarray, body: Body, hid
 
 #: how far from the held piece (a share of its longer side) the rest of its object may reach into
 #: the background; the background beyond seeds the background
-_HELD_REACH = 1.0
+_OBJECT_REACH = 1.0
 
 
 def held_object(photo: np.ndarray, held: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -942,13 +942,13 @@ def held_object(photo: np.ndarray, held: np.ndarray, hole: np.ndarray) -> np.nda
     swayed away (the demo, frames 120-180): the fill must not copy from it.
 
     A seeded watershed on the photo, as for the piece: the piece seeds the object; the person's hole
-    and the background farther than _HELD_REACH of the piece's size seed the background, so the
+    and the background farther than _OBJECT_REACH of the piece's size seed the background, so the
     object ends at its own outline, not in a dark wall of the same colour behind it."""
     seed = held & ~hole
     if not seed.any():
         return np.zeros(held.shape, bool)
     ys, xs = np.nonzero(held)
-    reach = _HELD_REACH * (max(int(ys.ptp()), int(xs.ptp())) + 1)
+    reach = _OBJECT_REACH * (max(int(ys.ptp()), int(xs.ptp())) + 1)
     far = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) > reach
     markers = np.zeros(held.shape, np.int32)
     markers[far | hole] = 1
