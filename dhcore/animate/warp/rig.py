@@ -950,6 +950,8 @@ def held_object(photo: np.ndarray, held: np.ndarray, hole: np.ndarray) -> np.nda
     ys, xs = np.nonzero(held)
     reach = _OBJECT_REACH * (max(int(ys.ptp()), int(xs.ptp())) + 1)
     far = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) > reach
+    if not (far & ~hole).any():  # no background to tell its outline from: the piece alone
+        return seed
     markers = np.zeros(held.shape, np.int32)
     markers[far | hole] = 1
     markers[seed] = 2

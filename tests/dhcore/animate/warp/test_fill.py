@@ -126,3 +126,25 @@ def test_the_fill_beside_a_held_object_does_not_copy_it(tmp_path, monkeypatch):
     helmet = rig.held_object(photo, piece, hole)
     assert helmet[360:500, 300:470].mean() > 0.95, helmet[360:500, 300:470].mean()
     assert not helmet[:330].any()
+
+
+def test_a_held_object_ends_at_its_outline_and_is_its_piece_where_nothing_lies_beyond():
+    """A black ball on a grey wall below a black shelf, its left part the held piece, the person's hole
+    left of it: the object is the whole ball, not the shelf of its colour. A piece as large as the photo
+    has no background beyond it to tell its outline from: the object is the piece."""
+    from dhcore.animate.warp.rig import held_object
+
+    photo = np.full((120, 120, 3), 180, np.uint8)
+    photo[20:35] = 10  # the shelf
+    cv2.circle(photo, (75, 80), 25, (10, 10, 10), -1)
+    cv2.circle(photo, (75, 80), 25, (240, 240, 240), 2)  # its lit rim
+    ball = cv2.circle(np.zeros((120, 120), np.uint8), (75, 80), 26, 1, -1) > 0
+    hole = np.zeros((120, 120), bool)
+    hole[:, :45] = True
+    piece = ball & (np.arange(120) < 62)[None, :]
+    found = held_object(photo, piece, hole)
+    assert (found == (ball & ~hole)).mean() > 0.99
+    assert not found[:40].any()
+    whole = np.zeros((120, 120), bool)
+    whole[5:115, 50:115] = True
+    assert (held_object(photo, whole, hole) == whole).all()
