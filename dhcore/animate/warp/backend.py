@@ -22,7 +22,7 @@ from dhcore.animate.warp.body import LIMB_JOINTS, hidden_limbs, measure_body
 from dhcore.animate.warp.fill import inpaint, stray_rim
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
-from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_before_hidden_arm, held_joints
+from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_before_hidden_arm, held_joints, held_object
 from dhcore.animate.warp.skeleton import Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "29"
+VERSION = "30"
 
 
 class WarpParams(StageParams):
@@ -183,7 +183,8 @@ class Puppet:
         )
         filled = (hole > 0) | fit.padding()
         filled |= stray_rim(photo, filled, (alpha > 0.02) & (rig.alpha <= 0.02))
-        background = inpaint(photo, filled, p.inpaint)
+        # the rest of what the hidden arm holds stands beside the hole: the fill must not copy it there
+        background = inpaint(photo, filled, p.inpaint, held_object(photo, held, filled))
         puppet = cls(background, rig, Poser(joints, ok, _bottom_cut(alpha, fit.padding())), p.confidence)
         puppet.filled = filled
         if fit.padded:

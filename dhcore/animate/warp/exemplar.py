@@ -60,9 +60,9 @@ def _patches(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(win.transpose(0, 1, 3, 4, 2)).reshape(img.shape[0], img.shape[1], -1)
 
 
-def _sources(hole: np.ndarray) -> np.ndarray:
-    """Centres of the patches that lie wholly on known pixels inside the image."""
-    known = (~hole).astype(np.uint8)
+def _sources(hole: np.ndarray, avoid: np.ndarray | None = None) -> np.ndarray:
+    """Centres of the patches that lie wholly on known pixels inside the image (and off `avoid`)."""
+    known = (~hole if avoid is None else ~(hole | avoid)).astype(np.uint8)
     square = np.ones((PATCH, PATCH), np.uint8)
     return cv2.erode(known, square, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
 
@@ -70,10 +70,12 @@ def _sources(hole: np.ndarray) -> np.ndarray:
 class _Search:
     """One pyramid level: for every patch over the hole, the offset to its nearest fully known patch."""
 
-    def __init__(self, img: np.ndarray, hole: np.ndarray, offsets: np.ndarray, rng) -> None:
+    def __init__(
+        self, img: np.ndarray, hole: np.ndarray, avoid: np.ndarray, offsets: np.ndarray, rng
+    ) -> None:
         self.img, self.hole, self.rng = img, hole, rng
         self.h, self.w = hole.shape
-        self.source = _sources(hole)
+        self.source = _sources(hole, avoid)
         #: per patch over the hole, the squared distance of its copy as the last search found it
         self.cost: np.ndarray | None = None
         self.library = _patches(img)
@@ -155,7 +157,7 @@ class _Search:
         return out
 
 
-def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
+def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """Per hole pixel of the small image, the (dy, dx) of the photo pixel it copies."""
     h, w = hole.shape
     r = PATCH // 2
@@ -163,16 +165,7 @@ def _offsets(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarr
     blur = cv2.GaussianBlur(img, (0, 0), 1.5)
     pad = r
     guide_p = cv2.copyMakeBorder(guide.astype(np.float32), pad, pad, pad, pad, cv2.BORDER_REFLECT)
-    # a source patch must lie wholly on known pixels (and inside the image)
-    source = (
-        cv2.erode(
-            (~hole).astype(np.uint8),
-            np.ones((PATCH, PATCH), np.uint8),
-            borderType=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )  # fmt: skip
-        > 0
-    )
+    source = _sources(hole, avoid)  # a source patch lies wholly on known pixels (and inside the image)
     if not source.any():
         return np.zeros((h, w, 2), np.int32)
     offsets = np.zeros((h, w, 2), np.int32)
@@ -226,7 +219,7 @@ def _cells(hole: np.ndarray, size: tuple[int, int], grow: bool = True) -> np.nda
     return cv2.dilate(cells.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 if grow else cells
 
 
-def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pyramid(img: np.ndarray, hole: np.ndarray, avoid: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Finest first, halving down to COARSEST while some known patches remain to copy from. hole:
     at full resolution; each level's is cut from it. Down to GREEDY_SIDE it is grown by a cell (cut
     from the level above instead, it was thinner there and the layout changed: grass rose into the
@@ -239,24 +232,29 @@ def _pyramid(img: np.ndarray, hole: np.ndarray) -> list[tuple[np.ndarray, np.nda
         im = levels[-1][0]
         size = (max(PATCH + 1, im.shape[1] // 2), max(PATCH + 1, im.shape[0] // 2))
         smaller = _cells(hole, size, grow=max(size) >= GREEDY_SIDE)
-        if _sources(smaller).sum() < 4 * PATCH * PATCH:
+        if _sources(smaller, _cells(avoid, size, grow=False)).sum() < 4 * PATCH * PATCH:
             break
         levels.append((cv2.resize(im, size, interpolation=cv2.INTER_AREA).reshape(*size[::-1], -1), smaller))
     return levels
 
 
-def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
+def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """Per pixel over the hole (full resolution) as the small image has it, the (dy, dx) of the
-    centre of the known patch it copies ([h, w, 2], the small image's size)."""
+    centre of the known patch it copies ([h, w, 2], the small image's size). avoid: full resolution,
+    known pixels no patch is copied from."""
     rng = np.random.default_rng(0)  # the same photo gets the same fill
-    levels = _pyramid(small.astype(np.float32), hole)
+    levels = _pyramid(small.astype(np.float32), hole, avoid)
+
+    def avoided(level_hole: np.ndarray) -> np.ndarray:
+        return _cells(avoid, level_hole.shape[::-1], grow=False)
+
     # the greedy layout on the first level no longer than GREEDY_SIDE (its cost grows fast with size)
     start_level = next(
         (i for i, (_, ho) in enumerate(levels) if max(ho.shape) <= GREEDY_SIDE), len(levels) - 1
     )
     start_img, start_hole = levels[start_level]
     start_guide = cv2.resize(guide, start_hole.shape[::-1], interpolation=cv2.INTER_AREA)
-    start = _offsets(start_img, start_hole, start_guide.reshape(start_img.shape))
+    start = _offsets(start_img, start_hole, start_guide.reshape(start_img.shape), avoided(start_hole))
     ys, xs = np.nonzero(start_hole)
     layout = start_img.copy()
     layout[ys, xs] = layout[ys + start[ys, xs, 0], xs + start[ys, xs, 1]]
@@ -266,7 +264,7 @@ def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndar
     offsets = np.zeros((*ho.shape, 2), np.int64)
     for level in range(len(levels) - 1, -1, -1):
         img, ho = levels[level]
-        search = _Search(img, ho, offsets, rng)
+        search = _Search(img, ho, avoided(ho), offsets, rng)
         if level < len(levels) - 1:  # the coarser level's copies taken here: sharp, not its vote upsampled
             estimate = search.vote(estimate)
         # above the greedy layout's level the layout is settled: the rounds there only sharpen the copies
@@ -287,20 +285,26 @@ def _complete(small: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndar
     return offsets
 
 
-def exemplar_fill(image: np.ndarray, hole: np.ndarray, guide: np.ndarray) -> np.ndarray:
+def exemplar_fill(
+    image: np.ndarray, hole: np.ndarray, guide: np.ndarray, avoid: np.ndarray | None = None
+) -> np.ndarray:
     """image: uint8 [H, W, 3]; hole: bool [H, W]; guide: a smooth fill of the same image (it
-    says what colours belong where). The image with the hole filled by copied photo texture."""
+    says what colours belong where); avoid: bool [H, W], known pixels not to copy from (an object
+    left standing beside the hole: copied into it, it stood there twice). The image with the hole
+    filled by copied photo texture."""
     h, w = hole.shape
     if not hole.any():
         return image.copy()
     factor = min(1.0, WORK_SIDE / max(h, w))
     size = (max(PATCH + 1, round(w * factor)), max(PATCH + 1, round(h * factor)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if avoid is None or not _sources(_cells(hole, size), _cells(avoid, size, grow=False)).any():
+        avoid = np.zeros_like(hole)  # nothing else to copy: the object may be copied after all
     if not _sources(_cells(hole, size)).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
         out = image.copy()
         out[hole] = guide[hole]
         return out
-    offsets = _complete(small, hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA))
+    offsets = _complete(small, hole, cv2.resize(guide, size, interpolation=cv2.INTER_AREA), avoid)
     ys, xs = np.nonzero(hole)
     copied, weight = _copies(image, hole, offsets, ys, xs)
     out = image.astype(np.float32)

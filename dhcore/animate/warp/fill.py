@@ -78,12 +78,13 @@ def stray_rim(image: np.ndarray, hole: np.ndarray, kept: np.ndarray) -> np.ndarr
     return near & unlike & (share > 0) & (share < _SHARE)
 
 
-def inpaint(image: np.ndarray, hole: np.ndarray, method: str) -> np.ndarray:
-    """image: uint8 [H, W, 3]; hole: bool [H, W]. The image with the hole filled, uint8."""
+def inpaint(image: np.ndarray, hole: np.ndarray, method: str, avoid: np.ndarray | None = None) -> np.ndarray:
+    """image: uint8 [H, W, 3]; hole: bool [H, W]; avoid: bool [H, W], what the exemplar fill must not
+    copy (see `exemplar_fill`). The image with the hole filled, uint8."""
     if not hole.any():
         return image.copy()
     if method == "exemplar":  # texture copied from the photo, along a smooth guide
-        return exemplar_fill(image, hole, inpaint(image, hole, "telea"))
+        return exemplar_fill(image, hole, inpaint(image, hole, "telea"), avoid)
     h, w = hole.shape
     if method == "pyramid":
         filled = pyramid_fill(image.astype(np.float32), (~hole).astype(np.float32))

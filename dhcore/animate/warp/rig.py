@@ -927,3 +927,33 @@ def held_before_hidden_arm(photo: np.ndarray, alpha: np.ndarray, body: Body, hid
     _, pieces = cv2.connectedComponents(((markers == 2) & person).astype(np.uint8))
     held = np.isin(pieces, np.setdiff1d(np.unique(pieces[guide]), [0]))
     return held | (_holes(held) & person)
+
+
+#: how far from the held piece (a share of its longer side) the rest of its object may reach into
+#: the background; the background beyond seeds the background
+_OBJECT_REACH = 1.0
+
+
+def held_object(photo: np.ndarray, held: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """[H, W] bool: the whole object whose piece `held` (see `held_before_hidden_arm`) the mask took,
+    as it stands in the background outside `hole`. Only the piece was the person's; the rest (the
+    astronaut's helmet beyond her hand) matched the background. The background fill copied that rest
+    beside it, so a second dark shell with its highlights stood where her side had been once she
+    swayed away (the demo, frames 120-180): the fill must not copy from it.
+
+    A seeded watershed on the photo, as for the piece: the piece seeds the object; the person's hole
+    and the background farther than _OBJECT_REACH of the piece's size seed the background, so the
+    object ends at its own outline, not in a dark wall of the same colour behind it."""
+    seed = held & ~hole
+    if not seed.any():
+        return np.zeros(held.shape, bool)
+    ys, xs = np.nonzero(held)
+    reach = _OBJECT_REACH * (max(int(ys.ptp()), int(xs.ptp())) + 1)
+    far = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) > reach
+    if not (far & ~hole).any():  # no background to tell its outline from: the piece alone
+        return seed
+    markers = np.zeros(held.shape, np.int32)
+    markers[far | hole] = 1
+    markers[seed] = 2
+    cv2.watershed(np.ascontiguousarray(photo), markers)
+    return (markers == 2) & ~hole

@@ -87,3 +87,64 @@ def test_portrait_fill_as_the_animator_cuts_it_continues_the_flag_not_a_mosaic(t
     assert (filled[~hole] == photo[~hole]).all()
     fill, background = patch_distances(filled, hole)
     assert fill <= 0.8 * background, (fill, background)
+
+
+def _highlights(image: np.ndarray) -> np.ndarray:
+    """[H, W] bool: neutral mid-grey blobs wider than a few pixels: a glossy black object's speckled
+    reflections, neither its black shell nor a lit wall (an edge between the two is too thin)."""
+    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.int32)
+    grey = (hsv[..., 2] > 50) & (hsv[..., 2] < 150) & (hsv[..., 1] < 60)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    return cv2.morphologyEx(grey.astype(np.uint8), cv2.MORPH_OPEN, disk) > 0
+
+
+def test_the_fill_beside_a_held_object_does_not_copy_it(tmp_path, monkeypatch):
+    """The astronaut holds her helmet with a hidden arm: only its left third is the person's (the held
+    piece, left in the background), its rest always was background. The fill copied that rest beside
+    it: once she swayed away, a second dark shell with the helmet's grey reflections stood where her side
+    had been (the demo, frames 120-180); 4.5 % of the filled pixels within the piece's size of it were
+    such reflections, in blobs up to 1188 pixels. The wall and table behind her show none (1.5 %, thin
+    bits where the fill's wall meets its table)."""
+    from dhcore.animate.warp import backend, rig
+
+    pieces: list[np.ndarray] = []
+
+    def spy(*args, **kwargs) -> np.ndarray:
+        pieces.append(rig.held_before_hidden_arm(*args, **kwargs))
+        return pieces[-1]
+
+    monkeypatch.setattr(backend, "held_before_hidden_arm", spy)
+    photo, filled, hole = _set_up("astronaut", tmp_path)
+    piece = pieces[0]
+    assert piece.sum() > 2000  # the helmet's piece under her hidden forearm
+    ys, xs = np.nonzero(piece)
+    reach = max(int(ys.ptp()), int(xs.ptp())) + 1
+    near = hole & (cv2.distanceTransform((~piece).astype(np.uint8), cv2.DIST_L2, 5) < reach)
+    share = float((_highlights(filled) & near).sum() / near.sum())
+    assert share < 0.025, share
+    # what the fill leaves out: the whole helmet, not the black table it stands before
+    helmet = rig.held_object(photo, piece, hole)
+    assert helmet[360:500, 300:470].mean() > 0.95, helmet[360:500, 300:470].mean()
+    assert not helmet[:330].any()
+
+
+def test_a_held_object_ends_at_its_outline_and_is_its_piece_where_nothing_lies_beyond():
+    """A black ball on a grey wall below a black shelf, its left part the held piece, the person's hole
+    left of it: the object is the whole ball, not the shelf of its colour. A piece as large as the photo
+    has no background beyond it to tell its outline from: the object is the piece."""
+    from dhcore.animate.warp.rig import held_object
+
+    photo = np.full((120, 120, 3), 180, np.uint8)
+    photo[20:35] = 10  # the shelf
+    cv2.circle(photo, (75, 80), 25, (10, 10, 10), -1)
+    cv2.circle(photo, (75, 80), 25, (240, 240, 240), 2)  # its lit rim
+    ball = cv2.circle(np.zeros((120, 120), np.uint8), (75, 80), 26, 1, -1) > 0
+    hole = np.zeros((120, 120), bool)
+    hole[:, :45] = True
+    piece = ball & (np.arange(120) < 62)[None, :]
+    found = held_object(photo, piece, hole)
+    assert (found == (ball & ~hole)).mean() > 0.99
+    assert not found[:40].any()
+    whole = np.zeros((120, 120), bool)
+    whole[5:115, 50:115] = True
+    assert (held_object(photo, whole, hole) == whole).all()
