@@ -98,6 +98,13 @@ def build_rig(
     body_shape = _torso_outline(core_shape, body.scale)
     rims = _limb_rims(body, photo_p, labels, person, radius, pad)
     edge = _disk(max(1, round(0.04 * body.scale)))  # a lit edge's width
+    # the moving arms' soft outlines on the torso go with the arms, and the torso is filled under them
+    outlines = np.zeros(shape, bool)
+    for k, part in enumerate(parts):
+        if part.endswith("arm") and part not in sleeves:
+            outline = _outline_on_torso(photo_p, labels == k, body_shape & (labels == 0) & ~face, edge)
+            rims[k] = rims.get(k, np.zeros(shape, bool)) | outline
+            outlines |= outline
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -105,12 +112,7 @@ def build_rig(
             # limb pixels over the torso/head hide core texture that must show when the limb moves
             # and a seam band under each limb's feathered edge, so no background peeks through
             own &= ~np.any([np.zeros(shape, bool), *rims.values()], axis=0)
-            hidden = (labels > 0) & body_shape
-            # and the moving arms' soft outlines on it (see `_outline_on_torso`)
-            arms = [i for i, name in enumerate(parts) if name.endswith("arm") and name not in sleeves]
-            outline = _outline_on_torso(photo_p, np.isin(labels, arms), body_shape & own & ~face, edge)
-            own &= ~outline
-            hidden |= outline
+            hidden = ((labels > 0) & body_shape) | outlines
             if held is not None:
                 # a held object beside the head hides no face: filled there, the core carried a
                 # loose patch of fill beside the face that moved with the head
@@ -186,8 +188,9 @@ def _outline_on_torso(
     the torso's: the arm's soft outline, part its colour, which the watershed leaves to the torso. Kept
     in the torso's texture, it drew the basketball player's right forearm, lifted off his chest, as a
     pale V on his shirt where it had lain, and the re-detector found his right arm folded there (r_wrist
-    80-150 px off in 9 of 24 frames of dance_real's walker_arms_front). Filled with the torso's cloth
-    like the rest under the arm. Where the arm has the torso's colour (the astronaut's sleeve on her
+    80-150 px off in 9 of 24 frames of dance_real's walker_arms_front). It goes with the arm, which
+    shows it where the photo has it, and the torso is filled under it like the rest under the arm.
+    Where the arm has the torso's colour (the astronaut's sleeve on her
     suit) there is no outline to fill; filled all along the arms, the re-drawn fill moved the street
     walker's re-detected knees (street_full_body pose_pck 0.86 -> 0.83)."""
     near = torso & (cv2.dilate(arms.astype(np.uint8), edge) > 0) & ~arms
