@@ -98,13 +98,6 @@ def build_rig(
     body_shape = _torso_outline(core_shape, body.scale)
     rims = _limb_rims(body, photo_p, labels, person, radius, pad)
     edge = _disk(max(1, round(0.04 * body.scale)))  # a lit edge's width
-    # the moving arms' soft outlines on the torso go with the arms, and the torso is filled under them
-    outlines = np.zeros(shape, bool)
-    for k, part in enumerate(parts):
-        if part.endswith("arm") and part not in sleeves:
-            outline = _outline_on_torso(photo_p, labels == k, body_shape & (labels == 0) & ~face, edge)
-            rims[k] = rims.get(k, np.zeros(shape, bool)) | outline
-            outlines |= outline
     layers: dict[str, Layer] = {}
     for k, part in enumerate(parts):
         own = labels == k
@@ -112,7 +105,7 @@ def build_rig(
             # limb pixels over the torso/head hide core texture that must show when the limb moves
             # and a seam band under each limb's feathered edge, so no background peeks through
             own &= ~np.any([np.zeros(shape, bool), *rims.values()], axis=0)
-            hidden = ((labels > 0) & body_shape) | outlines
+            hidden = (labels > 0) & body_shape
             if held is not None:
                 # a held object beside the head hides no face: filled there, the core carried a
                 # loose patch of fill beside the face that moved with the head
@@ -179,38 +172,6 @@ def build_rig(
             layers["face"] = layer
     hole = np.where(blur, 1.0, alpha_p)[pad:-pad, pad:-pad].astype(np.float32)
     return Rig(layers, pad, radius, float((alpha >= 0.5).mean()), hole)
-
-
-def _outline_on_torso(
-    photo_p: np.ndarray, arms: np.ndarray, torso: np.ndarray, edge: np.ndarray
-) -> np.ndarray:
-    """[H, W] bool: the torso's pixels within a lit edge's width of a moving arm whose colour there is not
-    the torso's: the arm's soft outline, part its colour, which the watershed leaves to the torso. Kept
-    in the torso's texture, it drew the basketball player's right forearm, lifted off his chest, as a
-    pale V on his shirt where it had lain, and the re-detector found his right arm folded there (r_wrist
-    80-150 px off in 9 of 24 frames of dance_real's walker_arms_front). It goes with the arm, which
-    shows it where the photo has it, and the torso is filled under it like the rest under the arm.
-    Where the arm has the torso's colour (the astronaut's sleeve on her
-    suit) there is no outline to fill; filled all along the arms, the re-drawn fill moved the street
-    walker's re-detected knees (street_full_body pose_pck 0.86 -> 0.83)."""
-    near = torso & (cv2.dilate(arms.astype(np.uint8), edge) > 0) & ~arms
-    rest = torso & ~near
-    if not near.any() or not rest.any():
-        return np.zeros(arms.shape, bool)
-    image = photo_p.astype(np.float32)
-    # each pixel's nearest arm pixel, and whether that one lacks the torso's colour
-    _, nearest = cv2.distanceTransformWithLabels(
-        (~arms).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    ys, xs = np.nonzero(arms)
-    lookup = np.zeros((int(nearest.max()) + 1, 3), np.float32)
-    lookup[nearest[ys, xs]] = image[ys, xs]
-    colour = np.median(image[rest], axis=0)
-    ys, xs = np.nonzero(near)
-    unlike = np.linalg.norm(lookup[nearest[ys, xs]] - colour, axis=1) > _ALIKE
-    out = np.zeros(arms.shape, bool)
-    out[ys[unlike], xs[unlike]] = True
-    return out
 
 
 def _sleeves(body: Body, height: int) -> set[str]:

@@ -647,31 +647,3 @@ def test_the_right_forearm_in_front_of_the_left_arm_keeps_its_own_pixels_up_to_t
     hands = (photo_xy[J["r_wrist"]] + photo_xy[J["l_wrist"]]) / 2
     ball = (np.abs(xx - hands[0]) <= 20) & (yy >= hands[1] - 60) & (yy <= hands[1] - 20)
     assert left[ball].mean() >= 0.9, f"the left arm's layer holds {left[ball].mean():.2f} of the ball"
-
-
-def test_the_arm_lifted_off_the_chest_leaves_no_pale_outline_on_the_shirt(tmp_path):
-    """The basketball photo: the right arm lies across the dark shirt. The watershed leaves the arm's
-    soft edge, lighter than the shirt, to the torso; kept in the torso's texture it drew a pale V on the
-    shirt once the arm moved off, where the re-detector found the right arm folded (dance_real's
-    walker_arms_front). Under the arm's feathered fringe, the torso's texture has no pale ridge
-    (a pixel over its 5x5 median by more than 8 grey levels) but a few: 49 px before, 16 now."""
-    from dhcore.pose import extract
-    from dhcore.pose.keypoints import PoseSequence
-    from tests import realdata
-
-    realdata.path("basketball")
-    w, h = 288, 512
-    photo = realdata.write_photo("arms_in_front", tmp_path / "photo.png")
-    ref = extract.STAGE.call(tmp_path / "ref", extract.Params(parts="all"), source=photo).outputs["pose"].path
-    pose = PoseSequence.load(ref)
-    body = pose.body.copy()
-    body[0, J["l_elbow"], 2] = body[0, J["l_wrist"], 2] = 0.0  # the far arm, as a side-view walker has it
-    pose.replace(body=body).save(tmp_path / "target.npz")
-    inputs = AnimateInputs(photo, ref, tmp_path / "target.npz", None, w, h, Fraction(10))
-    puppet = Puppet.setup(inputs, WarpParams(), PoseSequence.load(tmp_path / "target.npz"))
-    core, fringe = _placed(puppet.rig.layers["core"], w, h), _placed(puppet.rig.layers["r_arm"], w, h)[..., 3]
-    grey = core[..., :3].mean(axis=-1)
-    ridge = grey - cv2.medianBlur(np.round(grey).astype(np.uint8), 5)
-    under = (fringe > 0) & (fringe < 250) & (core[..., 3] >= 128)
-    assert under.sum() > 500
-    assert int((ridge[under] > 8).sum()) <= 25, f"{int((ridge[under] > 8).sum())} px of pale outline"
