@@ -23,7 +23,7 @@ from dhcore.animate.warp.fill import inpaint, stray_rim
 from dhcore.animate.warp.mask import person_alpha
 from dhcore.animate.warp.raster import Canvas, skin
 from dhcore.animate.warp.rig import Layer, Rig, build_rig, held_before_hidden_arm, held_joints, held_object
-from dhcore.animate.warp.skeleton import Poser
+from dhcore.animate.warp.skeleton import HANDLE_INDEX, Poser
 from dhcore.errors import InputError
 from dhcore.media.frames import DEFAULT_CHUNK, FrameWriter
 from dhcore.media.geometry import photo_fit
@@ -32,7 +32,7 @@ from dhcore.pose.keypoints import FACE_JOINTS, J, PoseSequence
 from dhcore.stage import Output, Progress, StageParams, StageResult, as_params
 
 NAME = "animate.warp"
-VERSION = "30"
+VERSION = "31"
 
 
 class WarpParams(StageParams):
@@ -136,6 +136,9 @@ class Puppet:
         #: limb covers the face is decided on them
         self._solid = {part: _solid(rig.layers[part]) for part in self._limbs}
         self.held: list[str] = []
+        #: per arm, how many frames in a row up to now the target has hidden it, and whether it ever showed it
+        self._unseen = {part: 0 for part in self._limbs}
+        self._shown: set[str] = set()
 
     @classmethod
     def setup(cls, inputs: AnimateInputs, p: WarpParams, target: PoseSequence | None = None) -> Puppet:
@@ -223,6 +226,10 @@ class Puppet:
         transforms, fallbacks = self.poser(np.nan_to_num(tgt), ok)
         frame = self._frame
         frame[...] = self.background
+        order = self._limb_order(tgt, ok, depth)
+        behind = self._behind(order, ok)
+        for part in behind:
+            self.canvas.draw(frame, self.rig.layers[part], skin(self.rig.layers[part], transforms))
         core = self.rig.layers.get("core")
         deformed = None if core is None else skin(core, transforms)
         if core is not None:
@@ -233,7 +240,7 @@ class Puppet:
             self.canvas.draw(frame, self._face, face_moved)
         face = None if self._face is None or _arm_before_face(depth, ok) else _face_box(tgt, ok)
         covered = False
-        for part in self._limb_order(tgt, ok, depth):
+        for part in (part for part in order if part not in behind):
             layer = self.rig.layers[part]
             moved = skin(layer, transforms)
             self.canvas.draw(frame, layer, moved)
@@ -244,6 +251,22 @@ class Puppet:
             self.canvas.draw(frame, self._face, face_moved)
         cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB, dst=out)
         return fallbacks
+
+    def _behind(self, order: list[str], ok: np.ndarray) -> list[str]:
+        """The arms drawn behind the torso this frame: hidden by the target (`_hidden_arm`) since the
+        video began or for _HIDDEN_RUN frames in a row. A single frame's dropout (the detector losing
+        the street walker's folded arm for a frame) keeps the arm in front: behind for one frame, the
+        footballer's hand at his chin blinked out."""
+        behind = []
+        for part in order:
+            if _hidden_arm(part, self.rig.layers[part], ok):
+                self._unseen[part] += 1
+                if part not in self._shown or self._unseen[part] >= _HIDDEN_RUN:
+                    behind.append(part)
+            else:
+                self._unseen[part] = 0
+                self._shown.add(part)
+        return behind
 
     def _limb_order(self, tgt: np.ndarray, ok: np.ndarray, depth: np.ndarray | None) -> list[str]:
         """Limbs back to front, all over the torso layer: legs before arms; the arms by the
@@ -308,6 +331,23 @@ def _bottom_cut(alpha: np.ndarray, padding: np.ndarray) -> np.ndarray | None:
     if not xs.size:
         return None
     return np.array([[xs[0], bottom + 1.0], [xs[-1] + 1.0, bottom + 1.0]])
+
+
+#: frames in a row an arm once shown must be hidden by the target before it is drawn behind the torso
+_HIDDEN_RUN = 3
+
+
+def _hidden_arm(part: str, layer: Layer, ok: np.ndarray) -> bool:
+    """Whether the target hides this arm this frame: neither its elbow nor its wrist is seen (a side
+    view's far arm, behind the body), and the arm moves on bones of its own (a portrait's sleeve moves
+    with the torso, which covers it). Such an arm is drawn behind the torso, as the driver has it:
+    drawn over it, the basketball player's left arm, holding the ball up as the photo has it, lay across
+    the side-view walker's narrower chest, and the re-detected right arm, shoulders and face moved off
+    the target's (dance_real's walker_arms_front, drawn behind: pose_pck 0.67 -> 0.71)."""
+    side, kind = part.split("_")
+    if kind != "arm" or HANDLE_INDEX[f"{side}_upper_arm"] not in layer.handles:
+        return False
+    return not (ok[J[f"{side}_elbow"]] or ok[J[f"{side}_wrist"]])
 
 
 def _face_of(core: Layer | None) -> Layer | None:
