@@ -41,7 +41,7 @@ def head_boxes(pose: PoseSequence, width: int, height: int, min_confidence: floa
     """[F, 4] where each frame's pose puts the face, in pixels of a width x height frame: a square on
     the nose, HEAD_SIZE nose-to-neck lengths wide (the eyes and ears of a turned head are unreliable);
     without a neck (a head-only photo's pose), SPREAD_SIZE spreads of the face points wide; NaN where
-    the pose shows no nose, or neither a neck nor another face point."""
+    the pose shows no nose, or neither a neck nor two more face points."""
     xy = pose.body[..., :2] * (width, height)
     vis = pose.visible(min_confidence)
     nose, neck = xy[:, J["nose"]], xy[:, J["neck"]]
@@ -55,13 +55,14 @@ def head_boxes(pose: PoseSequence, width: int, height: int, min_confidence: floa
 
 def face_spread(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """[F] the largest distance between two shown face points (nose, eyes, ears) of body points
-    xy [F, 18, 2]; NaN where fewer than two are shown. Unlike the eye distance it holds when the
+    xy [F, 18, 2]; NaN where fewer than three are shown (the nose and one eye span a third of a face:
+    its box would be too small to search for the face in). Unlike the eye distance it holds when the
     head turns (an ear comes into view as the other eye goes)."""
     face = list(FACE_JOINTS)
     pts = np.where(visible[:, face, None], xy[:, face], np.nan)
     dist = np.linalg.norm(pts[:, :, None] - pts[:, None, :], axis=-1)  # NaN where either is hidden
     spread = np.where(np.isnan(dist), -1.0, dist).max(axis=(1, 2))
-    return np.where(visible[:, face].sum(axis=1) >= 2, spread, np.nan)
+    return np.where(visible[:, face].sum(axis=1) >= 3, spread, np.nan)
 
 
 def load_heads(pose: Path | str | None, width: int, height: int) -> np.ndarray | None:

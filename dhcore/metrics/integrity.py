@@ -130,10 +130,10 @@ def crossed_edges(body: np.ndarray) -> int:
     return sum(flag for flag, out in zip((TOP, BOTTOM, LEFT, RIGHT), flags, strict=True) if out)
 
 
-def leaving_frame(pieces: np.ndarray, known: np.ndarray, crossed: int) -> np.ndarray:
-    """bool [h, w]: the connected pieces (uint8 [h, w]) that reach a `crossed` edge of the frame within
-    SEAM pixels of where the known region reaches it: the body going on past the edge beside its
-    known part."""
+def leaving_frame(matter: np.ndarray, known: np.ndarray, crossed: int) -> np.ndarray:
+    """bool [h, w]: the connected parts of `matter` (uint8 [h, w]) that reach a `crossed` edge of the
+    frame within SEAM pixels of where the known region reaches it: the body going on past the edge
+    beside its known part."""
     edge = np.zeros(known.shape, bool)
     edge[0, :] |= bool(crossed & TOP)
     edge[-1, :] |= bool(crossed & BOTTOM)
@@ -141,7 +141,7 @@ def leaving_frame(pieces: np.ndarray, known: np.ndarray, crossed: int) -> np.nda
     edge[:, -1] |= bool(crossed & RIGHT)
     seam = SEAM * 2 + 1
     beside = edge & (cv2.dilate((known & edge).astype(np.uint8), np.ones((seam, seam), np.uint8)) > 0)
-    _, labels = cv2.connectedComponents(pieces, connectivity=8)
+    _, labels = cv2.connectedComponents(matter, connectivity=8)
     out = np.unique(labels[beside])
     return np.isin(labels, out[out > 0])
 

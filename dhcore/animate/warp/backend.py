@@ -256,22 +256,24 @@ class Puppet:
         """The arms drawn behind the torso this frame: hidden by the target (`_hidden_arm`) since the
         video began or for _HIDDEN_RUN frames in a row. A single frame's dropout (the detector losing
         the street walker's folded arm for a frame) keeps the arm in front: behind for one frame, the
-        footballer's hand at his chin blinked out."""
+        footballer's hand at his chin blinked out. A frame whose target shows no neck (the driver
+        lost) tells nothing of what the body hides: the arms stay where they were."""
         behind = []
-        for part in order:
-            if _hidden_arm(part, self.rig.layers[part], ok):
+        for part in (part for part in order if part.endswith("arm")):
+            if ok[J["neck"]] and _hidden_arm(part, self.rig.layers[part], ok):
                 self._unseen[part] += 1
-                if part not in self._shown or self._unseen[part] >= _HIDDEN_RUN:
-                    behind.append(part)
-            else:
+            elif ok[J["neck"]]:
                 self._unseen[part] = 0
                 self._shown.add(part)
+            if self._unseen[part] and (part not in self._shown or self._unseen[part] >= _HIDDEN_RUN):
+                behind.append(part)
         return behind
 
     def _limb_order(self, tgt: np.ndarray, ok: np.ndarray, depth: np.ndarray | None) -> list[str]:
-        """Limbs back to front, all over the torso layer: legs before arms; the arms by the
-        driver's depth (the far one first) where it is known, else, like the legs, a limb reaching
-        across the body's midline last (a limb crossing the body is usually in front of it).
+        """Limbs back to front, all over the torso layer (but for an arm the target hides: `_behind`):
+        legs before arms; the arms by the driver's depth (the far one first) where it is known, else,
+        like the legs, a limb reaching across the body's midline last (a limb crossing the body is
+        usually in front of it).
 
         Measured on dance_real (see the commit): drawing a limb behind the driver's torso under
         the photo's front-view torso hid arms the driver shows, and ordering the legs by depth

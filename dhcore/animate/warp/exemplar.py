@@ -298,9 +298,10 @@ def exemplar_fill(
     factor = min(1.0, WORK_SIDE / max(h, w))
     size = (max(PATCH + 1, round(w * factor)), max(PATCH + 1, round(h * factor)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    if avoid is None or not _sources(_cells(hole, size), _cells(avoid, size, grow=False)).any():
+    cells = _cells(hole, size)
+    if avoid is None or not _sources(cells, _cells(avoid, size, grow=False)).any():
         avoid = np.zeros_like(hole)  # nothing else to copy: the object may be copied after all
-    if not _sources(_cells(hole, size)).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
+    if not _sources(cells).any():  # nothing whole to copy (a torso's cloth in shreds): the guide
         out = image.copy()
         out[hole] = guide[hole]
         return out

@@ -948,7 +948,7 @@ def held_object(photo: np.ndarray, held: np.ndarray, hole: np.ndarray) -> np.nda
     if not seed.any():
         return np.zeros(held.shape, bool)
     ys, xs = np.nonzero(held)
-    reach = _OBJECT_REACH * (max(int(ys.ptp()), int(xs.ptp())) + 1)
+    reach = _OBJECT_REACH * (max(int(np.ptp(ys)), int(np.ptp(xs))) + 1)
     far = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) > reach
     if not (far & ~hole).any():  # no background to tell its outline from: the piece alone
         return seed

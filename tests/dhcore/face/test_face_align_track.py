@@ -164,9 +164,10 @@ def test_head_boxes_without_a_neck_are_spreads_of_the_face_points(hopper_path) -
     pose.body[:2, J["r_eye"]] = (0.45, 0.2, 1.0)  # (180, 40) px
     pose.body[:2, J["l_ear"]] = (0.6, 0.2, 1.0)  # (240, 40) px: 60 px from the eye, the spread
     pose.body[1, J["nose"], 2] = 0.0  # no nose: no box
+    pose.body[2, J["r_eye"]] = (0.45, 0.2, 1.0)  # the nose and one eye: too few to size a face
     boxes = head_boxes(pose, 400, 200)
     assert np.allclose(boxes[0], [200 - 75, 50 - 75, 200 + 75, 50 + 75])
-    assert np.isnan(boxes[1:]).all()  # no nose; a nose alone
+    assert np.isnan(boxes[1:]).all()
 
     photo, _ = extract._extract_photo(hopper_path, extract.Params(parts="body"), None)
     body = photo.body.copy()

@@ -198,7 +198,7 @@ def test_a_real_bust_whose_sleeve_the_masks_miss_is_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Her left sleeve, beside her coat and down past the frame's bottom edge, is outside the known region
-    in some frames (the re-detected shoulder sits 50-66 px inside her coat, her elbows are below the
+    in some frames (the re-detected shoulder sits 54-80 px inside her coat, her elbows are below the
     frame, the mask leaves the sleeve out): it is her body going on past the edge, and she is whole."""
     video = _walker_half_body(tmp_path)
     detector = integrity.SegmentingDetector()
@@ -207,6 +207,6 @@ def test_a_real_bust_whose_sleeve_the_masks_miss_is_whole(
     assert all(whole), whole
     # the sleeve is there to be judged: counted as a fragment, it would have made frames not whole
     monkeypatch.setattr(
-        integrity, "leaving_frame", lambda pieces, known, crossed: np.zeros(known.shape, bool)
+        integrity, "leaving_frame", lambda matter, known, crossed: np.zeros(known.shape, bool)
     )
     assert max(detector.fragment_shares(video)) >= integrity.FRAGMENT

@@ -49,3 +49,25 @@ def test_an_arm_the_target_hides_is_drawn_behind_the_torso(scene, helpers, shown
         assert on_arm >= 0.9, f"the arm the target shows is hidden over the torso ({on_arm:.0%} arm)"
     else:
         assert on_torso >= 0.9 and on_arm <= 0.05, f"{on_arm:.0%} arm, {on_torso:.0%} torso over the belly"
+
+
+def test_frames_where_the_driver_is_lost_do_not_put_the_arms_behind(scene, helpers):
+    """A frame without the driver (no neck: the detector lost it) hides nothing, at the start or for
+    longer than _HIDDEN_RUN frames: the arm the photo shows across the belly stays in front."""
+    ref = helpers.joints_array(FIGURE_JOINTS)
+    ref[J["l_elbow"]], ref[J["l_wrist"]] = ELBOW, WRIST
+    lost = np.full_like(ref, np.nan)
+    inputs = scene.inputs(
+        helpers.draw_figure(ref, W, H),
+        helpers.pose_sequence([ref], W, H),
+        helpers.pose_sequence([lost, ref, lost, lost, lost, lost], W, H),
+        W,
+        H,
+    )
+    WarpBackend().run(inputs, WarpParams(), scene.root / "out.nut", no_progress)
+    frames = np.concatenate(list(iter_frames(scene.root / "out.nut"))).astype(float)
+    forearm = np.array(helpers.LIMB_COLOURS["l_forearm"][2], float)
+    for f in (0, 5):
+        over = frames[f, int(WRIST[1]) - 3 : int(WRIST[1]) + 4, 185:215].reshape(-1, 3)
+        on_arm = float((np.linalg.norm(over - forearm, axis=1) < 45).mean())
+        assert on_arm >= 0.9, f"frame {f}: {on_arm:.0%} arm over the belly"

@@ -118,7 +118,7 @@ def test_the_fill_beside_a_held_object_does_not_copy_it(tmp_path, monkeypatch):
     piece = pieces[0]
     assert piece.sum() > 2000  # the helmet's piece under her hidden forearm
     ys, xs = np.nonzero(piece)
-    reach = max(int(ys.ptp()), int(xs.ptp())) + 1
+    reach = max(int(np.ptp(ys)), int(np.ptp(xs))) + 1
     near = hole & (cv2.distanceTransform((~piece).astype(np.uint8), cv2.DIST_L2, 5) < reach)
     share = float((_highlights(filled) & near).sum() / near.sum())
     assert share < 0.025, share
