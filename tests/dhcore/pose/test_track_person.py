@@ -80,12 +80,13 @@ def test_a_strip_of_the_street_too_low_for_a_person_finds_nobody_without_crashin
     street: Path, tmp_path: Path
 ) -> None:
     """OpenCV's HOG dies (SIGSEGV) on a frame lower than its 128 px window: a 768x96 strip of the
-    real street video (an extreme-aspect driver) killed `dh run` with no message. In a subprocess,
+    real street video (an extreme-aspect driver) killed `dh run` with no message. Such a strip is now
+    refused for its aspect first, so its right half (384x96, 4:1, allowed) is searched here. In a subprocess,
     so the crash fails this test instead of ending the session."""
     strip = tmp_path / "strip.nut"
-    with FrameWriter(strip, Fraction(10), 768, 96) as writer:
+    with FrameWriter(strip, Fraction(10), 384, 96) as writer:
         for chunk in iter_frames(street, chunk=8):
-            writer.write(np.ascontiguousarray(chunk[:, 200:296]))
+            writer.write(np.ascontiguousarray(chunk[:, 200:296, 384:]))
     code = (
         "import sys; from pathlib import Path; from dhcore.errors import InputError; "
         "from dhcore.media.frames import iter_frames; from dhcore.pose import extract, track_person\n"
