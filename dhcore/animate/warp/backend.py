@@ -137,7 +137,7 @@ class Puppet:
         self._solid = {part: _solid(rig.layers[part]) for part in self._limbs}
         self.held: list[str] = []
         #: per arm, how many frames in a row up to now the target has hidden it, and whether it ever showed it
-        self._unseen = {part: 0 for part in self._limbs}
+        self._unseen = {part: 0 for part in self._limbs if part.endswith("arm")}
         self._shown: set[str] = set()
 
     @classmethod
@@ -259,7 +259,7 @@ class Puppet:
         footballer's hand at his chin blinked out. A frame whose target shows no neck (the driver
         lost) tells nothing of what the body hides: the arms stay where they were."""
         behind = []
-        for part in (part for part in order if part.endswith("arm")):
+        for part in (part for part in order if part in self._unseen):
             if ok[J["neck"]] and _hidden_arm(part, self.rig.layers[part], ok):
                 self._unseen[part] += 1
             elif ok[J["neck"]]:
@@ -346,8 +346,8 @@ def _hidden_arm(part: str, layer: Layer, ok: np.ndarray) -> bool:
     drawn over it, the basketball player's left arm, holding the ball up as the photo has it, lay across
     the side-view walker's narrower chest, and the re-detected right arm, shoulders and face moved off
     the target's (dance_real's walker_arms_front, drawn behind: pose_pck 0.67 -> 0.71)."""
-    side, kind = part.split("_")
-    if kind != "arm" or HANDLE_INDEX[f"{side}_upper_arm"] not in layer.handles:
+    side = part.split("_")[0]
+    if HANDLE_INDEX[f"{side}_upper_arm"] not in layer.handles:
         return False
     return not (ok[J[f"{side}_elbow"]] or ok[J[f"{side}_wrist"]])
 
